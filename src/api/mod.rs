@@ -1,0 +1,99 @@
+//! Cargoman's management REST API under `/api/v1`: `{"data", "error"}` envelopes, paginated lists.
+
+mod owners;
+mod tokens;
+
+use axum::Router;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::Error;
+use crate::http::AppState;
+use crate::model::{Listing, Page};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .merge(tokens::routes())
+        .merge(owners::routes())
+        .fallback(|| async { Error::not_found("no such API route") })
+}
+
+/// `{"data": …, "error": null}` with a status.
+pub struct Data<T>(pub StatusCode, pub T);
+
+impl<T: Serialize> IntoResponse for Data<T> {
+    fn into_response(self) -> Response {
+        (
+            self.0,
+            axum::Json(serde_json::json!({"data": self.1, "error": null})),
+        )
+            .into_response()
+    }
+}
+
+pub fn ok<T: Serialize>(value: T) -> Data<T> {
+    Data(StatusCode::OK, value)
+}
+
+/// A page of a list, with Cargoman's `pagination` block.
+pub fn page<T: Serialize>(listing: Listing<T>) -> Response {
+    let Listing { items, total, page } = listing;
+    let per_page = i64::from(page.per_page);
+    axum::Json(serde_json::json!({
+        "data": items,
+        "error": null,
+        "pagination": {
+            "page": page.page,
+            "per_page": page.per_page,
+            "total": total,
+            "total_pages": (total + per_page - 1) / per_page,
+        }
+    }))
+    .into_response()
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct PageQuery {
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+impl PageQuery {
+    pub fn page(&self) -> Page {
+        Page::new(self.page, self.per_page)
+    }
+}
+
+/// JSON body whose rejections are validation errors in the envelope, not axum's plain text.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Json(value)),
+            Err(rejection) => Err(Error::invalid(rejection.body_text())),
+        }
+    }
+}
+
+/// Query string whose rejections are validation errors.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for Query<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Error> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Query(value)),
+            Err(rejection) => Err(Error::invalid(rejection.body_text())),
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! Where blob bytes are written and read. The store knows nothing of packages: it turns a byte
+//! stream into a stored object plus its digests, and streams objects back. Which object holds which
+//! content is recorded in the database (`model::blobs`); a blob is visible only once that row commits.
+
+pub mod digest;
+mod fs;
+mod s3;
+
+use bytes::Bytes;
+use futures_util::stream::BoxStream;
+use futures_util::{Stream, StreamExt};
+use rand::Rng;
+use tokio::sync::mpsc;
+
+pub use digest::{Digests, ExtraDigests};
+
+use crate::config::StorageConfig;
+use crate::error::{Error, Result};
+
+pub type ByteStream = BoxStream<'static, std::io::Result<Bytes>>;
+
+/// An object found in storage by `list`.
+#[derive(Debug, Clone)]
+pub struct StoredObject {
+    pub key: String,
+    pub size: u64,
+    /// Unix seconds.
+    pub modified: i64,
+}
+
+/// A blob written to storage whose database row is not committed yet.
+#[derive(Debug, Clone)]
+pub struct StagedBlob {
+    pub storage_key: String,
+    pub size: u64,
+    pub digests: Digests,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PutOptions {
+    pub extra_digests: ExtraDigests,
+    /// The body is refused (413) as soon as it grows past this.
+    pub max_size: u64,
+    /// When the client announced the content's SHA-256, a mismatch discards the upload.
+    pub expected_sha256: Option<String>,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Fs(fs::FsBackend),
+    S3(s3::S3Backend),
+}
+
+#[derive(Clone)]
+pub struct BlobStore {
+    backend: Backend,
+}
+
+enum Writer {
+    Fs(fs::FsWriter),
+    S3(s3::S3Writer),
+}
+
+impl Writer {
+    async fn write(&mut self, chunk: Bytes) -> Result<()> {
+        match self {
+            Writer::Fs(w) => w.write(chunk).await,
+            Writer::S3(w) => w.write(chunk).await,
+        }
+    }
+    async fn finish(self) -> Result<String> {
+        match self {
+            Writer::Fs(w) => w.finish().await,
+            Writer::S3(w) => w.finish().await,
+        }
+    }
+    async fn abort(self) {
+        match self {
+            Writer::Fs(w) => w.abort().await,
+            Writer::S3(w) => w.abort().await,
+        }
+    }
+}
+
+/// A fresh, never-reused object name (128 random bits as hex).
+fn new_object_name() -> String {
+    hex::encode(rand::rng().random::<[u8; 16]>())
+}
+
+impl BlobStore {
+    pub fn from_config(cfg: &StorageConfig) -> Result<Self> {
+        let backend = match cfg {
+            StorageConfig::Filesystem { path } => Backend::Fs(fs::FsBackend::new(path)?),
+            StorageConfig::S3(s3) => Backend::S3(s3::S3Backend::new(s3)?),
+        };
+        Ok(BlobStore { backend })
+    }
+
+    async fn writer(&self) -> Result<Writer> {
+        Ok(match &self.backend {
+            Backend::Fs(b) => Writer::Fs(b.writer().await?),
+            Backend::S3(b) => Writer::S3(b.writer().await?),
+        })
+    }
+
+    /// Streams `body` into storage once, hashing it on another thread in the same pass. On any
+    /// failure (client gone, too large, digest mismatch, storage error) the partial object is
+    /// removed and nothing is returned.
+    pub async fn put<S, E>(&self, body: S, opts: &PutOptions) -> Result<StagedBlob>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Send,
+        E: std::fmt::Display,
+    {
+        let mut writer = self.writer().await?;
+        let (to_hasher, mut hasher_input) = mpsc::channel::<Bytes>(32);
+        let extra = opts.extra_digests;
+        let hasher = tokio::task::spawn_blocking(move || {
+            let mut h = digest::MultiHasher::new(extra);
+            while let Some(chunk) = hasher_input.blocking_recv() {
+                h.update(&chunk);
+            }
+            h.finish()
+        });
+        let copied = copy_body(body, &mut writer, &to_hasher, opts.max_size).await;
+        drop(to_hasher);
+        let digests = hasher.await.map_err(Error::internal)?;
+        let size = match copied {
+            Ok(size) => size,
+            Err(e) => {
+                writer.abort().await;
+                return Err(e);
+            }
+        };
+        if let Some(expected) = &opts.expected_sha256
+            && !expected.eq_ignore_ascii_case(&digests.sha256)
+        {
+            writer.abort().await;
+            return Err(Error::invalid(format!(
+                "content SHA-256 is {} but {expected} was announced",
+                digests.sha256
+            )));
+        }
+        let storage_key = writer.finish().await?;
+        metrics::counter!("cargoman_upload_bytes_total").increment(size);
+        Ok(StagedBlob {
+            storage_key,
+            size,
+            digests,
+        })
+    }
+
+    /// Streams an object, or the inclusive byte range `(first, last)` of it.
+    pub async fn open(&self, key: &str, range: Option<(u64, u64)>) -> Result<ByteStream> {
+        match &self.backend {
+            Backend::Fs(b) => b.open(key, range).await,
+            Backend::S3(b) => b.open(key, range).await,
+        }
+    }
+
+    pub async fn delete(&self, key: &str) -> Result<()> {
+        match &self.backend {
+            Backend::Fs(b) => b.delete(key).await,
+            Backend::S3(b) => b.delete(key).await,
+        }
+    }
+
+    /// Size of a stored object, `None` when it is missing.
+    pub async fn size(&self, key: &str) -> Result<Option<u64>> {
+        match &self.backend {
+            Backend::Fs(b) => b.size(key).await,
+            Backend::S3(b) => b.size(key).await,
+        }
+    }
+
+    pub async fn list(&self) -> Result<Vec<StoredObject>> {
+        match &self.backend {
+            Backend::Fs(b) => b.list().await,
+            Backend::S3(b) => b.list().await,
+        }
+    }
+
+    pub async fn ready(&self) -> Result<()> {
+        match &self.backend {
+            Backend::Fs(b) => b.ready().await,
+            Backend::S3(b) => b.ready().await,
+        }
+    }
+
+    /// Reads an object back and computes its digests (for digests first asked for after upload,
+    /// and for `fsck`).
+    pub async fn digest(&self, key: &str, extra: ExtraDigests) -> Result<(u64, Digests)> {
+        let mut stream = self.open(key, None).await?;
+        let mut hasher = digest::MultiHasher::new(extra);
+        let mut size = 0u64;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            size += chunk.len() as u64;
+            hasher.update(&chunk);
+        }
+        Ok((size, hasher.finish()))
+    }
+}
+
+async fn copy_body<S, E>(
+    body: S,
+    writer: &mut Writer,
+    to_hasher: &mpsc::Sender<Bytes>,
+    max_size: u64,
+) -> Result<u64>
+where
+    S: Stream<Item = std::result::Result<Bytes, E>> + Send,
+    E: std::fmt::Display,
+{
+    let mut body = std::pin::pin!(body);
+    let mut size = 0u64;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| Error::BodyInterrupted(e.to_string()))?;
+        size += chunk.len() as u64;
+        if size > max_size {
+            return Err(Error::PayloadTooLarge(format!(
+                "body is larger than the limit of {max_size} bytes"
+            )));
+        }
+        to_hasher
+            .send(chunk.clone())
+            .await
+            .map_err(|_| Error::internal("hasher stopped"))?;
+        writer.write(chunk).await?;
+    }
+    Ok(size)
+}

@@ -1,0 +1,224 @@
+//! Settings from Cargoman's documented environment variables (a `.env` file is read first by `main`).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub database_max_connections: u32,
+    pub admin_token: AdminTokenSource,
+    pub host: String,
+    pub port: u16,
+    /// Public URL of the server, without a trailing slash; derived from host and port when unset.
+    pub base_url: String,
+    pub storage: StorageConfig,
+    pub request_timeout: Duration,
+    pub max_upload_size: u64,
+    pub metrics_enabled: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum AdminTokenSource {
+    Plain(String),
+    Argon2Hash(String),
+    /// None configured: generated on first start, only its hash is kept in the database.
+    Generated,
+}
+
+#[derive(Debug, Clone)]
+pub enum StorageConfig {
+    Filesystem { path: PathBuf },
+    S3(S3Config),
+}
+
+#[derive(Debug, Clone)]
+pub struct S3Config {
+    pub endpoint: String,
+    pub bucket: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub region: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(pub String);
+
+const DEFAULT_MAX_UPLOAD: u64 = 16 * 1024 * 1024 * 1024;
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|key| std::env::var(key).ok().filter(|v| !v.is_empty()))
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let parse_num = |key: &str, default: u64| -> Result<u64, ConfigError> {
+            match get(key) {
+                None => Ok(default),
+                Some(v) => v
+                    .trim()
+                    .parse()
+                    .map_err(|_| ConfigError(format!("{key} must be a whole number, got {v:?}"))),
+            }
+        };
+        let host = get("HOST").unwrap_or_else(|| "0.0.0.0".into());
+        let port = u16::try_from(parse_num("PORT", 8080)?)
+            .map_err(|_| ConfigError("PORT must be below 65536".into()))?;
+        let admin_token = match (get("ADMIN_TOKEN"), get("ADMIN_TOKEN_HASH")) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError(
+                    "set ADMIN_TOKEN or ADMIN_TOKEN_HASH, not both".into(),
+                ));
+            }
+            (Some(plain), None) => AdminTokenSource::Plain(plain),
+            (None, Some(hash)) => {
+                argon2::PasswordHash::new(&hash).map_err(|e| {
+                    ConfigError(format!("ADMIN_TOKEN_HASH is not an Argon2 PHC string: {e}"))
+                })?;
+                AdminTokenSource::Argon2Hash(hash)
+            }
+            (None, None) => AdminTokenSource::Generated,
+        };
+        let storage = match get("STORAGE_BACKEND").as_deref().unwrap_or("filesystem") {
+            "filesystem" | "fs" | "local" => StorageConfig::Filesystem {
+                path: get("STORAGE_PATH")
+                    .unwrap_or_else(|| "./data/packages".into())
+                    .into(),
+            },
+            "s3" | "r2" => {
+                let need = |key: &str| {
+                    get(key).ok_or_else(|| {
+                        ConfigError(format!("STORAGE_BACKEND=s3 needs {key} to be set"))
+                    })
+                };
+                let endpoint = match (get("R2_ENDPOINT"), get("R2_ACCOUNT_ID")) {
+                    (Some(endpoint), _) => endpoint,
+                    (None, Some(account)) => format!("https://{account}.r2.cloudflarestorage.com"),
+                    (None, None) => {
+                        return Err(ConfigError(
+                            "STORAGE_BACKEND=s3 needs R2_ENDPOINT (or R2_ACCOUNT_ID)".into(),
+                        ));
+                    }
+                };
+                StorageConfig::S3(S3Config {
+                    endpoint: endpoint.trim_end_matches('/').to_string(),
+                    bucket: need("R2_BUCKET")?,
+                    access_key_id: need("R2_ACCESS_KEY_ID")?,
+                    secret_access_key: need("R2_SECRET_ACCESS_KEY")?,
+                    region: get("R2_REGION").unwrap_or_else(|| "auto".into()),
+                })
+            }
+            other => {
+                return Err(ConfigError(format!(
+                    "STORAGE_BACKEND must be filesystem or s3 (r2), got {other:?}"
+                )));
+            }
+        };
+        let base_url = get("BASE_URL")
+            .map(|u| u.trim_end_matches('/').to_string())
+            .unwrap_or_else(|| {
+                let shown = if host == "0.0.0.0" { "127.0.0.1" } else { &host };
+                format!("http://{shown}:{port}")
+            });
+        Ok(Config {
+            database_url: get("DATABASE_URL")
+                .unwrap_or_else(|| "sqlite://./data/cargoman.db".into()),
+            database_max_connections: parse_num("DATABASE_MAX_CONNECTIONS", 10)? as u32,
+            admin_token,
+            host,
+            port,
+            base_url,
+            storage,
+            request_timeout: Duration::from_secs(parse_num("REQUEST_TIMEOUT", 30)?),
+            max_upload_size: parse_num("MAX_UPLOAD_SIZE", DEFAULT_MAX_UPLOAD)?,
+            metrics_enabled: !matches!(
+                get("METRICS_ENABLED").as_deref(),
+                Some("false" | "0" | "no")
+            ),
+        })
+    }
+
+    /// `--port` on the command line wins over `PORT`; the derived base URL follows it.
+    pub fn override_port(&mut self, port: u16) {
+        let derived = format!(":{}", self.port);
+        if self.base_url.ends_with(&derived) {
+            self.base_url = format!(
+                "{}:{port}",
+                &self.base_url[..self.base_url.len() - derived.len()]
+            );
+        }
+        self.port = port;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_setup() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.database_url, "sqlite://./data/cargoman.db");
+        assert_eq!(c.port, 8080);
+        assert_eq!(c.host, "0.0.0.0");
+        assert_eq!(c.base_url, "http://127.0.0.1:8080");
+        assert!(matches!(c.admin_token, AdminTokenSource::Generated));
+        assert!(
+            matches!(c.storage, StorageConfig::Filesystem { ref path } if path.ends_with("data/packages"))
+        );
+    }
+
+    #[test]
+    fn port_override_moves_derived_base_url() {
+        let mut c = config(&[("PORT", "9000")]).unwrap();
+        c.override_port(18080);
+        assert_eq!(c.base_url, "http://127.0.0.1:18080");
+        let mut c = config(&[("BASE_URL", "https://pkg.example.com/")]).unwrap();
+        c.override_port(18080);
+        assert_eq!(c.base_url, "https://pkg.example.com");
+    }
+
+    #[test]
+    fn s3_needs_its_settings() {
+        let err = config(&[("STORAGE_BACKEND", "s3")]).unwrap_err();
+        assert!(err.0.contains("R2_ENDPOINT"), "{err}");
+        let c = config(&[
+            ("STORAGE_BACKEND", "r2"),
+            ("R2_ACCOUNT_ID", "acc"),
+            ("R2_BUCKET", "b"),
+            ("R2_ACCESS_KEY_ID", "k"),
+            ("R2_SECRET_ACCESS_KEY", "s"),
+        ])
+        .unwrap();
+        assert!(
+            matches!(c.storage, StorageConfig::S3(ref s) if s.endpoint == "https://acc.r2.cloudflarestorage.com")
+        );
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        assert!(config(&[("PORT", "http")]).unwrap_err().0.contains("PORT"));
+        assert!(
+            config(&[("ADMIN_TOKEN_HASH", "plain")])
+                .unwrap_err()
+                .0
+                .contains("ADMIN_TOKEN_HASH")
+        );
+        assert!(
+            config(&[("STORAGE_BACKEND", "ftp")])
+                .unwrap_err()
+                .0
+                .contains("STORAGE_BACKEND")
+        );
+    }
+}

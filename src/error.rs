@@ -1,0 +1,60 @@
+//! The core's typed error. Every layer below HTTP returns this; `http::error` maps it to a status code
+//! and to the body format each client understands, in one place.
+
+use std::fmt::Display;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Validation(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// The client's body broke off or could not be read; nothing was stored.
+    #[error("request body could not be read: {0}")]
+    BodyInterrupted(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("storage error: {0}")]
+    Storage(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn not_found(what: impl Display) -> Self {
+        Error::NotFound(what.to_string())
+    }
+    pub fn invalid(msg: impl Display) -> Self {
+        Error::Validation(msg.to_string())
+    }
+    pub fn conflict(msg: impl Display) -> Self {
+        Error::Conflict(msg.to_string())
+    }
+    pub fn storage(err: impl Display) -> Self {
+        Error::Storage(err.to_string())
+    }
+    pub fn internal(err: impl Display) -> Self {
+        Error::Internal(err.to_string())
+    }
+
+    /// True when the database refused a row because a unique key already exists.
+    pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+        matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(err: std::io::Error) -> Self {
+        Error::Storage(err.to_string())
+    }
+}

@@ -1,0 +1,55 @@
+//! The HTTP surface: one router that mounts the management API and every format's routes over
+//! shared state, with the cross-cutting layers (metrics, tracing, limits, error rendering).
+
+pub mod download;
+pub mod error;
+mod health;
+mod metrics;
+mod principal;
+mod range;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use axum::routing::get;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::Authenticator;
+use crate::config::Config;
+use crate::registry::Registry;
+
+/// Largest JSON body the management API accepts.
+const API_BODY_LIMIT: usize = 1024 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub registry: Registry,
+    pub auth: Arc<Authenticator>,
+}
+
+pub fn router(state: AppState) -> Router {
+    // Package uploads stream without a time limit (a 1 GiB PUT may take a while); the management
+    // API gets REQUEST_TIMEOUT and a small body limit.
+    let api = crate::api::routes()
+        .layer(middleware::from_fn(error::api_envelope))
+        .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            state.config.request_timeout,
+        ));
+    Router::new()
+        .route("/health", get(health::live))
+        .route("/health/ready", get(health::ready))
+        .route("/metrics", get(health::metrics))
+        .nest("/api/v1", api)
+        .merge(crate::formats::routes())
+        .layer(middleware::from_fn(metrics::track))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+pub use metrics::handle as metrics_handle;

@@ -1,0 +1,19 @@
+//! Cargoman: a self-hosted, multi-format package registry.
+//!
+//! Layers, from the wire inward: `http` (router, errors, downloads) and `api` (management) →
+//! `formats` (one adapter per client protocol) → `registry` (format-neutral operations) →
+//! `model` (database rows) and `blobs` (content-addressed storage). See docs/ARCHITECTURE.md.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod blobs;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod formats;
+pub mod http;
+pub mod maintenance;
+pub mod model;
+pub mod registry;

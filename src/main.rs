@@ -1,0 +1,176 @@
+//! The `cargoman` command line. Exit codes: 0 ok, 1 error, 2 configuration, 3 database.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use cargoman::app::App;
+use cargoman::config::Config;
+use cargoman::error::Error;
+use cargoman::maintenance;
+
+#[derive(Parser)]
+#[command(name = "cargoman", version, about = "Self-hosted multi-format package registry")]
+struct Cli {
+    /// Environment file to read settings from (default: ./.env when present).
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Print reports as JSON.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (runs pending migrations first).
+    Serve {
+        /// Port to listen on (overrides PORT).
+        #[arg(long)]
+        port: Option<u16>,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Delete blobs no file uses and stored objects no blob row names.
+    Gc {
+        /// Leave objects younger than this alone (uploads may still be in progress).
+        #[arg(long, default_value_t = 3600)]
+        grace_seconds: i64,
+    },
+    /// Report blob rows whose object is missing or corrupt and objects nothing references.
+    Fsck {
+        /// Also read every object and check its SHA-256.
+        #[arg(long)]
+        verify: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let env_loaded = match &cli.config {
+        Some(path) => dotenvy::from_path(path).map(|_| ()),
+        None => match dotenvy::dotenv() {
+            Err(e) if e.not_found() => Ok(()),
+            other => other.map(|_| ()),
+        },
+    };
+    if let Err(e) = env_loaded {
+        eprintln!("cannot read the environment file: {e}");
+        return ExitCode::from(2);
+    }
+    init_logging();
+    let mut config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let outcome = runtime.block_on(async {
+        match cli.command {
+            Command::Serve { port } => {
+                if let Some(port) = port {
+                    config.override_port(port);
+                }
+                serve(config).await.map(|_| ExitCode::SUCCESS)
+            }
+            Command::Migrate => {
+                App::build(config).await?;
+                println!("migrations applied");
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Gc { grace_seconds } => {
+                let app = App::build(config).await?;
+                let report = maintenance::gc(&app.state.registry, grace_seconds).await?;
+                print_report(cli.json, &report, || {
+                    format!(
+                        "gc: removed {} unused blob(s) and {} stray object(s), freed {} bytes",
+                        report.blob_rows_removed, report.objects_removed, report.bytes_freed
+                    )
+                });
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Fsck { verify } => {
+                let app = App::build(config).await?;
+                let report = maintenance::fsck(&app.state.registry, verify).await?;
+                print_report(cli.json, &report, || {
+                    let mut lines = vec![format!("fsck: checked {} blob(s)", report.blobs_checked)];
+                    lines.extend(report.missing.iter().map(|s| format!("missing object for blob {s}")));
+                    lines.extend(report.corrupt.iter().map(|s| format!("corrupt object for blob {s}")));
+                    lines.extend(report.unreferenced.iter().map(|k| format!("unreferenced object {k}")));
+                    lines.join("\n")
+                });
+                Ok(if report.is_clean() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                })
+            }
+        }
+    });
+    match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            match e {
+                Error::Database(_) => ExitCode::from(3),
+                _ => ExitCode::FAILURE,
+            }
+        }
+    }
+}
+
+fn print_report<T: serde::Serialize>(json: bool, report: &T, text: impl FnOnce() -> String) {
+    if json {
+        println!("{}", serde_json::to_string_pretty(report).expect("report serializes"));
+    } else {
+        println!("{}", text());
+    }
+}
+
+async fn serve(config: Config) -> Result<(), Error> {
+    let address = format!("{}:{}", config.host, config.port);
+    let app = App::build(config).await?;
+    let listener = tokio::net::TcpListener::bind(&address)
+        .await
+        .map_err(|e| Error::internal(format!("cannot listen on {address}: {e}")))?;
+    tracing::info!(%address, base_url = %app.state.config.base_url, "cargoman is listening");
+    app.serve(listener, shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::env::var("LOG_FORMAT").is_ok_and(|v| v == "json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

@@ -1,0 +1,73 @@
+//! The format-neutral model: owners → packages → versions → files → blobs, plus properties,
+//! tokens and settings. Plain functions over a connection (or transaction), no HTTP here.
+
+pub mod blobs;
+pub mod downloads;
+pub mod owners;
+pub mod packages;
+pub mod properties;
+pub mod settings;
+pub mod tokens;
+
+/// 1-based page of a listing.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl Page {
+    pub const MAX_PER_PAGE: u32 = 100;
+
+    pub fn new(page: Option<u32>, per_page: Option<u32>) -> Self {
+        Page {
+            page: page.unwrap_or(1).max(1),
+            per_page: per_page.unwrap_or(20).clamp(1, Self::MAX_PER_PAGE),
+        }
+    }
+
+    pub fn limit(&self) -> i64 {
+        i64::from(self.per_page)
+    }
+
+    pub fn offset(&self) -> i64 {
+        i64::from(self.page - 1) * i64::from(self.per_page)
+    }
+}
+
+/// One page of rows and the total number of rows.
+#[derive(Debug, Clone)]
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: Page,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Page;
+
+    #[test]
+    fn page_bounds() {
+        let p = Page::new(None, None);
+        assert_eq!((p.page, p.per_page, p.offset()), (1, 20, 0));
+        let p = Page::new(Some(0), Some(1000));
+        assert_eq!((p.page, p.per_page), (1, 100));
+        assert_eq!(Page::new(Some(3), Some(10)).offset(), 20);
+    }
+}
+
+/// Times are epoch seconds in the database and RFC 3339 in JSON.
+pub fn serialize_time<S: serde::Serializer>(epoch: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::clock::rfc3339(*epoch))
+}
+
+pub fn serialize_opt_time<S: serde::Serializer>(
+    epoch: &Option<i64>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match epoch {
+        Some(t) => serialize_time(t, s),
+        None => s.serialize_none(),
+    }
+}

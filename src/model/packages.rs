@@ -1,0 +1,348 @@
+//! Packages, versions and files. A version exists only while it has files or format metadata
+//! worth keeping; deleting the last file of a version removes it, and an empty package goes too.
+
+use sqlx::{AnyConnection, Row, any::AnyRow};
+
+use super::blobs::{self, Blob, blob_columns};
+use super::properties::{self, RefType};
+use super::{Listing, Page};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Package {
+    pub id: i64,
+    pub owner_id: i64,
+    pub format: String,
+    pub name: String,
+    #[serde(serialize_with = "crate::model::serialize_time")]
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Version {
+    pub id: i64,
+    pub package_id: i64,
+    pub version: String,
+    pub metadata: serde_json::Value,
+    pub download_count: i64,
+    #[serde(serialize_with = "crate::model::serialize_time")]
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct File {
+    pub id: i64,
+    pub version_id: i64,
+    pub name: String,
+    #[serde(serialize_with = "crate::model::serialize_time")]
+    pub created_at: i64,
+    pub blob: Blob,
+}
+
+/// Where a file lives, by name. Names compare case-insensitively, as Gitea does.
+#[derive(Debug, Clone, Copy)]
+pub struct FileCoord<'a> {
+    pub owner: &'a str,
+    pub format: &'a str,
+    pub package: &'a str,
+    pub version: &'a str,
+    pub file: &'a str,
+}
+
+fn package_from_row(row: &AnyRow) -> Result<Package> {
+    Ok(Package {
+        id: row.try_get("id")?,
+        owner_id: row.try_get("owner_id")?,
+        format: row.try_get("format")?,
+        name: row.try_get("name")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn version_from_row(row: &AnyRow) -> Result<Version> {
+    let metadata: String = row.try_get("metadata")?;
+    Ok(Version {
+        id: row.try_get("id")?,
+        package_id: row.try_get("package_id")?,
+        version: row.try_get("version")?,
+        metadata: serde_json::from_str(&metadata).map_err(Error::internal)?,
+        download_count: row.try_get("download_count")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn file_from_row(row: &AnyRow) -> Result<File> {
+    Ok(File {
+        id: row.try_get("id")?,
+        version_id: row.try_get("version_id")?,
+        name: row.try_get("name")?,
+        created_at: row.try_get("created_at")?,
+        blob: blobs::from_row(row)?,
+    })
+}
+
+pub async fn find_or_create_package(
+    conn: &mut AnyConnection,
+    owner_id: i64,
+    format: &str,
+    name: &str,
+) -> Result<Package> {
+    sqlx::query(
+        "INSERT INTO packages (owner_id, format, name, lower_name, created_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (owner_id, format, lower_name) DO NOTHING",
+    )
+    .bind(owner_id)
+    .bind(format)
+    .bind(name)
+    .bind(name.to_lowercase())
+    .bind(crate::clock::now())
+    .execute(&mut *conn)
+    .await?;
+    find_package(conn, owner_id, format, name)
+        .await?
+        .ok_or_else(|| Error::internal("package vanished while being created"))
+}
+
+pub async fn find_package(
+    conn: &mut AnyConnection,
+    owner_id: i64,
+    format: &str,
+    name: &str,
+) -> Result<Option<Package>> {
+    let row = sqlx::query(
+        "SELECT id, owner_id, format, name, created_at FROM packages \
+         WHERE owner_id = $1 AND format = $2 AND lower_name = $3",
+    )
+    .bind(owner_id)
+    .bind(format)
+    .bind(name.to_lowercase())
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(package_from_row).transpose()
+}
+
+pub async fn find_or_create_version(
+    conn: &mut AnyConnection,
+    package_id: i64,
+    version: &str,
+    metadata: &serde_json::Value,
+) -> Result<Version> {
+    sqlx::query(
+        "INSERT INTO versions (package_id, version, lower_version, metadata, created_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (package_id, lower_version) DO NOTHING",
+    )
+    .bind(package_id)
+    .bind(version)
+    .bind(version.to_lowercase())
+    .bind(metadata.to_string())
+    .bind(crate::clock::now())
+    .execute(&mut *conn)
+    .await?;
+    find_version(conn, package_id, version)
+        .await?
+        .ok_or_else(|| Error::internal("version vanished while being created"))
+}
+
+pub async fn find_version(
+    conn: &mut AnyConnection,
+    package_id: i64,
+    version: &str,
+) -> Result<Option<Version>> {
+    let row = sqlx::query(
+        "SELECT id, package_id, version, metadata, download_count, created_at FROM versions \
+         WHERE package_id = $1 AND lower_version = $2",
+    )
+    .bind(package_id)
+    .bind(version.to_lowercase())
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(version_from_row).transpose()
+}
+
+/// Adds a file to a version; a file of the same name is a conflict.
+pub async fn insert_file(
+    conn: &mut AnyConnection,
+    version_id: i64,
+    name: &str,
+    blob: &Blob,
+) -> Result<File> {
+    let created_at = crate::clock::now();
+    let inserted = sqlx::query(
+        "INSERT INTO files (version_id, name, lower_name, blob_sha256, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(version_id)
+    .bind(name)
+    .bind(name.to_lowercase())
+    .bind(&blob.sha256)
+    .bind(created_at)
+    .fetch_one(conn)
+    .await;
+    match inserted {
+        Ok(row) => Ok(File {
+            id: row.try_get("id")?,
+            version_id,
+            name: name.to_string(),
+            created_at,
+            blob: blob.clone(),
+        }),
+        Err(e) if Error::is_unique_violation(&e) => Err(Error::conflict(format!(
+            "a file named {name} already exists in this version"
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A file with its version, found by name in one query (the download path).
+pub async fn find_file(conn: &mut AnyConnection, at: FileCoord<'_>) -> Result<Option<File>> {
+    let row = sqlx::query(concat!(
+        "SELECT f.id, f.version_id, f.name, f.created_at, ",
+        blob_columns!(),
+        " FROM files f JOIN blobs b ON b.sha256 = f.blob_sha256 \
+          JOIN versions v ON v.id = f.version_id \
+          JOIN packages p ON p.id = v.package_id \
+          JOIN owners o ON o.id = p.owner_id \
+          WHERE o.lower_name = $1 AND p.format = $2 AND p.lower_name = $3 \
+            AND v.lower_version = $4 AND f.lower_name = $5"
+    ))
+    .bind(at.owner.to_lowercase())
+    .bind(at.format)
+    .bind(at.package.to_lowercase())
+    .bind(at.version.to_lowercase())
+    .bind(at.file.to_lowercase())
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(file_from_row).transpose()
+}
+
+pub async fn list_files(conn: &mut AnyConnection, version_id: i64) -> Result<Vec<File>> {
+    let rows = sqlx::query(concat!(
+        "SELECT f.id, f.version_id, f.name, f.created_at, ",
+        blob_columns!(),
+        " FROM files f JOIN blobs b ON b.sha256 = f.blob_sha256 WHERE f.version_id = $1 ORDER BY f.lower_name"
+    ))
+    .bind(version_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(file_from_row).collect()
+}
+
+pub async fn list_packages(
+    conn: &mut AnyConnection,
+    owner_id: i64,
+    format: Option<&str>,
+    page: Page,
+) -> Result<Listing<Package>> {
+    let rows = sqlx::query(
+        "SELECT id, owner_id, format, name, created_at FROM packages \
+         WHERE owner_id = $1 AND ($2 IS NULL OR format = $2) ORDER BY format, lower_name LIMIT $3 OFFSET $4",
+    )
+    .bind(owner_id)
+    .bind(format)
+    .bind(page.limit())
+    .bind(page.offset())
+    .fetch_all(&mut *conn)
+    .await?;
+    let total: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM packages WHERE owner_id = $1 AND ($2 IS NULL OR format = $2)",
+    )
+    .bind(owner_id)
+    .bind(format)
+    .fetch_one(conn)
+    .await?;
+    Ok(Listing {
+        items: rows.iter().map(package_from_row).collect::<Result<_>>()?,
+        total,
+        page,
+    })
+}
+
+pub async fn list_versions(
+    conn: &mut AnyConnection,
+    package_id: i64,
+    page: Page,
+) -> Result<Listing<Version>> {
+    let rows = sqlx::query(
+        "SELECT id, package_id, version, metadata, download_count, created_at FROM versions \
+         WHERE package_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
+    )
+    .bind(package_id)
+    .bind(page.limit())
+    .bind(page.offset())
+    .fetch_all(&mut *conn)
+    .await?;
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM versions WHERE package_id = $1")
+        .bind(package_id)
+        .fetch_one(conn)
+        .await?;
+    Ok(Listing {
+        items: rows.iter().map(version_from_row).collect::<Result<_>>()?,
+        total,
+        page,
+    })
+}
+
+/// Deletes one file; the version goes with its last file and the package with its last version.
+/// Returns the SHA-256 of the blob the file used, so the caller can drop it if now unused.
+pub async fn delete_file(conn: &mut AnyConnection, file: &File) -> Result<String> {
+    properties::delete_all(conn, RefType::File, file.id).await?;
+    sqlx::query("DELETE FROM files WHERE id = $1")
+        .bind(file.id)
+        .execute(&mut *conn)
+        .await?;
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM files WHERE version_id = $1")
+        .bind(file.version_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    if left == 0 {
+        delete_version_row(conn, file.version_id).await?;
+    }
+    Ok(file.blob.sha256.clone())
+}
+
+/// Deletes a version with all its files; returns the SHA-256 of every blob they used.
+pub async fn delete_version(conn: &mut AnyConnection, version_id: i64) -> Result<Vec<String>> {
+    let files = list_files(conn, version_id).await?;
+    for file in &files {
+        properties::delete_all(conn, RefType::File, file.id).await?;
+    }
+    sqlx::query("DELETE FROM files WHERE version_id = $1")
+        .bind(version_id)
+        .execute(&mut *conn)
+        .await?;
+    delete_version_row(conn, version_id).await?;
+    Ok(files.into_iter().map(|f| f.blob.sha256).collect())
+}
+
+async fn delete_version_row(conn: &mut AnyConnection, version_id: i64) -> Result<()> {
+    properties::delete_all(conn, RefType::Version, version_id).await?;
+    let package_id: Option<i64> =
+        sqlx::query_scalar("DELETE FROM versions WHERE id = $1 RETURNING package_id")
+            .bind(version_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(package_id) = package_id else {
+        return Ok(());
+    };
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM versions WHERE package_id = $1")
+        .bind(package_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    if left == 0 {
+        properties::delete_all(conn, RefType::Package, package_id).await?;
+        sqlx::query("DELETE FROM packages WHERE id = $1")
+            .bind(package_id)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Adds counted downloads to versions (flushed in batches, see `downloads`).
+pub async fn add_downloads(conn: &mut AnyConnection, version_id: i64, count: i64) -> Result<()> {
+    sqlx::query("UPDATE versions SET download_count = download_count + $2 WHERE id = $1")
+        .bind(version_id)
+        .bind(count)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,65 @@
+//! Key/value facts attached to a package, version or file.
+
+use sqlx::{AnyConnection, Row};
+
+use crate::error::Result;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefType {
+    Package,
+    Version,
+    File,
+}
+
+impl RefType {
+    fn as_str(self) -> &'static str {
+        match self {
+            RefType::Package => "package",
+            RefType::Version => "version",
+            RefType::File => "file",
+        }
+    }
+}
+
+pub async fn add(
+    conn: &mut AnyConnection,
+    ref_type: RefType,
+    ref_id: i64,
+    name: &str,
+    value: &str,
+) -> Result<()> {
+    sqlx::query("INSERT INTO properties (ref_type, ref_id, name, value) VALUES ($1, $2, $3, $4)")
+        .bind(ref_type.as_str())
+        .bind(ref_id)
+        .bind(name)
+        .bind(value)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn list(
+    conn: &mut AnyConnection,
+    ref_type: RefType,
+    ref_id: i64,
+) -> Result<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        "SELECT name, value FROM properties WHERE ref_type = $1 AND ref_id = $2 ORDER BY id",
+    )
+    .bind(ref_type.as_str())
+    .bind(ref_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("name")?, r.try_get("value")?)))
+        .collect()
+}
+
+pub async fn delete_all(conn: &mut AnyConnection, ref_type: RefType, ref_id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM properties WHERE ref_type = $1 AND ref_id = $2")
+        .bind(ref_type.as_str())
+        .bind(ref_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,169 @@
+//! The format-neutral package operations every format adapter calls: publish a file into
+//! owner/package/version, find it, stream it, delete it. Formats add their own naming rules and
+//! metadata; storage, dedupe, cleanup and counting live only here.
+
+use bytes::Bytes;
+use futures_util::Stream;
+
+use crate::blobs::{BlobStore, ByteStream, PutOptions, StagedBlob};
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::model::downloads::DownloadCounter;
+use crate::model::packages::{self, File, FileCoord};
+use crate::model::properties::{self, RefType};
+use crate::model::{blobs as blob_rows, owners};
+
+#[derive(Clone)]
+pub struct Registry {
+    pub db: Db,
+    pub blobs: BlobStore,
+    pub downloads: DownloadCounter,
+}
+
+pub struct Publish<'a> {
+    pub at: FileCoord<'a>,
+    /// May the owner be created when it does not exist yet?
+    pub create_owner: bool,
+    pub version_metadata: serde_json::Value,
+    pub file_properties: Vec<(String, String)>,
+    pub put: PutOptions,
+}
+
+impl Registry {
+    pub fn new(db: Db, blobs: BlobStore) -> Self {
+        Registry {
+            db,
+            blobs,
+            downloads: DownloadCounter::default(),
+        }
+    }
+
+    /// Stores a new file. The body is streamed to storage first; the file becomes visible in one
+    /// transaction afterwards, or not at all.
+    pub async fn publish<S, E>(&self, req: Publish<'_>, body: S) -> Result<File>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Send,
+        E: std::fmt::Display,
+    {
+        // Refuse early what would be refused after a long upload anyway.
+        {
+            let mut conn = self.db.pool().acquire().await?;
+            if !req.create_owner && owners::find(&mut conn, req.at.owner).await?.is_none() {
+                return Err(Error::not_found(format!("owner {} does not exist", req.at.owner)));
+            }
+            if packages::find_file(&mut conn, req.at).await?.is_some() {
+                return Err(duplicate(req.at));
+            }
+        }
+        let staged = self.blobs.put(body, &req.put).await?;
+        let committed = self.commit_file(&req, &staged).await;
+        let keep_staged = matches!(&committed, Ok(file) if file.blob.storage_key == staged.storage_key);
+        if !keep_staged {
+            // Failed, or the content was already stored under another key.
+            if let Err(e) = self.blobs.delete(&staged.storage_key).await {
+                tracing::warn!(key = %staged.storage_key, error = %e, "could not delete staged blob; gc will");
+            }
+        }
+        committed
+    }
+
+    async fn commit_file(&self, req: &Publish<'_>, staged: &StagedBlob) -> Result<File> {
+        let at = req.at;
+        let mut tx = self.db.begin_write().await?;
+        let owner = if req.create_owner {
+            owners::find_or_create(&mut tx, at.owner).await?
+        } else {
+            owners::find(&mut tx, at.owner)
+                .await?
+                .ok_or_else(|| Error::not_found(format!("owner {} does not exist", at.owner)))?
+        };
+        let package = packages::find_or_create_package(&mut tx, owner.id, at.format, at.package).await?;
+        let version =
+            packages::find_or_create_version(&mut tx, package.id, at.version, &req.version_metadata)
+                .await?;
+        let blob = blob_rows::insert_or_touch(&mut tx, staged).await?;
+        let file = match packages::insert_file(&mut tx, version.id, at.file, &blob).await {
+            Err(Error::Conflict(_)) => return Err(duplicate(at)),
+            other => other?,
+        };
+        for (name, value) in &req.file_properties {
+            properties::add(&mut tx, RefType::File, file.id, name, value).await?;
+        }
+        tx.commit().await?;
+        Ok(file)
+    }
+
+    pub async fn find_file(&self, at: FileCoord<'_>) -> Result<File> {
+        let mut conn = self.db.pool().acquire().await?;
+        packages::find_file(&mut conn, at)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("file {} not found", at.file)))
+    }
+
+    /// Streams a file's content (or an inclusive byte range of it) and counts the download.
+    pub async fn open(&self, file: &File, range: Option<(u64, u64)>) -> Result<ByteStream> {
+        let stream = self.blobs.open(&file.blob.storage_key, range).await?;
+        self.downloads.record(file.version_id);
+        Ok(stream)
+    }
+
+    pub async fn delete_file(&self, at: FileCoord<'_>) -> Result<()> {
+        let mut tx = self.db.begin_write().await?;
+        let file = packages::find_file(&mut tx, at)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("file {} not found", at.file)))?;
+        let sha = packages::delete_file(&mut tx, &file).await?;
+        tx.commit().await?;
+        self.drop_unused_blobs([sha]).await;
+        Ok(())
+    }
+
+    pub async fn delete_version(
+        &self,
+        owner: &str,
+        format: &str,
+        package: &str,
+        version: &str,
+    ) -> Result<()> {
+        let not_found = || Error::not_found(format!("package {package} version {version} not found"));
+        let mut tx = self.db.begin_write().await?;
+        let owner_row = owners::find(&mut tx, owner).await?.ok_or_else(not_found)?;
+        let package_row = packages::find_package(&mut tx, owner_row.id, format, package)
+            .await?
+            .ok_or_else(not_found)?;
+        let version_row = packages::find_version(&mut tx, package_row.id, version)
+            .await?
+            .ok_or_else(not_found)?;
+        let shas = packages::delete_version(&mut tx, version_row.id).await?;
+        tx.commit().await?;
+        self.drop_unused_blobs(shas).await;
+        Ok(())
+    }
+
+    /// Removes blobs no file uses any more, row first, then the object. A failure here leaves at
+    /// worst an unreferenced object, which `gc` removes.
+    async fn drop_unused_blobs(&self, shas: impl IntoIterator<Item = String>) {
+        for sha in shas {
+            let removed = async {
+                let mut tx = self.db.begin_write().await?;
+                let key = blob_rows::delete_if_unreferenced(&mut tx, &sha).await?;
+                tx.commit().await?;
+                if let Some(key) = key {
+                    self.blobs.delete(&key).await?;
+                }
+                Ok::<_, Error>(())
+            }
+            .await;
+            if let Err(e) = removed {
+                tracing::warn!(sha256 = %sha, error = %e, "could not remove unused blob; gc will");
+            }
+        }
+    }
+}
+
+fn duplicate(at: FileCoord<'_>) -> Error {
+    Error::conflict(format!(
+        "file {} already exists in {} {}",
+        at.file, at.package, at.version
+    ))
+}
