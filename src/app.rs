@@ -26,15 +26,13 @@ pub struct App {
 
 impl App {
     pub async fn build(config: Config) -> Result<App> {
-        let db = Db::connect(&config.database_url, config.database_max_connections).await?;
-        run_migrations(&db).await?;
-        let blobs = BlobStore::from_config(&config.storage)?;
-        let root = root_token(&db, &config.admin_token).await?;
+        let registry = open_registry(&config).await?;
+        let root = root_token(&registry.db, &config.admin_token).await?;
         crate::http::metrics_handle();
         Ok(App {
             state: AppState {
-                auth: Arc::new(Authenticator::new(db.clone(), root)),
-                registry: Registry::new(db, blobs),
+                auth: Arc::new(Authenticator::new(registry.db.clone(), root)),
+                registry,
                 config: Arc::new(config),
             },
         })
@@ -69,6 +67,15 @@ impl App {
         served?;
         Ok(())
     }
+}
+
+/// The database (migrated) and blob store, without the HTTP side: what `migrate`, `gc` and
+/// `fsck` need.
+pub async fn open_registry(config: &Config) -> Result<Registry> {
+    let db = Db::connect(&config.database_url, config.database_max_connections).await?;
+    run_migrations(&db).await?;
+    let blobs = BlobStore::from_config(&config.storage)?;
+    Ok(Registry::new(db, blobs))
 }
 
 async fn root_token(db: &Db, source: &AdminTokenSource) -> Result<RootToken> {

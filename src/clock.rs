@@ -13,7 +13,9 @@ pub fn rfc3339(epoch: i64) -> String {
 }
 
 pub fn parse_rfc3339(value: &str) -> Option<i64> {
-    DateTime::parse_from_rfc3339(value).ok().map(|t| t.timestamp())
+    DateTime::parse_from_rfc3339(value)
+        .ok()
+        .map(|t| t.timestamp())
 }
 
 pub fn http_date(epoch: i64) -> String {

@@ -118,7 +118,11 @@ impl Config {
         let base_url = get("BASE_URL")
             .map(|u| u.trim_end_matches('/').to_string())
             .unwrap_or_else(|| {
-                let shown = if host == "0.0.0.0" { "127.0.0.1" } else { &host };
+                let shown = if host == "0.0.0.0" {
+                    "127.0.0.1"
+                } else {
+                    &host
+                };
                 format!("http://{shown}:{port}")
             });
         Ok(Config {

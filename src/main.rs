@@ -5,13 +5,17 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use cargoman::app::App;
+use cargoman::app::{App, open_registry};
 use cargoman::config::Config;
 use cargoman::error::Error;
 use cargoman::maintenance;
 
 #[derive(Parser)]
-#[command(name = "cargoman", version, about = "Self-hosted multi-format package registry")]
+#[command(
+    name = "cargoman",
+    version,
+    about = "Self-hosted multi-format package registry"
+)]
 struct Cli {
     /// Environment file to read settings from (default: ./.env when present).
     #[arg(long, global = true, value_name = "PATH")]
@@ -78,13 +82,13 @@ fn main() -> ExitCode {
                 serve(config).await.map(|_| ExitCode::SUCCESS)
             }
             Command::Migrate => {
-                App::build(config).await?;
+                open_registry(&config).await?;
                 println!("migrations applied");
                 Ok(ExitCode::SUCCESS)
             }
             Command::Gc { grace_seconds } => {
-                let app = App::build(config).await?;
-                let report = maintenance::gc(&app.state.registry, grace_seconds).await?;
+                let registry = open_registry(&config).await?;
+                let report = maintenance::gc(&registry, grace_seconds).await?;
                 print_report(cli.json, &report, || {
                     format!(
                         "gc: removed {} unused blob(s) and {} stray object(s), freed {} bytes",
@@ -94,13 +98,28 @@ fn main() -> ExitCode {
                 Ok(ExitCode::SUCCESS)
             }
             Command::Fsck { verify } => {
-                let app = App::build(config).await?;
-                let report = maintenance::fsck(&app.state.registry, verify).await?;
+                let registry = open_registry(&config).await?;
+                let report = maintenance::fsck(&registry, verify).await?;
                 print_report(cli.json, &report, || {
                     let mut lines = vec![format!("fsck: checked {} blob(s)", report.blobs_checked)];
-                    lines.extend(report.missing.iter().map(|s| format!("missing object for blob {s}")));
-                    lines.extend(report.corrupt.iter().map(|s| format!("corrupt object for blob {s}")));
-                    lines.extend(report.unreferenced.iter().map(|k| format!("unreferenced object {k}")));
+                    lines.extend(
+                        report
+                            .missing
+                            .iter()
+                            .map(|s| format!("missing object for blob {s}")),
+                    );
+                    lines.extend(
+                        report
+                            .corrupt
+                            .iter()
+                            .map(|s| format!("corrupt object for blob {s}")),
+                    );
+                    lines.extend(
+                        report
+                            .unreferenced
+                            .iter()
+                            .map(|k| format!("unreferenced object {k}")),
+                    );
                     lines.join("\n")
                 });
                 Ok(if report.is_clean() {
@@ -125,7 +144,10 @@ fn main() -> ExitCode {
 
 fn print_report<T: serde::Serialize>(json: bool, report: &T, text: impl FnOnce() -> String) {
     if json {
-        println!("{}", serde_json::to_string_pretty(report).expect("report serializes"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(report).expect("report serializes")
+        );
     } else {
         println!("{}", text());
     }
@@ -167,7 +189,9 @@ fn init_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if std::env::var("LOG_FORMAT").is_ok_and(|v| v == "json") {
         builder.json().init();
     } else {

@@ -49,7 +49,10 @@ impl Registry {
         {
             let mut conn = self.db.pool().acquire().await?;
             if !req.create_owner && owners::find(&mut conn, req.at.owner).await?.is_none() {
-                return Err(Error::not_found(format!("owner {} does not exist", req.at.owner)));
+                return Err(Error::not_found(format!(
+                    "owner {} does not exist",
+                    req.at.owner
+                )));
             }
             if packages::find_file(&mut conn, req.at).await?.is_some() {
                 return Err(duplicate(req.at));
@@ -57,7 +60,8 @@ impl Registry {
         }
         let staged = self.blobs.put(body, &req.put).await?;
         let committed = self.commit_file(&req, &staged).await;
-        let keep_staged = matches!(&committed, Ok(file) if file.blob.storage_key == staged.storage_key);
+        let keep_staged =
+            matches!(&committed, Ok(file) if file.blob.storage_key == staged.storage_key);
         if !keep_staged {
             // Failed, or the content was already stored under another key.
             if let Err(e) = self.blobs.delete(&staged.storage_key).await {
@@ -77,10 +81,15 @@ impl Registry {
                 .await?
                 .ok_or_else(|| Error::not_found(format!("owner {} does not exist", at.owner)))?
         };
-        let package = packages::find_or_create_package(&mut tx, owner.id, at.format, at.package).await?;
-        let version =
-            packages::find_or_create_version(&mut tx, package.id, at.version, &req.version_metadata)
-                .await?;
+        let package =
+            packages::find_or_create_package(&mut tx, owner.id, at.format, at.package).await?;
+        let version = packages::find_or_create_version(
+            &mut tx,
+            package.id,
+            at.version,
+            &req.version_metadata,
+        )
+        .await?;
         let blob = blob_rows::insert_or_touch(&mut tx, staged).await?;
         let file = match packages::insert_file(&mut tx, version.id, at.file, &blob).await {
             Err(Error::Conflict(_)) => return Err(duplicate(at)),
@@ -125,7 +134,8 @@ impl Registry {
         package: &str,
         version: &str,
     ) -> Result<()> {
-        let not_found = || Error::not_found(format!("package {package} version {version} not found"));
+        let not_found =
+            || Error::not_found(format!("package {package} version {version} not found"));
         let mut tx = self.db.begin_write().await?;
         let owner_row = owners::find(&mut tx, owner).await?.ok_or_else(not_found)?;
         let package_row = packages::find_package(&mut tx, owner_row.id, format, package)

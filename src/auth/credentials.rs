@@ -87,7 +87,13 @@ mod tests {
 
     #[test]
     fn malformed_credentials_are_refused() {
-        for value in ["Basic !!!", "Basic YWRtaW4=", "Digest x", "Bearer ", "Bearer"] {
+        for value in [
+            "Basic !!!",
+            "Basic YWRtaW4=",
+            "Digest x",
+            "Bearer ",
+            "Bearer",
+        ] {
             assert!(
                 matches!(
                     presented_token(&headers("authorization", value)),

@@ -136,7 +136,13 @@ mod tests {
     #[test]
     fn levels_grant_what_the_docs_say() {
         use Permission::*;
-        let all = [ReadPackages, WritePackages, ReadAdmin, ManageOwners, ManageTeam];
+        let all = [
+            ReadPackages,
+            WritePackages,
+            ReadAdmin,
+            ManageOwners,
+            ManageTeam,
+        ];
         for p in all {
             assert!(Principal::Root.allows(p));
             assert!(team(TeamLevel::Owner).allows(p));

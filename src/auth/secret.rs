@@ -70,9 +70,18 @@ mod tests {
     #[test]
     fn malformed_tokens_have_no_lookup() {
         assert_eq!(lookup_of("cma_short", TEAM_PREFIX), None);
-        assert_eq!(lookup_of(&format!("cma_{}", "a".repeat(33)), TEAM_PREFIX), None);
-        assert_eq!(lookup_of(&format!("cma_{}!", "a".repeat(31)), TEAM_PREFIX), None);
-        assert_eq!(lookup_of(&format!("xyz_{}", "a".repeat(32)), TEAM_PREFIX), None);
+        assert_eq!(
+            lookup_of(&format!("cma_{}", "a".repeat(33)), TEAM_PREFIX),
+            None
+        );
+        assert_eq!(
+            lookup_of(&format!("cma_{}!", "a".repeat(31)), TEAM_PREFIX),
+            None
+        );
+        assert_eq!(
+            lookup_of(&format!("xyz_{}", "a".repeat(32)), TEAM_PREFIX),
+            None
+        );
     }
 
     #[test]

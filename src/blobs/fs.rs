@@ -70,9 +70,9 @@ impl FsBackend {
 
     pub async fn open(&self, key: &str, range: Option<(u64, u64)>) -> Result<ByteStream> {
         let path = self.path_of(key)?;
-        let mut file = tokio::fs::File::open(&path).await.map_err(|e| {
-            Error::storage(format!("blob {key} cannot be opened: {e}"))
-        })?;
+        let mut file = tokio::fs::File::open(&path)
+            .await
+            .map_err(|e| Error::storage(format!("blob {key} cannot be opened: {e}")))?;
         let reader: Box<dyn tokio::io::AsyncRead + Send + Unpin> = match range {
             None => Box::new(file),
             Some((start, end)) => {

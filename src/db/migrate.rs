@@ -59,15 +59,18 @@ async fn apply(db: &Db, conn: &mut sqlx::AnyConnection) -> Result<usize> {
         for statement in render(m.sql, db.backend()).split(";\n") {
             let statement = statement.trim();
             if !statement.is_empty() {
-                tx.execute(sqlx::AssertSqlSafe(statement.to_string())).await?;
+                tx.execute(sqlx::AssertSqlSafe(statement.to_string()))
+                    .await?;
             }
         }
-        sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
-            .bind(m.version)
-            .bind(m.name)
-            .bind(crate::clock::now())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+        )
+        .bind(m.version)
+        .bind(m.name)
+        .bind(crate::clock::now())
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         tracing::info!(version = m.version, name = m.name, "applied migration");
         applied += 1;

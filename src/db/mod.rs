@@ -95,11 +95,18 @@ fn prepare_sqlite_url(url: &str) -> Result<String> {
             "DATABASE_URL must name a SQLite file (a server shares it between connections)",
         ));
     }
-    if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+    if let Some(parent) = Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(parent)
             .map_err(|e| Error::invalid(format!("cannot create {}: {e}", parent.display())))?;
     }
-    let mode = if query.contains("mode=") { "" } else { "mode=rwc" };
+    let mode = if query.contains("mode=") {
+        ""
+    } else {
+        "mode=rwc"
+    };
     let sep = if query.is_empty() || mode.is_empty() {
         ""
     } else {

@@ -61,7 +61,11 @@ pub async fn serve_file(
                 header::CONTENT_RANGE,
                 HeaderValue::from_str(&format!("bytes {first}-{last}/{size}")).expect("ascii"),
             );
-            (StatusCode::PARTIAL_CONTENT, Some((first, last)), last - first + 1)
+            (
+                StatusCode::PARTIAL_CONTENT,
+                Some((first, last)),
+                last - first + 1,
+            )
         }
         RangeRequest::Unsatisfiable => {
             headers.insert(

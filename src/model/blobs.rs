@@ -76,10 +76,14 @@ pub async fn insert_or_touch(conn: &mut AnyConnection, staged: &StagedBlob) -> R
 }
 
 pub async fn find(conn: &mut AnyConnection, sha256: &str) -> Result<Option<Blob>> {
-    let row = sqlx::query(concat!("SELECT ", blob_columns!(), " FROM blobs b WHERE b.sha256 = $1"))
-        .bind(sha256)
-        .fetch_optional(conn)
-        .await?;
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        blob_columns!(),
+        " FROM blobs b WHERE b.sha256 = $1"
+    ))
+    .bind(sha256)
+    .fetch_optional(conn)
+    .await?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -100,7 +104,10 @@ pub async fn store_digests(conn: &mut AnyConnection, d: &Digests) -> Result<()> 
 /// Deletes the row when no file references it any more; returns its storage key if it went.
 /// A concurrent upload that just started using the blob makes the delete fail its foreign-key
 /// check or find a reference: either way the blob stays.
-pub async fn delete_if_unreferenced(conn: &mut AnyConnection, sha256: &str) -> Result<Option<String>> {
+pub async fn delete_if_unreferenced(
+    conn: &mut AnyConnection,
+    sha256: &str,
+) -> Result<Option<String>> {
     let deleted = sqlx::query_scalar(
         "DELETE FROM blobs WHERE sha256 = $1 AND NOT EXISTS (SELECT 1 FROM files WHERE blob_sha256 = $1) RETURNING storage_key",
     )
@@ -125,8 +132,12 @@ pub async fn unreferenced(conn: &mut AnyConnection, before: i64) -> Result<Vec<S
 }
 
 pub async fn all(conn: &mut AnyConnection) -> Result<Vec<Blob>> {
-    let rows = sqlx::query(concat!("SELECT ", blob_columns!(), " FROM blobs b ORDER BY b.sha256"))
-        .fetch_all(conn)
-        .await?;
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        blob_columns!(),
+        " FROM blobs b ORDER BY b.sha256"
+    ))
+    .fetch_all(conn)
+    .await?;
     rows.iter().map(from_row).collect()
 }

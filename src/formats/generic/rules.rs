@@ -46,10 +46,14 @@ pub fn check_version(version: &str) -> Result<()> {
         ));
     }
     if version == "." || version == ".." || version.contains(['/', '\\']) {
-        return Err(Error::invalid(format!("version {version:?} is not allowed")));
+        return Err(Error::invalid(format!(
+            "version {version:?} is not allowed"
+        )));
     }
     if version.chars().any(char::is_control) {
-        return Err(Error::invalid("version must not contain control characters"));
+        return Err(Error::invalid(
+            "version must not contain control characters",
+        ));
     }
     Ok(())
 }
@@ -83,7 +87,9 @@ mod tests {
         for ok in ["1.0.0", "2024-01-01", "v1 beta", "ünïcode", "1.0.0+build.5"] {
             check_version(ok).unwrap();
         }
-        for bad in ["", " 1.0", "1.0 ", "\t1", "1.0\n", ".", "..", "1/2", "a\u{7}b"] {
+        for bad in [
+            "", " 1.0", "1.0 ", "\t1", "1.0\n", ".", "..", "1/2", "a\u{7}b",
+        ] {
             assert!(check_version(bad).is_err(), "{bad:?}");
         }
     }

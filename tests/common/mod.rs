@@ -1,0 +1,314 @@
+//! Test harness: starts the real server in-process on an ephemeral port with a fresh data
+//! folder, on each backend pair (SQLite + filesystem, PostgreSQL + S3), and drives it with `curl`.
+//! PostgreSQL and the S3 server come from `scripts/test.sh`; a test never skips a backend.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Command;
+
+use cargoman::app::App;
+use cargoman::config::Config;
+
+pub const ADMIN: &str = "test-root-token";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    SqliteFs,
+    PostgresS3,
+}
+
+/// Every backend pair. Missing services are a failure with instructions, not a skip.
+pub fn backends() -> Vec<Backend> {
+    for var in [
+        "CARGOMAN_TEST_POSTGRES_URL",
+        "CARGOMAN_TEST_S3_ENDPOINT",
+        "CARGOMAN_TEST_S3_DIR",
+    ] {
+        assert!(
+            std::env::var(var).is_ok(),
+            "{var} is not set: run the suite with ./scripts/test.sh, which starts PostgreSQL and the S3 test server"
+        );
+    }
+    vec![Backend::SqliteFs, Backend::PostgresS3]
+}
+
+fn random_name() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("t{}x{n}x{nanos}", std::process::id())
+}
+
+pub struct TestServer {
+    pub backend: Backend,
+    pub base: String,
+    pub dir: tempfile::TempDir,
+    /// The server's settings as environment variables (also used to run the CLI on its data).
+    pub env: HashMap<String, String>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestServer {
+    pub fn start(backend: Backend) -> Self {
+        Self::start_with(backend, &[])
+    }
+
+    /// Starts with extra or overriding environment settings.
+    pub fn start_with(backend: Backend, extra: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut env: HashMap<String, String> = HashMap::new();
+        env.insert("ADMIN_TOKEN".into(), ADMIN.into());
+        env.insert("HOST".into(), "127.0.0.1".into());
+        match backend {
+            Backend::SqliteFs => {
+                env.insert(
+                    "DATABASE_URL".into(),
+                    format!("sqlite://{}", dir.path().join("cargoman.db").display()),
+                );
+                env.insert(
+                    "STORAGE_PATH".into(),
+                    dir.path().join("packages").display().to_string(),
+                );
+            }
+            Backend::PostgresS3 => {
+                let name = random_name();
+                env.insert("DATABASE_URL".into(), create_pg_database(&name));
+                let s3_dir = PathBuf::from(std::env::var("CARGOMAN_TEST_S3_DIR").unwrap());
+                std::fs::create_dir_all(s3_dir.join(&name)).unwrap();
+                env.insert("STORAGE_BACKEND".into(), "s3".into());
+                env.insert("R2_BUCKET".into(), name);
+                env.insert(
+                    "R2_ENDPOINT".into(),
+                    std::env::var("CARGOMAN_TEST_S3_ENDPOINT").unwrap(),
+                );
+                env.insert(
+                    "R2_ACCESS_KEY_ID".into(),
+                    std::env::var("CARGOMAN_TEST_S3_ACCESS_KEY").unwrap(),
+                );
+                env.insert(
+                    "R2_SECRET_ACCESS_KEY".into(),
+                    std::env::var("CARGOMAN_TEST_S3_SECRET_KEY").unwrap(),
+                );
+            }
+        }
+        for (k, v) in extra {
+            env.insert(k.to_string(), v.to_string());
+        }
+        let mut server = TestServer {
+            backend,
+            base: String::new(),
+            dir,
+            env,
+            stop: None,
+            thread: None,
+        };
+        server.launch();
+        server
+    }
+
+    fn launch(&mut self) {
+        let env = self.env.clone();
+        let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config");
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let app = App::build(config).await.expect("server builds");
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                app.serve(listener, async {
+                    let _ = stop_rx.await;
+                })
+                .await
+                .expect("server ran");
+            });
+        });
+        let addr = addr_rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("server started");
+        self.base = format!("http://{addr}");
+        self.stop = Some(stop_tx);
+        self.thread = Some(thread);
+    }
+
+    /// Stops gracefully and starts again on the same database and storage.
+    pub fn restart(&mut self) {
+        self.shutdown();
+        self.launch();
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            thread.join().expect("server thread");
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Runs curl against the server: `args` are curl arguments, with the path as the last one.
+    pub fn curl(&self, args: &[&str]) -> Reply {
+        let (path, opts) = args.split_last().expect("a path");
+        curl(opts, &self.url(path))
+    }
+
+    /// curl with the root token as HTTP Basic password (as the seed's examples do).
+    pub fn admin(&self, args: &[&str]) -> Reply {
+        let auth = format!("admin:{ADMIN}");
+        let mut all = vec!["--user", auth.as_str()];
+        all.extend_from_slice(args);
+        self.curl(&all)
+    }
+
+    /// Runs the `cargoman` binary on this server's data.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_cargoman"))
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(&self.env)
+            .current_dir(self.dir.path())
+            .output()
+            .expect("cargoman runs")
+    }
+
+    /// Writes a file of `size` pseudo-random bytes (seeded) into the temp dir.
+    pub fn make_file(&self, name: &str, size: usize, seed: u8) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, pseudo_random(size, seed)).unwrap();
+        path
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+pub fn pseudo_random(size: usize, seed: u8) -> Vec<u8> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15 ^ u64::from(seed);
+    (0..size)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+fn create_pg_database(name: &str) -> String {
+    let admin_url = std::env::var("CARGOMAN_TEST_POSTGRES_URL").unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&admin_url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    });
+    let (base, _) = admin_url.rsplit_once('/').unwrap();
+    format!("{base}/{name}")
+}
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: HashMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(&name.to_lowercase()).map(String::as_str)
+    }
+}
+
+pub fn curl(opts: &[&str], url: &str) -> Reply {
+    let tmp = tempfile::tempdir().unwrap();
+    let body = tmp.path().join("body");
+    let headers = tmp.path().join("headers");
+    let out = Command::new("curl")
+        .args(["-sS", "-o"])
+        .arg(&body)
+        .arg("-D")
+        .arg(&headers)
+        .args(["-w", "%{http_code}"])
+        .args(opts)
+        .arg(url)
+        .output()
+        .expect("curl is installed");
+    let status: u16 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("curl failed: {}", String::from_utf8_lossy(&out.stderr)));
+    let raw = std::fs::read_to_string(&headers).unwrap_or_default();
+    // With 100-continue there are several header blocks; the last one is the answer.
+    let last_block = raw
+        .split("\r\n\r\n")
+        .filter(|b| !b.trim().is_empty())
+        .last()
+        .unwrap_or("");
+    let headers = last_block
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string()))
+        .collect();
+    Reply {
+        status,
+        headers,
+        body: std::fs::read(&body).unwrap_or_default(),
+    }
+}
+
+/// Sends a PUT exactly as written (no client-side path normalisation) and returns the status.
+pub fn raw_put(server: &TestServer, path: &str, body: &[u8]) -> u16 {
+    use std::io::{Read, Write};
+    let addr = server.base.trim_start_matches("http://");
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        conn,
+        "PUT {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {ADMIN}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    conn.write_all(body).unwrap();
+    let mut reply = String::new();
+    let _ = conn.read_to_string(&mut reply);
+    reply
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP status in {reply:?}"))
+}
