@@ -1,0 +1,357 @@
+//! Authentication and the permission matrix: every route refuses anonymous and under-privileged
+//! callers, in the form each client understands.
+
+mod common;
+
+use common::{ADMIN, Reply, TestServer, backends};
+
+fn bearer(token: &str) -> String {
+    format!("Authorization: Bearer {token}")
+}
+
+/// Creates a team token as root and returns (id, plain value).
+fn team_token(s: &TestServer, level: &str, expires_at: Option<&str>) -> (i64, String) {
+    let body = match expires_at {
+        Some(t) => format!(r#"{{"name":"{level} user","level":"{level}","expires_at":"{t}"}}"#),
+        None => format!(r#"{{"name":"{level} user","level":"{level}"}}"#),
+    };
+    let r = s.curl(&[
+        "-H",
+        &bearer(ADMIN),
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        &body,
+        "/api/v1/tokens",
+    ]);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let json = r.json();
+    let token = json["data"]["token"].as_str().unwrap().to_string();
+    assert!(token.starts_with("cma_") && token.len() == 36, "{token}");
+    (json["data"]["id"].as_i64().unwrap(), token)
+}
+
+fn as_token(s: &TestServer, token: &str, args: &[&str]) -> Reply {
+    let header = bearer(token);
+    let mut all = vec!["-H", header.as_str()];
+    all.extend_from_slice(args);
+    s.curl(&all)
+}
+
+/// (method, path, body, what it needs)
+#[derive(Clone, Copy, PartialEq)]
+enum Needs {
+    Read,
+    Write,
+    Team,
+}
+
+const GENERIC_FILE: &str = "/api/packages/acme/generic/tool/1.0/f.bin";
+
+fn routes() -> Vec<(&'static str, &'static str, Option<&'static str>, Needs)> {
+    vec![
+        ("GET", GENERIC_FILE, None, Needs::Read),
+        ("HEAD", GENERIC_FILE, None, Needs::Read),
+        (
+            "PUT",
+            "/api/packages/acme/generic/tool/2.0/g.bin",
+            Some("data"),
+            Needs::Write,
+        ),
+        (
+            "DELETE",
+            "/api/packages/acme/generic/tool/3.0/f.bin",
+            None,
+            Needs::Write,
+        ),
+        (
+            "DELETE",
+            "/api/packages/acme/generic/tool/3.0",
+            None,
+            Needs::Write,
+        ),
+        ("GET", "/api/v1/owners", None, Needs::Read),
+        (
+            "POST",
+            "/api/v1/owners",
+            Some(r#"{"name":"new-owner"}"#),
+            Needs::Write,
+        ),
+        ("GET", "/api/v1/owners/acme", None, Needs::Read),
+        ("DELETE", "/api/v1/owners/nobody", None, Needs::Write),
+        ("GET", "/api/v1/owners/acme/packages", None, Needs::Read),
+        (
+            "GET",
+            "/api/v1/owners/acme/packages/generic/tool/versions",
+            None,
+            Needs::Read,
+        ),
+        (
+            "GET",
+            "/api/v1/owners/acme/packages/generic/tool/versions/1.0/files",
+            None,
+            Needs::Read,
+        ),
+        ("GET", "/api/v1/tokens", None, Needs::Team),
+        (
+            "POST",
+            "/api/v1/tokens",
+            Some(r#"{"name":"x","level":"viewer"}"#),
+            Needs::Team,
+        ),
+        ("GET", "/api/v1/tokens/1", None, Needs::Team),
+        ("DELETE", "/api/v1/tokens/999", None, Needs::Team),
+        ("POST", "/api/v1/tokens/999/rotate", None, Needs::Team),
+    ]
+}
+
+fn call(s: &TestServer, auth: Option<&str>, method: &str, path: &str, body: Option<&str>) -> Reply {
+    let mut args: Vec<String> = Vec::new();
+    if let Some(a) = auth {
+        args.extend(["-H".into(), a.to_string()]);
+    }
+    match method {
+        "HEAD" => args.push("-I".into()),
+        m => args.extend(["-X".into(), m.into()]),
+    }
+    if let Some(b) = body {
+        args.extend([
+            "-H".into(),
+            "Content-Type: application/json".into(),
+            "--data-binary".into(),
+            b.into(),
+        ]);
+    }
+    args.push(path.into());
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    s.curl(&refs)
+}
+
+#[test]
+fn permission_matrix_on_every_route() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        let f = s.make_file("f.bin", 10, 1);
+        assert_eq!(
+            s.admin(&["--upload-file", f.to_str().unwrap(), GENERIC_FILE])
+                .status,
+            201
+        );
+        let (_, viewer) = team_token(&s, "viewer", None);
+        let (_, admin) = team_token(&s, "admin", None);
+        let (_, expired) = team_token(&s, "owner", Some("2001-01-01T00:00:00Z"));
+        let (revoked_id, revoked) = team_token(&s, "owner", None);
+        let del = as_token(
+            &s,
+            ADMIN,
+            &["-X", "DELETE", &format!("/api/v1/tokens/{revoked_id}")],
+        );
+        assert_eq!(del.status, 200, "{}", del.text());
+        assert!(del.json()["data"]["revoked_at"].is_string());
+
+        let refused_401 = [
+            (None, "anonymous"),
+            (Some(bearer("not-a-token")), "bad token"),
+            (
+                Some(bearer(&format!("cma_{}", "A".repeat(32)))),
+                "unknown cma token",
+            ),
+            (Some(bearer(&expired)), "expired token"),
+            (Some(bearer(&revoked)), "revoked token"),
+            (
+                Some("Authorization: Basic !!!".to_string()),
+                "malformed basic",
+            ),
+        ];
+        for (method, path, body, needs) in routes() {
+            for (auth, who) in &refused_401 {
+                let r = call(&s, auth.as_deref(), method, path, body);
+                assert_eq!(
+                    r.status,
+                    401,
+                    "{backend:?} {who} {method} {path}: {}",
+                    r.text()
+                );
+                let challenge = r.header("www-authenticate").unwrap_or_default();
+                if path.starts_with("/api/v1") {
+                    assert!(challenge.starts_with("Bearer"), "{method} {path}");
+                    if method != "HEAD" {
+                        assert_eq!(r.json()["error"]["code"], "UNAUTHORIZED");
+                    }
+                } else {
+                    assert!(challenge.starts_with("Basic"), "{method} {path}");
+                }
+            }
+            let viewer_reply = call(&s, Some(&bearer(&viewer)), method, path, body);
+            let admin_reply = call(&s, Some(&bearer(&admin)), method, path, body);
+            match needs {
+                Needs::Read => {
+                    assert!(
+                        !matches!(viewer_reply.status, 401 | 403),
+                        "viewer {method} {path}"
+                    );
+                }
+                Needs::Write => {
+                    assert_eq!(viewer_reply.status, 403, "viewer {method} {path}");
+                    assert!(
+                        !matches!(admin_reply.status, 401 | 403),
+                        "admin {method} {path}"
+                    );
+                }
+                Needs::Team => {
+                    assert_eq!(viewer_reply.status, 403, "viewer {method} {path}");
+                    assert_eq!(admin_reply.status, 403, "admin {method} {path}");
+                    if path.starts_with("/api/v1") {
+                        assert_eq!(admin_reply.json()["error"]["code"], "FORBIDDEN");
+                    }
+                }
+            }
+        }
+        // Expired and revoked say why.
+        let r = call(&s, Some(&bearer(&expired)), "GET", GENERIC_FILE, None);
+        assert!(r.text().contains("expired"), "{}", r.text());
+        let r = call(&s, Some(&bearer(&revoked)), "GET", GENERIC_FILE, None);
+        assert!(r.text().contains("revoked"), "{}", r.text());
+    }
+}
+
+#[test]
+fn every_credential_form_is_accepted() {
+    let s = TestServer::start(common::Backend::SqliteFs);
+    let f = s.make_file("f.bin", 10, 1);
+    assert_eq!(
+        s.admin(&["--upload-file", f.to_str().unwrap(), GENERIC_FILE])
+            .status,
+        201
+    );
+    let (_, viewer) = team_token(&s, "viewer", None);
+    for token in [ADMIN, viewer.as_str()] {
+        let forms = [
+            vec!["-H".to_string(), format!("Authorization: Bearer {token}")],
+            vec!["-H".to_string(), format!("Authorization: token {token}")],
+            vec!["--user".to_string(), format!("anyone:{token}")],
+            vec!["-H".to_string(), format!("X-Api-Key: {token}")],
+        ];
+        for form in forms {
+            let mut args: Vec<&str> = form.iter().map(String::as_str).collect();
+            args.push(GENERIC_FILE);
+            assert_eq!(s.curl(&args).status, 200, "{form:?}");
+        }
+    }
+}
+
+#[test]
+fn team_tokens_rotate_revoke_and_record_use() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        let (id, owner) = team_token(&s, "owner", None);
+        // An owner token manages the team itself.
+        let (viewer_id, viewer) = team_token(&s, "viewer", None);
+        let listed = as_token(&s, &owner, &["/api/v1/tokens"]);
+        assert_eq!(listed.status, 200);
+        let list = listed.json();
+        assert_eq!(list["pagination"]["total"], 2);
+        assert!(
+            list["data"][0].get("secret_hash").is_none(),
+            "hash never shown"
+        );
+        assert!(
+            list["data"][0].get("token").is_none(),
+            "plain value never shown again"
+        );
+
+        assert_eq!(as_token(&s, &viewer, &["/api/v1/owners"]).status, 200);
+        let shown = as_token(&s, &owner, &[&format!("/api/v1/tokens/{viewer_id}")]).json();
+        assert!(shown["data"]["last_used_at"].is_string(), "{shown}");
+        assert_eq!(shown["data"]["last_used_ip"], "127.0.0.1");
+
+        let rotated = as_token(
+            &s,
+            &owner,
+            &["-X", "POST", &format!("/api/v1/tokens/{viewer_id}/rotate")],
+        );
+        assert_eq!(rotated.status, 200, "{}", rotated.text());
+        let new_value = rotated.json()["data"]["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_ne!(new_value, viewer);
+        assert_eq!(
+            as_token(&s, &viewer, &["/api/v1/owners"]).status,
+            401,
+            "old value dies at once"
+        );
+        assert_eq!(as_token(&s, &new_value, &["/api/v1/owners"]).status, 200);
+
+        let revoked = as_token(
+            &s,
+            &owner,
+            &["-X", "DELETE", &format!("/api/v1/tokens/{viewer_id}")],
+        );
+        assert_eq!(revoked.status, 200);
+        assert_eq!(as_token(&s, &new_value, &["/api/v1/owners"]).status, 401);
+        let again = as_token(
+            &s,
+            &owner,
+            &["-X", "POST", &format!("/api/v1/tokens/{viewer_id}/rotate")],
+        );
+        assert_eq!(again.status, 409);
+
+        // Validation errors come in the envelope.
+        for (body, word) in [
+            (r#"{"name":"x","level":"god"}"#, "level"),
+            (r#"{"name":"","level":"viewer"}"#, "name"),
+            (
+                r#"{"name":"x","level":"viewer","expires_at":"tomorrow"}"#,
+                "expires_at",
+            ),
+            (r#"{"name":"x""#, "JSON"),
+            (r#"{"name":"x","level":"viewer","extra":1}"#, "extra"),
+        ] {
+            let r = as_token(
+                &s,
+                &owner,
+                &[
+                    "-H",
+                    "Content-Type: application/json",
+                    "-d",
+                    body,
+                    "/api/v1/tokens",
+                ],
+            );
+            assert_eq!(r.status, 400, "{body}");
+            let json = r.json();
+            assert_eq!(json["error"]["code"], "VALIDATION_ERROR", "{body}");
+            assert!(json["data"].is_null());
+            let message = json["error"]["message"].as_str().unwrap();
+            assert!(message.contains(word), "{body}: {message}");
+        }
+        assert_eq!(
+            as_token(&s, &owner, &[&format!("/api/v1/tokens/{id}")]).status,
+            200
+        );
+        assert_eq!(
+            as_token(&s, &owner, &["/api/v1/tokens/424242"]).json()["error"]["code"],
+            "NOT_FOUND"
+        );
+    }
+}
+
+#[test]
+fn health_and_metrics_are_public() {
+    let s = TestServer::start(common::Backend::SqliteFs);
+    assert_eq!(s.curl(&["/health"]).json()["status"], "ok");
+    let ready = s.curl(&["/health/ready"]);
+    assert_eq!(ready.status, 200);
+    assert_eq!(ready.json()["database"], "ok");
+    assert_eq!(s.admin(&["/api/packages/acme/generic/x/1/y"]).status, 404);
+    let metrics = s.curl(&["/metrics"]).text();
+    assert!(
+        metrics.contains("cargoman_http_requests_total"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("route=\"/api/packages/{owner}/generic/{name}/{version}/{file}\""),
+        "{metrics}"
+    );
+}
