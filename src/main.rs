@@ -159,7 +159,8 @@ async fn serve(config: Config) -> Result<(), Error> {
     let listener = tokio::net::TcpListener::bind(&address)
         .await
         .map_err(|e| Error::internal(format!("cannot listen on {address}: {e}")))?;
-    tracing::info!(%address, base_url = %app.state.config.base_url, "cargoman is listening");
+    let bound = listener.local_addr().map_err(Error::internal)?;
+    tracing::info!(address = %bound, base_url = %app.state.config.base_url, "cargoman is listening");
     app.serve(listener, shutdown_signal()).await
 }
 

@@ -55,14 +55,14 @@ pub(crate) fn from_row(row: &AnyRow) -> Result<Blob> {
 pub async fn insert_or_touch(conn: &mut AnyConnection, staged: &StagedBlob) -> Result<Blob> {
     let now = crate::clock::now();
     let d = &staged.digests;
-    let row = sqlx::query(concat!(
+    let row = sqlx::query(
         "INSERT INTO blobs (sha256, size, storage_key, sha1, sha512, md5, created_at, touched_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
          ON CONFLICT (sha256) DO UPDATE SET touched_at = excluded.touched_at, \
            sha1 = COALESCE(blobs.sha1, excluded.sha1), sha512 = COALESCE(blobs.sha512, excluded.sha512), \
            md5 = COALESCE(blobs.md5, excluded.md5) \
-         RETURNING sha256, size, storage_key, sha1, sha512, md5"
-    ))
+         RETURNING sha256, size, storage_key, sha1, sha512, md5",
+    )
     .bind(&d.sha256)
     .bind(staged.size as i64)
     .bind(&staged.storage_key)

@@ -43,20 +43,6 @@ pub struct Listing<T> {
     pub page: Page,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::Page;
-
-    #[test]
-    fn page_bounds() {
-        let p = Page::new(None, None);
-        assert_eq!((p.page, p.per_page, p.offset()), (1, 20, 0));
-        let p = Page::new(Some(0), Some(1000));
-        assert_eq!((p.page, p.per_page), (1, 100));
-        assert_eq!(Page::new(Some(3), Some(10)).offset(), 20);
-    }
-}
-
 /// Times are epoch seconds in the database and RFC 3339 in JSON.
 pub fn serialize_time<S: serde::Serializer>(epoch: &i64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&crate::clock::rfc3339(*epoch))
@@ -69,5 +55,19 @@ pub fn serialize_opt_time<S: serde::Serializer>(
     match epoch {
         Some(t) => serialize_time(t, s),
         None => s.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Page;
+
+    #[test]
+    fn page_bounds() {
+        let p = Page::new(None, None);
+        assert_eq!((p.page, p.per_page, p.offset()), (1, 20, 0));
+        let p = Page::new(Some(0), Some(1000));
+        assert_eq!((p.page, p.per_page), (1, 100));
+        assert_eq!(Page::new(Some(3), Some(10)).offset(), 20);
     }
 }

@@ -1,0 +1,215 @@
+//! The `cargoman` binary: generated admin token, graceful stop, exit codes, `gc` and `fsck`.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Backend, TestServer};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn cargoman(dir: &std::path::Path, env: &[(&str, String)]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargoman"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .current_dir(dir);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+fn wait_healthy(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("server did not start on {port}");
+}
+
+/// Starts `cargoman serve`; returns the child and everything it printed on stdout so far
+/// (read until the listener is up).
+fn serve(dir: &std::path::Path, port: u16) -> (std::process::Child, String) {
+    let mut child = cargoman(
+        dir,
+        &[("HOST", "127.0.0.1".into()), ("RUST_LOG", "warn".into())],
+    )
+    .args(["serve", "--port", &port.to_string()])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    wait_healthy(port);
+    std::thread::sleep(Duration::from_millis(200));
+    let printed: Vec<String> = rx.try_iter().collect();
+    (child, printed.join("\n"))
+}
+
+fn stop(mut child: std::process::Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "graceful stop exits 0, got {exit:?}");
+}
+
+#[test]
+fn first_start_generates_an_admin_token_shown_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f.bin"), b"payload").unwrap();
+    let port = free_port();
+    let (child, printed) = serve(dir.path(), port);
+    let token = printed
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("ADMIN_TOKEN="))
+        .unwrap_or_else(|| panic!("no token printed: {printed}"))
+        .to_string();
+    let url = format!("http://127.0.0.1:{port}/api/packages/acme/generic/p/1/f.bin");
+    let put = common::curl(
+        &["--user", &format!("x:{token}"), "--upload-file", "f.bin"],
+        &url,
+    );
+    // curl runs in the test's cwd; use an absolute path instead.
+    let put = if put.status == 201 {
+        put
+    } else {
+        let file = dir.path().join("f.bin");
+        common::curl(
+            &[
+                "--user",
+                &format!("x:{token}"),
+                "--upload-file",
+                file.to_str().unwrap(),
+            ],
+            &url,
+        )
+    };
+    assert_eq!(put.status, 201, "{}", put.text());
+    // The default embedded setup lives under ./data.
+    assert!(dir.path().join("data/cargoman.db").exists());
+    assert!(dir.path().join("data/packages/blobs").is_dir());
+    stop(child);
+
+    let (child, printed) = serve(dir.path(), port);
+    assert!(
+        !printed.contains("ADMIN_TOKEN="),
+        "printed twice: {printed}"
+    );
+    let get = common::curl(&["--user", &format!("x:{token}")], &url);
+    assert_eq!(get.status, 200);
+    assert_eq!(get.body, b"payload");
+    assert_eq!(common::curl(&["--user", "x:wrong"], &url).status, 401);
+    stop(child);
+}
+
+#[test]
+fn exit_codes_name_configuration_and_database_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad_storage = cargoman(dir.path(), &[("STORAGE_BACKEND", "ftp".into())])
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert_eq!(bad_storage.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad_storage.stderr).contains("STORAGE_BACKEND"));
+    // A directory where the database file should be: SQLite cannot open it.
+    let not_a_file = dir.path().join("db-dir");
+    std::fs::create_dir(&not_a_file).unwrap();
+    let bad_db = cargoman(
+        dir.path(),
+        &[("DATABASE_URL", format!("sqlite://{}", not_a_file.display()))],
+    )
+    .arg("migrate")
+    .output()
+    .unwrap();
+    assert_eq!(bad_db.status.code(), Some(3), "{bad_db:?}");
+    let migrated = cargoman(dir.path(), &[]).arg("migrate").output().unwrap();
+    assert!(migrated.status.success(), "{migrated:?}");
+    let env_file = dir.path().join("custom.env");
+    std::fs::write(&env_file, "PORT=notaport\n").unwrap();
+    let bad_env = cargoman(dir.path(), &[])
+        .args(["--config", env_file.to_str().unwrap(), "migrate"])
+        .output()
+        .unwrap();
+    assert_eq!(bad_env.status.code(), Some(2));
+}
+
+#[test]
+fn fsck_finds_missing_corrupt_and_stray_objects_and_gc_cleans() {
+    let s = TestServer::start(Backend::SqliteFs);
+    let a = s.make_file("a.bin", 5000, 1);
+    let b = s.make_file("b.bin", 6000, 2);
+    for (f, name) in [(&a, "a.bin"), (&b, "b.bin")] {
+        let path = format!("/api/packages/acme/generic/p/1/{name}");
+        assert_eq!(
+            s.admin(&["--upload-file", f.to_str().unwrap(), &path])
+                .status,
+            201
+        );
+    }
+    assert!(s.cli(&["fsck", "--verify"]).status.success());
+
+    let blobs_dir = s.dir.path().join("packages/blobs");
+    let mut objects: Vec<_> = walk(&blobs_dir);
+    objects.sort_by_key(|p| std::fs::metadata(p).unwrap().len());
+    assert_eq!(objects.len(), 2);
+    // Same size, different content: only --verify sees it.
+    let mut content = std::fs::read(&objects[0]).unwrap();
+    content[10] ^= 0xff;
+    std::fs::write(&objects[0], &content).unwrap();
+    assert!(s.cli(&["fsck"]).status.success(), "size still matches");
+    let verify = s.cli(&["fsck", "--verify"]);
+    assert_eq!(verify.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&verify.stdout).contains("corrupt"));
+
+    std::fs::remove_file(&objects[1]).unwrap();
+    let stray = blobs_dir.join("ff/strayobject");
+    std::fs::create_dir_all(stray.parent().unwrap()).unwrap();
+    std::fs::write(&stray, b"junk").unwrap();
+    let report = s.cli(&["--json", "fsck"]);
+    assert_eq!(report.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    assert_eq!(json["missing"].as_array().unwrap().len(), 1, "{json}");
+    assert_eq!(json["unreferenced"][0], "blobs/ff/strayobject");
+
+    // gc leaves young objects alone, then removes the stray one.
+    let gc = s.cli(&["--json", "gc"]);
+    let gc_json: serde_json::Value = serde_json::from_slice(&gc.stdout).unwrap();
+    assert_eq!(gc_json["objects_removed"], 0);
+    let gc = s.cli(&["--json", "gc", "--grace-seconds", "0"]);
+    let gc_json: serde_json::Value = serde_json::from_slice(&gc.stdout).unwrap();
+    assert_eq!(gc_json["objects_removed"], 1, "{gc_json}");
+    assert!(!stray.exists());
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(walk(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
