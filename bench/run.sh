@@ -177,6 +177,7 @@ rss_max "$CARGOMAN_PID" &
 SAMPLER_PID=$!
 for run in $(seq $UP_RUNS); do
     cat "$TMP/files/big.bin" >/dev/null
+    sync # earlier dirty pages must not be written back during the timed run
     read -r code t < <(put_file "$TMP/files/big.bin" "big-$run.bin")
     [ "$code" = 201 ] || { cat "$TMP/put.out" >&2; die "PUT of 1 GiB returned $code"; }
     UP_TIMES+=("$t")
@@ -189,6 +190,7 @@ RSS_PEAK_KB=$(cat "$TMP/rss.max")
 HWM_KB=$(awk '/^VmHWM:/ {print $2}' "/proc/$CARGOMAN_PID/status")
 for run in $(seq $UP_RUNS); do
     cat "$TMP/files/big.bin" >/dev/null
+    sync
     s=$(date +%s.%N)
     openssl dgst -sha256 "$TMP/files/big.bin" >"$TMP/sha.out"
     e=$(date +%s.%N)
@@ -259,12 +261,12 @@ verdict() { # value op target
 }
 
 NPROC=$(nproc)
-CPU=$(lscpu | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2; exit}')
+CPU=$(lscpu | awk -F: '/Model name/ && !done {gsub(/^ +/, "", $2); print $2; done = 1}')
 MEM=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
-NGINX_V=$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')
-WRK_V=$(wrk -v 2>&1 | head -1 | awk '{print $2}')
+NGINX_V=$( ("$NGINX" -v 2>&1 || true) | sed 's/^nginx version: //')
+WRK_V=$( (wrk -v 2>&1 || true) | awk 'NR == 1 {print $2}')
 OPENSSL_V=$(openssl version)
-CURL_V=$(curl --version | head -1 | awk '{print $1, $2}')
+CURL_V=$(curl --version | awk 'NR == 1 {print $1, $2}')
 GIT_REV=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
 GIT_DIRTY=$(cd "$ROOT" && git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo " (+ uncommitted changes)" || true)
 

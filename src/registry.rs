@@ -5,9 +5,10 @@
 use bytes::Bytes;
 use futures_util::Stream;
 
-use crate::blobs::{BlobStore, ByteStream, PutOptions, StagedBlob};
+use crate::blobs::{BlobStore, ByteStream, ExtraDigests, PutOptions, StagedBlob};
 use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::model::blobs::Blob;
 use crate::model::downloads::DownloadCounter;
 use crate::model::packages::{self, File, FileCoord};
 use crate::model::properties::{self, RefType};
@@ -114,6 +115,27 @@ impl Registry {
         let stream = self.blobs.open(&file.blob.storage_key, range).await?;
         self.downloads.record(file.version_id);
         Ok(stream)
+    }
+
+    /// Digests a format publishes but did not ask for at upload time are computed on first
+    /// request, from the stored object, and kept.
+    pub async fn ensure_digests(&self, blob: &mut Blob, wanted: ExtraDigests) -> Result<()> {
+        if wanted.missing_from(&blob.digests()).is_empty() {
+            return Ok(());
+        }
+        let (_, digests) = self.blobs.digest(&blob.storage_key, wanted).await?;
+        if digests.sha256 != blob.sha256 {
+            return Err(Error::storage(format!(
+                "stored object for blob {} does not match its SHA-256",
+                blob.sha256
+            )));
+        }
+        let mut conn = self.db.pool().acquire().await?;
+        blob_rows::store_digests(&mut conn, &digests).await?;
+        *blob = blob_rows::find(&mut conn, &blob.sha256)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("blob {} vanished", blob.sha256)))?;
+        Ok(())
     }
 
     pub async fn delete_file(&self, at: FileCoord<'_>) -> Result<()> {

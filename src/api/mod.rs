@@ -76,6 +76,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(value)) => Ok(Json(value)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(
+                Error::PayloadTooLarge("request body is larger than 1 MiB".into()),
+            ),
             Err(rejection) => Err(Error::invalid(rejection.body_text())),
         }
     }

@@ -2,7 +2,7 @@
 //! `GET|POST /api/v1/owners`, `GET|DELETE /api/v1/owners/{owner}`,
 //! `GET /api/v1/owners/{owner}/packages[?format=]`,
 //! `GET /api/v1/owners/{owner}/packages/{format}/{name}/versions`,
-//! `GET /api/v1/owners/{owner}/packages/{format}/{name}/versions/{version}/files`.
+//! `GET /api/v1/owners/{owner}/packages/{format}/{name}/versions/{version}/files[?checksums=all]`.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -157,10 +157,17 @@ struct VersionFiles {
     files: Vec<FileWithProperties>,
 }
 
+#[derive(Deserialize)]
+struct FilesQuery {
+    /// `all`: also SHA-1, SHA-512 and MD5, computed now when not known yet.
+    checksums: Option<String>,
+}
+
 async fn list_files(
     State(state): State<AppState>,
     principal: Principal,
     Path((owner, format, name, version)): Path<(String, String, String, String)>,
+    Query(q): Query<FilesQuery>,
 ) -> Result<Data<VersionFiles>> {
     principal.require(Permission::ReadAdmin)?;
     let mut conn = state.registry.db.pool().acquire().await?;
@@ -168,8 +175,23 @@ async fn list_files(
     let version = packages::find_version(&mut conn, package.id, &version)
         .await?
         .ok_or_else(|| Error::not_found(format!("version {version} not found")))?;
+    let all_checksums = match q.checksums.as_deref() {
+        None => false,
+        Some("all") => true,
+        Some(other) => {
+            return Err(Error::invalid(format!(
+                "checksums must be \"all\", got {other:?}"
+            )));
+        }
+    };
     let mut files = Vec::new();
-    for file in packages::list_files(&mut conn, version.id).await? {
+    for mut file in packages::list_files(&mut conn, version.id).await? {
+        if all_checksums {
+            state
+                .registry
+                .ensure_digests(&mut file.blob, crate::blobs::ExtraDigests::ALL)
+                .await?;
+        }
         let properties = properties::list(&mut conn, RefType::File, file.id)
             .await?
             .into_iter()

@@ -1,0 +1,169 @@
+//! Management API: owners, listings, envelope, pagination, limits; graceful stop.
+
+mod common;
+
+use common::{ADMIN, TestServer, backends};
+
+fn json_post(s: &TestServer, path: &str, body: &str) -> common::Reply {
+    s.curl(&[
+        "-H",
+        &format!("Authorization: Bearer {ADMIN}"),
+        "-H",
+        "Content-Type: application/json",
+        "--data-binary",
+        body,
+        path,
+    ])
+}
+
+#[test]
+fn owners_crud_and_pagination() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        for name in ["zeta", "alpha", "Mid"] {
+            let r = json_post(&s, "/api/v1/owners", &format!(r#"{{"name":"{name}"}}"#));
+            assert_eq!(r.status, 201, "{}", r.text());
+            assert_eq!(r.json()["data"]["name"], name);
+        }
+        let dup = json_post(&s, "/api/v1/owners", r#"{"name":"ALPHA"}"#);
+        assert_eq!(dup.status, 409);
+        assert_eq!(dup.json()["error"]["code"], "CONFLICT");
+        let bad = json_post(&s, "/api/v1/owners", r#"{"name":"../etc"}"#);
+        assert_eq!(bad.status, 400);
+        assert_eq!(bad.json()["error"]["code"], "VALIDATION_ERROR");
+
+        let page1 = s.admin(&["/api/v1/owners?per_page=2"]).json();
+        assert_eq!(page1["pagination"]["total"], 3);
+        assert_eq!(page1["pagination"]["total_pages"], 2);
+        let names: Vec<&str> = page1["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["alpha", "Mid"]);
+        let page2 = s.admin(&["/api/v1/owners?per_page=2&page=2"]).json();
+        assert_eq!(page2["data"][0]["name"], "zeta");
+        assert_eq!(
+            s.admin(&["/api/v1/owners?page=x"]).json()["error"]["code"],
+            "VALIDATION_ERROR"
+        );
+
+        // An owner holding packages cannot be deleted; an empty one can.
+        let f = s.make_file("f", 10, 1);
+        let put = s.admin(&[
+            "--upload-file",
+            f.to_str().unwrap(),
+            "/api/packages/mid/generic/p/1/f",
+        ]);
+        assert_eq!(put.status, 201);
+        assert_eq!(s.admin(&["-X", "DELETE", "/api/v1/owners/Mid"]).status, 409);
+        assert_eq!(
+            s.admin(&["-X", "DELETE", "/api/v1/owners/zeta"]).status,
+            204
+        );
+        let gone = s.admin(&["/api/v1/owners/zeta"]);
+        assert_eq!(gone.status, 404);
+        assert_eq!(gone.json()["error"]["code"], "NOT_FOUND");
+
+        let packages = s
+            .admin(&["/api/v1/owners/mid/packages?format=generic"])
+            .json();
+        assert_eq!(packages["data"][0]["name"], "p");
+        assert_eq!(packages["data"][0]["format"], "generic");
+        let none = s.admin(&["/api/v1/owners/mid/packages?format=npm"]).json();
+        assert_eq!(none["pagination"]["total"], 0);
+
+        let unknown = s.admin(&["/api/v1/no/such/route"]);
+        assert_eq!(unknown.status, 404);
+        assert_eq!(unknown.json()["error"]["code"], "NOT_FOUND");
+    }
+}
+
+#[test]
+fn checksums_are_computed_on_first_request_and_kept() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        let f = s.make_file("abc", 0, 0);
+        std::fs::write(&f, b"abc").unwrap();
+        let put = s.admin(&[
+            "--upload-file",
+            f.to_str().unwrap(),
+            "/api/packages/o/generic/p/1/abc",
+        ]);
+        assert_eq!(put.status, 201);
+        let path = "/api/v1/owners/o/packages/generic/p/versions/1/files";
+        let plain = s.admin(&[path]).json();
+        assert!(plain["data"]["files"][0]["blob"].get("md5").is_none());
+        let all = s.admin(&[&format!("{path}?checksums=all")]).json();
+        let blob = &all["data"]["files"][0]["blob"];
+        assert_eq!(
+            blob["md5"], "900150983cd24fb0d6963f7d28e17f72",
+            "{backend:?}"
+        );
+        assert_eq!(blob["sha1"], "a9993e364706816aba3e25717850c26c9cd0d89d");
+        assert!(
+            blob["sha512"]
+                .as_str()
+                .unwrap()
+                .starts_with("ddaf35a193617aba")
+        );
+        let kept = s.admin(&[path]).json();
+        assert_eq!(
+            kept["data"]["files"][0]["blob"]["md5"],
+            "900150983cd24fb0d6963f7d28e17f72"
+        );
+        assert_eq!(s.admin(&[&format!("{path}?checksums=some")]).status, 400);
+    }
+}
+
+#[test]
+fn oversized_json_bodies_are_refused() {
+    let s = TestServer::start(common::Backend::SqliteFs);
+    let huge = format!(r#"{{"name":"{}"}}"#, "a".repeat(2 * 1024 * 1024));
+    let path = s.dir.path().join("huge.json");
+    std::fs::write(&path, huge).unwrap();
+    let r = s.curl(&[
+        "-H",
+        &format!("Authorization: Bearer {ADMIN}"),
+        "-H",
+        "Content-Type: application/json",
+        "--data-binary",
+        &format!("@{}", path.display()),
+        "/api/v1/owners",
+    ]);
+    assert_eq!(r.status, 413, "{}", r.text());
+}
+
+#[test]
+fn graceful_stop_lets_an_upload_in_flight_finish() {
+    use std::io::{Read, Write};
+    let mut s = TestServer::start(common::Backend::SqliteFs);
+    let addr = s.base.trim_start_matches("http://").to_string();
+    let path = "/api/packages/acme/generic/slow/1/f.bin";
+    let body = common::pseudo_random(4 << 20, 3);
+    let expected = body.clone();
+    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        conn,
+        "PUT {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {ADMIN}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    conn.write_all(&body[..1 << 20]).unwrap();
+    let uploader = std::thread::spawn(move || {
+        // Keep sending while the server is asked to stop.
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        conn.write_all(&body[1 << 20..]).unwrap();
+        let mut reply = String::new();
+        conn.read_to_string(&mut reply).unwrap();
+        reply
+    });
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    s.restart();
+    let reply = uploader.join().unwrap();
+    assert!(reply.starts_with("HTTP/1.1 201"), "{reply}");
+    let get = s.admin(&[path]);
+    assert_eq!(get.status, 200);
+    assert_eq!(get.body, expected);
+}
