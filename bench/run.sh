@@ -169,9 +169,31 @@ RSS_IDLE_KB=$(awk '/^VmRSS:/ {print $2}' "/proc/$CARGOMAN_PID/status")
 HWM_RESET=yes
 echo 5 >"/proc/$CARGOMAN_PID/clear_refs" 2>/dev/null || HWM_RESET=no
 
-UP_RUNS=2
+UP_RUNS=3
 UP_TIMES=()
 SHA_TIMES=()
+DD_TIMES=()
+for run in $(seq $UP_RUNS); do
+    cat "$TMP/files/big.bin" >/dev/null
+    sync
+    s=$(date +%s.%N)
+    openssl dgst -sha256 "$TMP/files/big.bin" >"$TMP/sha.out"
+    e=$(date +%s.%N)
+    SHA_TIMES+=("$(awk -v s="$s" -v e="$e" 'BEGIN {printf "%.3f", e - s}')")
+    echo "  openssl dgst -sha256 run $run: ${SHA_TIMES[-1]}s" >&2
+done
+want_sha=$(awk '{print $NF}' "$TMP/sha.out")
+# Disk reference (not a target): what writing 1 GiB and flushing it to this disk costs.
+for run in 1 2; do
+    sync
+    s=$(date +%s.%N)
+    dd if="$TMP/files/big.bin" of="$TMP/dd.out" bs=1M conv=fdatasync status=none
+    e=$(date +%s.%N)
+    DD_TIMES+=("$(awk -v s="$s" -v e="$e" 'BEGIN {printf "%.3f", e - s}')")
+    rm -f "$TMP/dd.out"
+    echo "  dd write + fdatasync run $run: ${DD_TIMES[-1]}s" >&2
+done
+
 echo 0 >"$TMP/rss.max"
 rss_max "$CARGOMAN_PID" &
 SAMPLER_PID=$!
@@ -182,30 +204,25 @@ for run in $(seq $UP_RUNS); do
     [ "$code" = 201 ] || { cat "$TMP/put.out" >&2; die "PUT of 1 GiB returned $code"; }
     UP_TIMES+=("$t")
     echo "  curl PUT run $run: ${t}s" >&2
+    # Cargoman must have stored the right bytes.
+    got_sha=$(curl -sSf -I -H "Authorization: Bearer $TOKEN" "$C_BASE/big-$run.bin" |
+        awk -F': ' 'tolower($1) == "x-checksum-sha256" {print $2}' | tr -d '\r')
+    [ "$got_sha" = "$want_sha" ] || die "stored 1 GiB file has sha256 '$got_sha', expected $want_sha"
+    # Delete it (and so its blob), so that every run stores new content rather than
+    # taking the duplicate-content path.
+    code=$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE -H "Authorization: Bearer $TOKEN" "$C_BASE/big-$run.bin")
+    [ "$code" = 204 ] || die "DELETE of big-$run.bin returned $code"
 done
 kill "$SAMPLER_PID" 2>/dev/null || true
 wait "$SAMPLER_PID" 2>/dev/null || true
 SAMPLER_PID=""
 RSS_PEAK_KB=$(cat "$TMP/rss.max")
 HWM_KB=$(awk '/^VmHWM:/ {print $2}' "/proc/$CARGOMAN_PID/status")
-for run in $(seq $UP_RUNS); do
-    cat "$TMP/files/big.bin" >/dev/null
-    sync
-    s=$(date +%s.%N)
-    openssl dgst -sha256 "$TMP/files/big.bin" >"$TMP/sha.out"
-    e=$(date +%s.%N)
-    SHA_TIMES+=("$(awk -v s="$s" -v e="$e" 'BEGIN {printf "%.3f", e - s}')")
-    echo "  openssl dgst -sha256 run $run: ${SHA_TIMES[-1]}s" >&2
-done
-# Cargoman must have stored the right bytes.
-got_sha=$(curl -sSf -I -H "Authorization: Bearer $TOKEN" "$C_BASE/big-1.bin" |
-    awk -F': ' 'tolower($1) == "x-checksum-sha256" {print $2}' | tr -d '\r')
-want_sha=$(awk '{print $NF}' "$TMP/sha.out")
-[ "$got_sha" = "$want_sha" ] || die "stored 1 GiB file has sha256 $got_sha, expected $want_sha"
 
-min_of() { printf '%s\n' "$@" | sort -g | head -1; }
+min_of() { printf '%s\n' "$@" | awk 'NR == 1 || $1 < m {m = $1} END {print m}'; }
 UP_T=$(min_of "${UP_TIMES[@]}")
 SHA_T=$(min_of "${SHA_TIMES[@]}")
+DD_T=$(min_of "${DD_TIMES[@]}")
 
 # ---------------------------------------------------------------- 1. downloads
 log "uploading the 1 MiB and 100 MiB files to Cargoman"
@@ -306,9 +323,11 @@ GIT_DIRTY=$(cd "$ROOT" && git status --porcelain --untracked-files=no 2>/dev/nul
     echo
     echo "## 2. Generic file upload (PUT, 1 GiB)"
     echo
-    echo "Best of $UP_RUNS runs each; the file is in the page cache for both. The upload is"
+    echo "Best of $UP_RUNS runs each; the file is in the page cache for both, \`sync\` before each run;"
+    echo "each uploaded file is deleted again so every run stores new content. The upload is"
     echo "\`curl --user admin:TOKEN --upload-file FILE URL\` (time_total, through 201);"
-    echo "the hashing limit is \`openssl dgst -sha256 FILE\`."
+    echo "the hashing limit is \`openssl dgst -sha256 FILE\`. Cargoman flushes (fsync) the blob before"
+    echo "answering, so the upload also includes a disk flush; the \`dd\` row shows what that costs here."
     echo
     up_gibs=$(calc %.3f "1 / $UP_T")
     sha_gibs=$(calc %.3f "1 / $SHA_T")
@@ -322,6 +341,7 @@ GIT_DIRTY=$(cd "$ROOT" && git status --porcelain --untracked-files=no 2>/dev/nul
     echo "| Cargoman / openssl | ${up_ratio}× | ≥ 0.6× | $(verdict "$up_ratio" ">=" 0.6) |"
     echo "| Peak VmRSS during upload (sampled every 50 ms) | $rss_mib MiB | < 64 MiB | $(verdict "$rss_mib" "<" 64) |"
     echo "| VmHWM after upload$([ $HWM_RESET = yes ] && echo " (reset before it)" || echo " (whole process life)") | $hwm_mib MiB | < 64 MiB | $(verdict "$hwm_mib" "<" 64) |"
+    echo "| Reference: \`dd bs=1M conv=fdatasync\` of the file (disk write + flush) | $(calc %.3f "1 / $DD_T") GiB/s (${DD_T} s; runs: ${DD_TIMES[*]}) | | |"
     echo "| VmRSS idle, before upload | $(calc %.1f "$RSS_IDLE_KB / 1024") MiB | | |"
 } >"$RESULTS"
 
