@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 use crate::auth::{Authenticator, RootToken, secret};
@@ -58,6 +59,12 @@ impl App {
             })
         };
         let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        // Without TCP_NODELAY a small response written in two parts waits ~40 ms for a delayed ACK.
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "could not set TCP_NODELAY");
+            }
+        });
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await;

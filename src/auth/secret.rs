@@ -3,7 +3,6 @@
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use rand::Rng;
 use rand::distr::Alphanumeric;
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 
@@ -51,7 +50,8 @@ pub fn verify(token: &str, phc: &str) -> bool {
 
 /// A fast, non-reversible key for caches of already verified tokens.
 pub fn fingerprint(token: &str) -> [u8; 32] {
-    Sha256::digest(token.as_bytes()).into()
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
+    digest.as_ref().try_into().expect("SHA-256 is 32 bytes")
 }
 
 #[cfg(test)]
