@@ -119,7 +119,13 @@ fn checksums_are_computed_on_first_request_and_kept() {
 
 #[test]
 fn oversized_json_bodies_are_refused() {
-    let s = TestServer::start(common::Backend::SqliteFs);
+    for backend in backends() {
+        oversized_json_on(backend);
+    }
+}
+
+fn oversized_json_on(backend: common::Backend) {
+    let s = TestServer::start(backend);
     let huge = format!(r#"{{"name":"{}"}}"#, "a".repeat(2 * 1024 * 1024));
     let path = s.dir.path().join("huge.json");
     std::fs::write(&path, huge).unwrap();
@@ -137,8 +143,14 @@ fn oversized_json_bodies_are_refused() {
 
 #[test]
 fn graceful_stop_lets_an_upload_in_flight_finish() {
+    for backend in backends() {
+        graceful_stop_on(backend);
+    }
+}
+
+fn graceful_stop_on(backend: common::Backend) {
     use std::io::{Read, Write};
-    let mut s = TestServer::start(common::Backend::SqliteFs);
+    let mut s = TestServer::start(backend);
     let addr = s.base.trim_start_matches("http://").to_string();
     let path = "/api/packages/acme/generic/slow/1/f.bin";
     let body = common::pseudo_random(4 << 20, 3);
@@ -162,7 +174,7 @@ fn graceful_stop_lets_an_upload_in_flight_finish() {
     std::thread::sleep(std::time::Duration::from_millis(100));
     s.restart();
     let reply = uploader.join().unwrap();
-    assert!(reply.starts_with("HTTP/1.1 201"), "{reply}");
+    assert!(reply.starts_with("HTTP/1.1 201"), "{backend:?}: {reply}");
     let get = s.admin(&[path]);
     assert_eq!(get.status, 200);
     assert_eq!(get.body, expected);

@@ -217,7 +217,13 @@ fn permission_matrix_on_every_route() {
 
 #[test]
 fn every_credential_form_is_accepted() {
-    let s = TestServer::start(common::Backend::SqliteFs);
+    for backend in backends() {
+        credential_forms_on(backend);
+    }
+}
+
+fn credential_forms_on(backend: common::Backend) {
+    let s = TestServer::start(backend);
     let f = s.make_file("f.bin", 10, 1);
     assert_eq!(
         s.admin(&["--upload-file", f.to_str().unwrap(), GENERIC_FILE])
@@ -339,11 +345,18 @@ fn team_tokens_rotate_revoke_and_record_use() {
 
 #[test]
 fn health_and_metrics_are_public() {
-    let s = TestServer::start(common::Backend::SqliteFs);
+    for backend in backends() {
+        health_on(backend);
+    }
+}
+
+fn health_on(backend: common::Backend) {
+    let s = TestServer::start(backend);
     assert_eq!(s.curl(&["/health"]).json()["status"], "ok");
     let ready = s.curl(&["/health/ready"]);
-    assert_eq!(ready.status, 200);
+    assert_eq!(ready.status, 200, "{backend:?}: {}", ready.text());
     assert_eq!(ready.json()["database"], "ok");
+    assert_eq!(ready.json()["storage"], "ok");
     assert_eq!(s.admin(&["/api/packages/acme/generic/x/1/y"]).status, 404);
     let metrics = s.curl(&["/metrics"]).text();
     assert!(

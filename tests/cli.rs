@@ -153,6 +153,7 @@ fn exit_codes_name_configuration_and_database_problems() {
     assert_eq!(bad_env.status.code(), Some(2));
 }
 
+/// Filesystem only: the test damages blob files on disk behind the server's back.
 #[test]
 fn fsck_finds_missing_corrupt_and_stray_objects_and_gc_cleans() {
     let s = TestServer::start(Backend::SqliteFs);

@@ -169,7 +169,13 @@ fn uploader_and_digest_are_recorded() {
 
 #[test]
 fn announced_checksum_must_match() {
-    let s = TestServer::start(Backend::SqliteFs);
+    for backend in backends() {
+        announced_checksum_on(backend);
+    }
+}
+
+fn announced_checksum_on(backend: Backend) {
+    let s = TestServer::start(backend);
     let f = s.make_file("c.bin", 100, 4);
     let arg = f.to_str().unwrap();
     let wrong = format!("X-Checksum-Sha256: {}", "0".repeat(64));
@@ -201,7 +207,13 @@ fn sha256_hex(data: &[u8]) -> String {
 
 #[test]
 fn bad_names_versions_and_files_are_400() {
-    let s = TestServer::start(Backend::SqliteFs);
+    for backend in backends() {
+        bad_names_on(backend);
+    }
+}
+
+fn bad_names_on(backend: Backend) {
+    let s = TestServer::start(backend);
     let f = s.make_file("ok.bin", 10, 5);
     let arg = f.to_str().unwrap();
     // Every character class outside [A-Za-z0-9.+_-], percent-encoded so curl sends it as is.

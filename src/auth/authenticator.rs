@@ -2,7 +2,7 @@
 //! verified with it once; afterwards a fingerprint cache answers, and a primary-key read of the
 //! token row on every request makes a revocation or rotation count at once on every instance.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use subtle::ConstantTimeEq;
@@ -38,6 +38,8 @@ pub struct Authenticator {
     /// Fingerprint of the root token once Argon2 accepted it.
     root_verified: Mutex<Option<[u8; 32]>>,
     verified: Mutex<HashMap<[u8; 32], Verified>>,
+    /// Fingerprints Argon2 already refused: a client retrying a wrong token costs no more hashing.
+    rejected: Mutex<HashSet<[u8; 32]>>,
 }
 
 fn unauthorized(msg: &str) -> Error {
@@ -51,21 +53,25 @@ impl Authenticator {
             root,
             root_verified: Mutex::new(None),
             verified: Mutex::new(HashMap::new()),
+            rejected: Mutex::new(HashSet::new()),
         }
     }
 
     pub async fn authenticate(&self, token: &str, ip: Option<&str>) -> Result<Principal> {
-        if secret::lookup_of(token, TEAM_PREFIX).is_some() {
-            return self.authenticate_team(token, ip).await;
+        let fp = secret::fingerprint(token);
+        if self.rejected.lock().expect("rejected lock").contains(&fp) {
+            return Err(unauthorized("invalid token"));
         }
-        if self.is_root(token).await? {
+        if secret::lookup_of(token, TEAM_PREFIX).is_some() {
+            return self.authenticate_team(token, fp, ip).await;
+        }
+        if self.is_root(token, fp).await? {
             return Ok(Principal::Root);
         }
         Err(unauthorized("invalid token"))
     }
 
-    async fn is_root(&self, token: &str) -> Result<bool> {
-        let fp = secret::fingerprint(token);
+    async fn is_root(&self, token: &str, fp: [u8; 32]) -> Result<bool> {
         match &self.root {
             RootToken::Digest(expected) => Ok(bool::from(fp.ct_eq(expected))),
             RootToken::Argon2(phc) => {
@@ -78,14 +84,20 @@ impl Authenticator {
                     .map_err(Error::internal)?;
                 if ok {
                     *self.root_verified.lock().expect("root lock") = Some(fp);
+                } else {
+                    self.remember_rejection(fp);
                 }
                 Ok(ok)
             }
         }
     }
 
-    async fn authenticate_team(&self, token: &str, ip: Option<&str>) -> Result<Principal> {
-        let fp = secret::fingerprint(token);
+    async fn authenticate_team(
+        &self,
+        token: &str,
+        fp: [u8; 32],
+        ip: Option<&str>,
+    ) -> Result<Principal> {
         let lookup = secret::lookup_of(token, TEAM_PREFIX).expect("checked by caller");
         let cached = self.verified.lock().expect("cache lock").get(&fp).cloned();
         let mut conn = self.db.pool().acquire().await?;
@@ -105,6 +117,7 @@ impl Authenticator {
                 .await
                 .map_err(Error::internal)?;
             if !ok {
+                self.remember_rejection(fp);
                 return Err(unauthorized("invalid token"));
             }
         }
@@ -138,6 +151,14 @@ impl Authenticator {
             name: row.name,
             level,
         })
+    }
+
+    fn remember_rejection(&self, fp: [u8; 32]) {
+        let mut rejected = self.rejected.lock().expect("rejected lock");
+        if rejected.len() >= CACHE_LIMIT {
+            rejected.clear();
+        }
+        rejected.insert(fp);
     }
 
     /// Drops cached verifications of a token (after revoke or rotate on this instance).
