@@ -13,6 +13,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod formats;
+pub mod git;
 pub mod http;
 pub mod maintenance;
 pub mod model;

@@ -1,6 +1,7 @@
 //! Format adapters. Each maps one client protocol onto the core (`registry`, `model`, `auth`)
 //! and owns only its URL layout, naming rules and metadata documents.
 
+pub mod composer;
 pub mod generic;
 
 use axum::Router;

@@ -1,0 +1,1 @@
+//! Composer versions: tag names, normalization, stability and ordering.

@@ -1,0 +1,1 @@
+//! Git repositories read in-process: mirrors, refs, files at a commit, reproducible zips.
