@@ -59,7 +59,9 @@ _services_free_port() {
 
 services_install() {
     local missing=() pkg
-    for pkg in postgresql curl ca-certificates; do
+    # Real clients the tests drive: curl (Generic), composer with PHP (Composer), git (fixtures).
+    local clients=(curl ca-certificates git composer php-cli php-zip unzip)
+    for pkg in postgresql "${clients[@]}"; do
         if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q '^install ok installed$'; then
             missing+=("$pkg")
         fi
@@ -76,7 +78,7 @@ services_install() {
             _services_as_root sed -ri 's/^#?\s*create_main_cluster\s*=.*$/create_main_cluster = false/' \
                 /etc/postgresql-common/createcluster.conf
         fi
-        _services_as_root apt-get install -y --no-install-recommends postgresql curl ca-certificates
+        _services_as_root apt-get install -y --no-install-recommends postgresql "${clients[@]}"
     fi
 
     if [ ! -x "$TOOLS_DIR/bin/s3s-fs" ]; then

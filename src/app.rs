@@ -11,12 +11,13 @@ use tokio::net::TcpListener;
 
 use crate::auth::{Authenticator, RootToken, secret};
 use crate::blobs::BlobStore;
-use crate::config::{AdminTokenSource, Config};
+use crate::config::{AdminTokenSource, Config, TaskConfig};
 use crate::db::{Db, run_migrations};
 use crate::error::Result;
 use crate::http::{AppState, router};
 use crate::model::settings;
 use crate::registry::Registry;
+use crate::tasks::Queue;
 
 const GENERATED_ADMIN_HASH: &str = "admin_token_hash";
 const DOWNLOAD_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
@@ -30,11 +31,25 @@ impl App {
         let registry = open_registry(&config).await?;
         let root = root_token(&registry.db, &config.admin_token).await?;
         crate::http::metrics_handle();
+        let config = Arc::new(config);
+        let mut handlers = crate::formats::task_handlers(&registry, &config);
+        let cleanup_registry = registry.clone();
+        handlers.insert(
+            crate::api::tasks::CLEANUP_TASK.to_string(),
+            Arc::new(move |_task| {
+                let registry = cleanup_registry.clone();
+                Box::pin(async move {
+                    let report = crate::maintenance::gc(&registry, 3600).await?;
+                    Ok(serde_json::to_value(report).unwrap_or_default())
+                })
+            }),
+        );
         Ok(App {
             state: AppState {
                 auth: Arc::new(Authenticator::new(registry.db.clone(), root)),
+                tasks: Queue::new(registry.db.clone(), handlers),
                 registry,
-                config: Arc::new(config),
+                config,
             },
         })
     }
@@ -46,6 +61,14 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<()> {
         let registry = self.state.registry.clone();
+        let queue = self.state.tasks.clone();
+        let (stop_workers, stop_rx) = tokio::sync::watch::channel(false);
+        let workers = queue.start(self.state.config.tasks.workers, stop_rx).await;
+        let scheduler = tokio::spawn(schedule_syncs(
+            queue.clone(),
+            registry.db.clone(),
+            self.state.config.tasks.clone(),
+        ));
         let flusher = {
             let registry = registry.clone();
             tokio::spawn(async move {
@@ -69,6 +92,12 @@ impl App {
             .with_graceful_shutdown(shutdown)
             .await;
         flusher.abort();
+        scheduler.abort();
+        let _ = stop_workers.send(true);
+        for worker in workers {
+            worker.abort();
+        }
+        queue.release_running().await;
         registry.downloads.flush(&registry.db).await?;
         registry.db.close().await;
         served?;
@@ -83,6 +112,28 @@ pub async fn open_registry(config: &Config) -> Result<Registry> {
     run_migrations(&db).await?;
     let blobs = BlobStore::from_config(&config.storage)?;
     Ok(Registry::new(db, blobs))
+}
+
+/// Queues a sync of every Git package at start (`TASK_SYNC_ON_STARTUP`) and every
+/// `TASK_SYNC_INTERVAL` seconds; the queue's dedupe keys keep syncs from piling up.
+async fn schedule_syncs(queue: Queue, db: Db, tasks: TaskConfig) {
+    if tasks.sync_interval == 0 && !tasks.sync_on_startup {
+        return;
+    }
+    let period = Duration::from_secs(tasks.sync_interval.max(1));
+    let mut first = true;
+    loop {
+        if (!first || tasks.sync_on_startup)
+            && let Err(e) = crate::formats::composer::enqueue_all_syncs(&queue, &db).await
+        {
+            tracing::warn!(error = %e, "could not queue the periodic sync");
+        }
+        first = false;
+        if tasks.sync_interval == 0 {
+            return;
+        }
+        tokio::time::sleep(period).await;
+    }
 }
 
 async fn root_token(db: &Db, source: &AdminTokenSource) -> Result<RootToken> {

@@ -16,6 +16,24 @@ pub struct Config {
     pub request_timeout: Duration,
     pub max_upload_size: u64,
     pub metrics_enabled: bool,
+    pub git: GitConfig,
+    pub tasks: TaskConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct GitConfig {
+    /// Where bare mirrors of synced repositories are kept.
+    pub cache_path: PathBuf,
+    pub auth_user: Option<String>,
+    pub auth_token: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TaskConfig {
+    pub workers: usize,
+    /// Seconds between automatic syncs of every Git package; 0 turns it off.
+    pub sync_interval: u64,
+    pub sync_on_startup: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -46,6 +64,14 @@ pub struct S3Config {
 pub struct ConfigError(pub String);
 
 const DEFAULT_MAX_UPLOAD: u64 = 16 * 1024 * 1024 * 1024;
+
+fn is_false(value: Option<String>) -> bool {
+    matches!(value.as_deref(), Some("false" | "0" | "no" | "off"))
+}
+
+fn is_true(value: Option<String>) -> bool {
+    matches!(value.as_deref(), Some("true" | "1" | "yes" | "on"))
+}
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -136,10 +162,19 @@ impl Config {
             storage,
             request_timeout: Duration::from_secs(parse_num("REQUEST_TIMEOUT", 30)?),
             max_upload_size: parse_num("MAX_UPLOAD_SIZE", DEFAULT_MAX_UPLOAD)?,
-            metrics_enabled: !matches!(
-                get("METRICS_ENABLED").as_deref(),
-                Some("false" | "0" | "no")
-            ),
+            metrics_enabled: !is_false(get("METRICS_ENABLED")),
+            git: GitConfig {
+                cache_path: get("GIT_CACHE_PATH")
+                    .unwrap_or_else(|| "./data/git".into())
+                    .into(),
+                auth_user: get("GIT_AUTH_USER"),
+                auth_token: get("GIT_AUTH_TOKEN"),
+            },
+            tasks: TaskConfig {
+                workers: parse_num("TASK_NUM_WORKERS", 4)?.clamp(1, 64) as usize,
+                sync_interval: parse_num("TASK_SYNC_INTERVAL", 3600)?,
+                sync_on_startup: is_true(get("TASK_SYNC_ON_STARTUP")),
+            },
         })
     }
 

@@ -18,3 +18,4 @@ pub mod http;
 pub mod maintenance;
 pub mod model;
 pub mod registry;
+pub mod tasks;

@@ -172,6 +172,31 @@ impl Registry {
         Ok(())
     }
 
+    /// Deletes a version (by id) with its files.
+    pub async fn remove_version(&self, version_id: i64) -> Result<()> {
+        let mut tx = self.db.begin_write().await?;
+        let shas = packages::delete_version(&mut tx, version_id).await?;
+        tx.commit().await?;
+        self.drop_unused_blobs(shas).await;
+        Ok(())
+    }
+
+    /// Deletes a package with every version, file and document, and its source.
+    pub async fn delete_package(&self, package_id: i64) -> Result<()> {
+        let mut tx = self.db.begin_write().await?;
+        let mut shas = Vec::new();
+        for version in packages::all_versions(&mut tx, package_id).await? {
+            shas.extend(packages::delete_version(&mut tx, version.id).await?);
+        }
+        // The last version may already have taken an unsourced package with it.
+        if packages::get_package(&mut tx, package_id).await?.is_some() {
+            packages::delete_package_row(&mut tx, package_id).await?;
+        }
+        tx.commit().await?;
+        self.drop_unused_blobs(shas).await;
+        Ok(())
+    }
+
     /// Removes blobs no file uses any more, row first, then the object. A failure here leaves at
     /// worst an unreferenced object, which `gc` removes.
     async fn drop_unused_blobs(&self, shas: impl IntoIterator<Item = String>) {

@@ -1,6 +1,7 @@
 //! Cargoman's management REST API under `/api/v1`: `{"data", "error"}` envelopes, paginated lists.
 
 mod owners;
+pub mod tasks;
 mod tokens;
 
 use axum::Router;
@@ -18,6 +19,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(tokens::routes())
         .merge(owners::routes())
+        .merge(tasks::routes())
+        .merge(crate::formats::api_routes())
         .fallback(|| async { Error::not_found("no such API route") })
 }
 
@@ -67,20 +70,30 @@ impl PageQuery {
     }
 }
 
-/// JSON body whose rejections are validation errors in the envelope, not axum's plain text.
-pub struct Json<T>(pub T);
+/// A JSON body, parsed when the handler asks for it: the permission check comes first, so an
+/// anonymous caller gets 401 rather than a complaint about the body. Bad bodies are validation
+/// errors in the envelope, not axum's plain text.
+pub struct Json<T>(Result<T, Error>);
+
+impl<T> Json<T> {
+    pub fn parse(self) -> Result<T, Error> {
+        self.0
+    }
+}
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
-    type Rejection = Error;
+    type Rejection = std::convert::Infallible;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Json(value)),
-            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(
-                Error::PayloadTooLarge("request body is larger than 1 MiB".into()),
-            ),
-            Err(rejection) => Err(Error::invalid(rejection.body_text())),
-        }
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Json(
+            match axum::Json::<T>::from_request(req, state).await {
+                Ok(axum::Json(value)) => Ok(value),
+                Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(
+                    Error::PayloadTooLarge("request body is larger than 1 MiB".into()),
+                ),
+                Err(rejection) => Err(Error::invalid(rejection.body_text())),
+            },
+        ))
     }
 }
 

@@ -43,9 +43,10 @@ struct CreateOwner {
 async fn create(
     State(state): State<AppState>,
     principal: Principal,
-    Json(req): Json<CreateOwner>,
+    body: Json<CreateOwner>,
 ) -> Result<Data<Owner>> {
     principal.require(Permission::ManageOwners)?;
+    let req = body.parse()?;
     check_owner_name(&req.name)?;
     let mut tx = state.registry.db.begin_write().await?;
     let owner = owners::create(&mut tx, &req.name).await?;

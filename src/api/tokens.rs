@@ -44,9 +44,10 @@ struct Issued {
 async fn create(
     State(state): State<AppState>,
     principal: Principal,
-    Json(req): Json<CreateToken>,
+    body: Json<CreateToken>,
 ) -> Result<Data<Issued>> {
     principal.require(Permission::ManageTeam)?;
+    let req = body.parse()?;
     let name = req.name.trim();
     if name.is_empty() || name.len() > 100 {
         return Err(Error::invalid("name must be 1 to 100 characters"));

@@ -201,6 +201,16 @@ impl BlobStore {
     }
 }
 
+/// A local file as a byte stream (for bodies the server produces itself, e.g. built archives).
+pub fn file_stream(file: tokio::fs::File) -> impl Stream<Item = std::io::Result<Bytes>> + Send {
+    futures_util::stream::try_unfold(file, |mut file| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = bytes::BytesMut::with_capacity(256 * 1024);
+        let n = file.read_buf(&mut buf).await?;
+        Ok((n > 0).then(|| (buf.freeze(), file)))
+    })
+}
+
 async fn copy_body<S, E>(
     body: S,
     writer: &mut Writer,

@@ -4,10 +4,31 @@
 pub mod composer;
 pub mod generic;
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use axum::Router;
 
+use crate::config::Config;
 use crate::http::AppState;
+use crate::registry::Registry;
+use crate::tasks::Handler;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(generic::routes())
+    Router::new()
+        .merge(generic::routes())
+        .merge(composer::routes())
+}
+
+/// Format-specific management routes, mounted under `/api/v1`.
+pub fn api_routes() -> Router<AppState> {
+    Router::new().merge(composer::api_routes())
+}
+
+/// Background task handlers by kind.
+pub fn task_handlers(registry: &Registry, config: &Arc<Config>) -> HashMap<String, Handler> {
+    composer::task_handlers(composer::Composer {
+        registry: registry.clone(),
+        config: config.clone(),
+    })
 }

@@ -20,6 +20,7 @@ use tower_http::trace::TraceLayer;
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::registry::Registry;
+use crate::tasks::Queue;
 
 /// Largest JSON body the management API accepts.
 const API_BODY_LIMIT: usize = 1024 * 1024;
@@ -29,6 +30,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub registry: Registry,
     pub auth: Arc<Authenticator>,
+    pub tasks: Queue,
 }
 
 pub fn router(state: AppState) -> Router {

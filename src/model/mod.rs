@@ -2,7 +2,9 @@
 //! tokens and settings. Plain functions over a connection (or transaction), no HTTP here.
 
 pub mod blobs;
+pub mod documents;
 pub mod downloads;
+pub mod git_sources;
 pub mod owners;
 pub mod packages;
 pub mod properties;

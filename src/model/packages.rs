@@ -121,6 +121,15 @@ pub async fn find_package(
     row.as_ref().map(package_from_row).transpose()
 }
 
+pub async fn get_package(conn: &mut AnyConnection, id: i64) -> Result<Option<Package>> {
+    let row =
+        sqlx::query("SELECT id, owner_id, format, name, created_at FROM packages WHERE id = $1")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
+    row.as_ref().map(package_from_row).transpose()
+}
+
 pub async fn find_or_create_version(
     conn: &mut AnyConnection,
     package_id: i64,
@@ -256,6 +265,21 @@ pub async fn list_packages(
     })
 }
 
+/// Names of every package of one format under an owner, sorted.
+pub async fn package_names(
+    conn: &mut AnyConnection,
+    owner_id: i64,
+    format: &str,
+) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT name FROM packages WHERE owner_id = $1 AND format = $2 ORDER BY lower_name",
+    )
+    .bind(owner_id)
+    .bind(format)
+    .fetch_all(conn)
+    .await?)
+}
+
 pub async fn list_versions(
     conn: &mut AnyConnection,
     package_id: i64,
@@ -327,13 +351,51 @@ async fn delete_version_row(conn: &mut AnyConnection, version_id: i64) -> Result
         .bind(package_id)
         .fetch_one(&mut *conn)
         .await?;
-    if left == 0 {
-        properties::delete_all(conn, RefType::Package, package_id).await?;
-        sqlx::query("DELETE FROM packages WHERE id = $1")
-            .bind(package_id)
-            .execute(conn)
-            .await?;
+    // A package synced from a source stays while the source is configured, versions or not.
+    let sourced: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM git_sources WHERE package_id = $1")
+        .bind(package_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    if left == 0 && sourced == 0 {
+        delete_package_row(conn, package_id).await?;
     }
+    Ok(())
+}
+
+/// Removes a package that has no versions left, with what hangs off it.
+pub async fn delete_package_row(conn: &mut AnyConnection, package_id: i64) -> Result<()> {
+    properties::delete_all(conn, RefType::Package, package_id).await?;
+    super::documents::delete_all(conn, package_id).await?;
+    super::git_sources::delete(conn, package_id).await?;
+    sqlx::query("DELETE FROM packages WHERE id = $1")
+        .bind(package_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Every version of a package (metadata rendering needs them all).
+pub async fn all_versions(conn: &mut AnyConnection, package_id: i64) -> Result<Vec<Version>> {
+    let rows = sqlx::query(
+        "SELECT id, package_id, version, metadata, download_count, created_at FROM versions \
+         WHERE package_id = $1 ORDER BY id",
+    )
+    .bind(package_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(version_from_row).collect()
+}
+
+pub async fn set_version_metadata(
+    conn: &mut AnyConnection,
+    version_id: i64,
+    metadata: &serde_json::Value,
+) -> Result<()> {
+    sqlx::query("UPDATE versions SET metadata = $2 WHERE id = $1")
+        .bind(version_id)
+        .bind(metadata.to_string())
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -66,6 +66,11 @@ impl TestServer {
         let mut env: HashMap<String, String> = HashMap::new();
         env.insert("ADMIN_TOKEN".into(), ADMIN.into());
         env.insert("HOST".into(), "127.0.0.1".into());
+        env.insert(
+            "GIT_CACHE_PATH".into(),
+            dir.path().join("git").display().to_string(),
+        );
+        env.insert("TASK_SYNC_INTERVAL".into(), "0".into());
         match backend {
             Backend::SqliteFs => {
                 env.insert(
@@ -114,6 +119,20 @@ impl TestServer {
     }
 
     fn launch(&mut self) {
+        // Bind first so BASE_URL (used in generated links) names the real port; a restart binds
+        // the same port again.
+        let port = self
+            .base
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse::<u16>().ok())
+            .unwrap_or(0);
+        let std_listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind");
+        std_listener.set_nonblocking(true).unwrap();
+        let addr = std_listener.local_addr().unwrap();
+        self.env
+            .entry("BASE_URL".into())
+            .or_insert_with(|| format!("http://{addr}"));
         let env = self.env.clone();
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config");
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
@@ -126,7 +145,7 @@ impl TestServer {
                 .unwrap();
             rt.block_on(async move {
                 let app = App::build(config).await.expect("server builds");
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
                 addr_tx.send(listener.local_addr().unwrap()).unwrap();
                 app.serve(listener, async {
                     let _ = stop_rx.await;

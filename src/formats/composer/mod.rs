@@ -1,3 +1,84 @@
-//! Composer: packages synced from Git (Cargoman's own registry) served with Composer protocol v2.
+//! Composer: packages synced from Git (Cargoman's own registry, seed 000) served with Composer
+//! protocol v2 at the server root, managed under `/api/v1/packages`.
 
+mod api;
+pub mod metadata;
+pub mod names;
+mod routes;
+pub mod sync;
 pub mod version;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::Result;
+use crate::http::AppState;
+use crate::registry::Registry;
+use crate::tasks::{Handler, Queue, Task};
+
+/// The owner (namespace) that holds the root Composer registry's packages.
+pub const OWNER: &str = "cargoman";
+pub const FORMAT: &str = "composer";
+/// Task kind: sync one package (payload `{"package_id"}`).
+pub const SYNC_TASK: &str = "composer.sync";
+
+/// What Composer operations need: the core registry and the settings.
+#[derive(Clone)]
+pub struct Composer {
+    pub registry: Registry,
+    pub config: Arc<Config>,
+}
+
+pub fn routes() -> Router<AppState> {
+    routes::routes()
+}
+
+pub fn api_routes() -> Router<AppState> {
+    api::routes()
+}
+
+pub fn task_handlers(composer: Composer) -> HashMap<String, Handler> {
+    let handler: Handler = Arc::new(move |task| {
+        let composer = composer.clone();
+        Box::pin(async move {
+            let package_id = task.payload["package_id"]
+                .as_i64()
+                .ok_or_else(|| crate::error::Error::invalid("sync task without package_id"))?;
+            let report = composer.sync(package_id).await?;
+            Ok(serde_json::to_value(report).unwrap_or_default())
+        })
+    });
+    HashMap::from([(SYNC_TASK.to_string(), handler)])
+}
+
+pub fn sync_dedupe_key(package_id: i64) -> String {
+    format!("{SYNC_TASK}:{package_id}")
+}
+
+/// Queues a sync of one package (or returns the one already queued or running).
+pub async fn enqueue_sync(queue: &Queue, package_id: i64) -> Result<Task> {
+    queue
+        .enqueue(
+            SYNC_TASK,
+            serde_json::json!({"package_id": package_id}),
+            Some(&sync_dedupe_key(package_id)),
+        )
+        .await
+}
+
+/// Queues a sync of every package that has a Git source.
+pub async fn enqueue_all_syncs(queue: &Queue, db: &Db) -> Result<Vec<Task>> {
+    let ids = {
+        let mut conn = db.pool().acquire().await?;
+        crate::model::git_sources::all_package_ids(&mut conn).await?
+    };
+    let mut tasks = Vec::new();
+    for id in ids {
+        tasks.push(enqueue_sync(queue, id).await?);
+    }
+    Ok(tasks)
+}

@@ -1,0 +1,422 @@
+//! Syncing a Composer package from its Git repository: tags become versions, branches dev
+//! versions; each version keeps its composer.json and a dist zip built from the tree. Refs that
+//! give no valid version are skipped with a reason and never stop the others.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use super::metadata::{self, VersionFacts};
+use super::version::{branch_version, normalize, version_from_tag};
+use super::{Composer, FORMAT, OWNER};
+use crate::blobs::{ExtraDigests, PutOptions, file_stream};
+use crate::error::{Error, Result};
+use crate::git::{GitAuth, GitRef, Mirror, RefKind};
+use crate::model::packages::{self, FileCoord, Package};
+use crate::model::{git_sources, owners};
+use crate::registry::Publish;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub reference: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct SyncReport {
+    pub added: Vec<String>,
+    pub updated: Vec<String>,
+    pub removed: Vec<String>,
+    pub unchanged: usize,
+    pub skipped: Vec<Skipped>,
+}
+
+/// A ref that holds a valid version.
+struct Candidate {
+    version: String,
+    normalized: String,
+    commit: String,
+    time: i64,
+    composer: Map<String, Value>,
+}
+
+fn ref_label(r: &GitRef) -> String {
+    match r.kind {
+        RefKind::Tag => format!("tag {}", r.name),
+        RefKind::Branch => format!("branch {}", r.name),
+    }
+}
+
+/// Reads every ref's composer.json and decides which refs are versions (blocking: git I/O).
+fn scan(
+    mirror: &Mirror,
+    refs: &[GitRef],
+    name: &str,
+    subdir: Option<&str>,
+) -> Result<(Vec<Candidate>, Vec<Skipped>)> {
+    let manifest = match subdir {
+        Some(dir) => format!("{}/composer.json", dir.trim_matches('/')),
+        None => "composer.json".to_string(),
+    };
+    let mut candidates: Vec<Candidate> = Vec::new();
+    let mut skipped = Vec::new();
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for r in refs {
+        let label = ref_label(r);
+        let mut skip = |reason: String| {
+            skipped.push(Skipped {
+                reference: label.clone(),
+                reason,
+            })
+        };
+        let (version, normalized) = match r.kind {
+            RefKind::Tag => {
+                match version_from_tag(&r.name).and_then(|v| normalize(&v).ok().map(|n| (v, n))) {
+                    Some(pair) => pair,
+                    None => {
+                        skip(format!("tag name {:?} is not a version", r.name));
+                        continue;
+                    }
+                }
+            }
+            RefKind::Branch => branch_version(&r.name),
+        };
+        let raw = match mirror
+            .read_file(&r.commit, &manifest)
+            .map_err(Error::internal)?
+        {
+            Some(raw) => raw,
+            None => {
+                skip(format!(
+                    "no {manifest} at {}",
+                    &r.commit[..r.commit.len().min(12)]
+                ));
+                continue;
+            }
+        };
+        let composer: Map<String, Value> = match serde_json::from_slice(&raw) {
+            Ok(Value::Object(map)) => map,
+            Ok(_) => {
+                skip(format!("{manifest} is not a JSON object"));
+                continue;
+            }
+            Err(e) => {
+                skip(format!("{manifest} is not valid JSON: {e}"));
+                continue;
+            }
+        };
+        match composer.get("name").and_then(Value::as_str) {
+            Some(n) if n.eq_ignore_ascii_case(name) => {}
+            Some(other) => {
+                skip(format!("{manifest} names package {other:?}, not {name:?}"));
+                continue;
+            }
+            None => {
+                skip(format!("{manifest} has no \"name\""));
+                continue;
+            }
+        }
+        if let Some(first) = seen.get(&normalized) {
+            skip(format!("version {version} is already given by {first}"));
+            continue;
+        }
+        seen.insert(normalized.clone(), label);
+        candidates.push(Candidate {
+            version,
+            normalized,
+            commit: r.commit.clone(),
+            time: r.time,
+            composer,
+        });
+    }
+    Ok((candidates, skipped))
+}
+
+/// Percent-encodes a version for a URL path segment (branch names may hold `/`).
+fn url_segment(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~+".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+impl Composer {
+    fn git_auth(&self) -> GitAuth {
+        GitAuth {
+            user: self.config.git.auth_user.clone(),
+            token: self.config.git.auth_token.clone(),
+        }
+    }
+
+    /// Fetches the repository and reconciles the package's versions with its refs.
+    pub async fn sync(&self, package_id: i64) -> Result<SyncReport> {
+        let (package, source) = {
+            let mut conn = self.registry.db.pool().acquire().await?;
+            let source = git_sources::get(&mut conn, package_id)
+                .await?
+                .ok_or_else(|| {
+                    Error::not_found(format!("package {package_id} has no Git source"))
+                })?;
+            let package = packages::get_package(&mut conn, package_id)
+                .await?
+                .ok_or_else(|| Error::not_found(format!("package {package_id} not found")))?;
+            (package, source)
+        };
+        let cache = self.config.git.cache_path.clone();
+        let url = source.repository_url.clone();
+        let auth = self.git_auth();
+        let name = package.name.clone();
+        let subdir = source.subdir.clone();
+        let scanned = tokio::task::spawn_blocking(move || {
+            let mirror =
+                Mirror::sync(&cache, &url, &auth).map_err(|e| Error::invalid(e.to_string()))?;
+            let refs = mirror.refs().map_err(Error::internal)?;
+            let (candidates, skipped) = scan(&mirror, &refs, &name, subdir.as_deref())?;
+            // The mirror itself stays on this thread (gix handles are not Send); its path travels.
+            Ok::<_, Error>((mirror.path().to_path_buf(), candidates, skipped))
+        })
+        .await
+        .map_err(Error::internal)?;
+        let (mirror, candidates, skipped) = match scanned {
+            Ok(found) => found,
+            Err(e) => {
+                self.record(package_id, Some(&e.to_string()), None).await;
+                return Err(e);
+            }
+        };
+        let mut report = SyncReport {
+            skipped,
+            ..Default::default()
+        };
+        let outcome = self
+            .reconcile(
+                &package,
+                source.subdir.as_deref(),
+                &mirror,
+                candidates,
+                &mut report,
+            )
+            .await;
+        let skipped = serde_json::to_value(&report.skipped).map_err(Error::internal)?;
+        match &outcome {
+            Ok(()) => self.record(package_id, None, Some(&skipped)).await,
+            Err(e) => {
+                self.record(package_id, Some(&e.to_string()), Some(&skipped))
+                    .await
+            }
+        }
+        outcome?;
+        self.render(&package).await?;
+        Ok(report)
+    }
+
+    async fn record(&self, package_id: i64, error: Option<&str>, skipped: Option<&Value>) {
+        let written = async {
+            let mut tx = self.registry.db.begin_write().await?;
+            git_sources::record_sync(&mut tx, package_id, error, skipped).await?;
+            tx.commit().await?;
+            Ok::<_, Error>(())
+        }
+        .await;
+        if let Err(e) = written {
+            tracing::warn!(package_id, error = %e, "could not record sync result");
+        }
+    }
+
+    async fn reconcile(
+        &self,
+        package: &Package,
+        subdir: Option<&str>,
+        mirror: &Path,
+        candidates: Vec<Candidate>,
+        report: &mut SyncReport,
+    ) -> Result<()> {
+        let existing = {
+            let mut conn = self.registry.db.pool().acquire().await?;
+            packages::all_versions(&mut conn, package.id).await?
+        };
+        let mut by_normalized: HashMap<String, (i64, Option<String>)> = existing
+            .iter()
+            .filter_map(|v| {
+                let normalized = v.metadata.get("version_normalized")?.as_str()?.to_string();
+                let commit = v.metadata["dist"]["reference"].as_str().map(str::to_string);
+                Some((normalized, (v.id, commit)))
+            })
+            .collect();
+        let mut keep: HashSet<i64> = HashSet::new();
+        for candidate in candidates {
+            match by_normalized.remove(&candidate.normalized) {
+                Some((id, Some(commit))) if commit == candidate.commit => {
+                    keep.insert(id);
+                    report.unchanged += 1;
+                }
+                Some((id, _)) => {
+                    // Replaced, not removed: the old row goes now and is not reported again.
+                    keep.insert(id);
+                    self.registry.remove_version(id).await?;
+                    let new_id = self.publish(package, subdir, mirror, &candidate).await?;
+                    keep.insert(new_id);
+                    report.updated.push(candidate.version);
+                }
+                None => {
+                    let new_id = self.publish(package, subdir, mirror, &candidate).await?;
+                    keep.insert(new_id);
+                    report.added.push(candidate.version);
+                }
+            }
+        }
+        for version in existing.iter().filter(|v| !keep.contains(&v.id)) {
+            self.registry.remove_version(version.id).await?;
+            report.removed.push(version.version.clone());
+        }
+        Ok(())
+    }
+
+    /// Builds the dist zip of one version, stores it and records the version's metadata.
+    async fn publish(
+        &self,
+        package: &Package,
+        subdir: Option<&str>,
+        mirror: &Path,
+        candidate: &Candidate,
+    ) -> Result<i64> {
+        let tmp_dir = self.config.git.cache_path.join("tmp");
+        std::fs::create_dir_all(&tmp_dir)?;
+        let zip = tempfile::NamedTempFile::new_in(&tmp_dir)?;
+        let (zip_path, mirror_path) = (zip.path().to_path_buf(), mirror.to_path_buf());
+        let (commit, sub) = (candidate.commit.clone(), subdir.map(str::to_string));
+        tokio::task::spawn_blocking(move || {
+            write_zip(&mirror_path, &commit, sub.as_deref(), &zip_path)
+        })
+        .await
+        .map_err(Error::internal)??;
+        let file_name = format!("{}.zip", candidate.version);
+        let body = file_stream(tokio::fs::File::open(zip.path()).await?);
+        let stored = self
+            .registry
+            .publish(
+                Publish {
+                    at: FileCoord {
+                        owner: OWNER,
+                        format: FORMAT,
+                        package: &package.name,
+                        version: &candidate.version,
+                        file: &file_name,
+                    },
+                    create_owner: true,
+                    version_metadata: json!({}),
+                    file_properties: vec![("commit".into(), candidate.commit.clone())],
+                    put: PutOptions {
+                        extra_digests: ExtraDigests {
+                            sha1: true,
+                            ..ExtraDigests::NONE
+                        },
+                        max_size: u64::MAX,
+                        expected_sha256: None,
+                    },
+                },
+                body,
+            )
+            .await?;
+        let dist_url = format!(
+            "{}/dist/{}/{}.zip",
+            self.config.base_url,
+            package.name,
+            url_segment(&candidate.version)
+        );
+        let entry = metadata::version_entry(
+            &candidate.composer,
+            &VersionFacts {
+                name: &package.name,
+                version: &candidate.version,
+                version_normalized: &candidate.normalized,
+                commit: &candidate.commit,
+                time: candidate.time,
+                dist_url: &dist_url,
+                shasum: stored.blob.sha1.as_deref().unwrap_or_default(),
+            },
+        );
+        let mut tx = self.registry.db.begin_write().await?;
+        packages::set_version_metadata(&mut tx, stored.version_id, &Value::Object(entry)).await?;
+        tx.commit().await?;
+        Ok(stored.version_id)
+    }
+
+    /// Re-renders the package's Composer documents from its versions.
+    pub async fn render(&self, package: &Package) -> Result<()> {
+        let mut tx = self.registry.db.begin_write().await?;
+        let versions = packages::all_versions(&mut tx, package.id).await?;
+        let mut entries: Vec<Map<String, Value>> = versions
+            .into_iter()
+            .filter_map(|v| match v.metadata {
+                Value::Object(map) if map.contains_key("version_normalized") => Some(map),
+                _ => None,
+            })
+            .collect();
+        metadata::sort_newest_first(&mut entries);
+        let (dev, tagged): (Vec<_>, Vec<_>) = entries.iter().cloned().partition(metadata::is_dev);
+        use crate::model::documents::put;
+        put(
+            &mut tx,
+            package.id,
+            "p2",
+            &metadata::p2_document(&package.name, &tagged),
+        )
+        .await?;
+        put(
+            &mut tx,
+            package.id,
+            "p2~dev",
+            &metadata::p2_document(&package.name, &dev),
+        )
+        .await?;
+        put(
+            &mut tx,
+            package.id,
+            "p1",
+            &metadata::p1_document(&package.name, &entries),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The package named `name` in the Composer registry, if any.
+    pub async fn find(&self, name: &str) -> Result<Option<Package>> {
+        let mut conn = self.registry.db.pool().acquire().await?;
+        let Some(owner) = owners::find(&mut conn, OWNER).await? else {
+            return Ok(None);
+        };
+        packages::find_package(&mut conn, owner.id, FORMAT, name).await
+    }
+}
+
+fn write_zip(mirror: &Path, commit: &str, subdir: Option<&str>, out: &Path) -> Result<()> {
+    let mirror = Mirror::open(mirror).map_err(Error::internal)?;
+    let mut file = std::fs::File::create(out)?;
+    mirror
+        .archive_zip(commit, subdir, &mut file)
+        .map_err(|e| Error::internal(format!("cannot build the dist zip: {e}")))?;
+    file.sync_all()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_segment;
+
+    #[test]
+    fn versions_are_safe_in_urls() {
+        assert_eq!(url_segment("1.0.0"), "1.0.0");
+        assert_eq!(url_segment("dev-feature/x y"), "dev-feature%2Fx%20y");
+        assert_eq!(url_segment("1.0.0+build"), "1.0.0+build");
+    }
+}

@@ -1,0 +1,371 @@
+//! Composer packages synced from Git, installed by the real `composer` client.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{ADMIN, Reply, TestServer, backends};
+use serde_json::{Value, json};
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+        .output()
+        .expect("git is installed");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn write(dir: &Path, path: &str, content: &str) {
+    let full = dir.join(path);
+    std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+    std::fs::write(full, content).unwrap();
+}
+
+fn commit_version(repo: &Path, version: &str) {
+    write(
+        repo,
+        "src/Widget.php",
+        &format!(
+            "<?php\nnamespace Acme\\Widget;\nclass Widget {{ const VERSION = '{version}'; }}\n"
+        ),
+    );
+    git(repo, &["add", "-A"]);
+    git(repo, &["commit", "-q", "-m", &format!("version {version}")]);
+}
+
+/// A repository with tags `v1.0.0`, `1.2.3`, `release-2.0.0`, a tag without composer.json,
+/// a tag that is no version, and the branch `main`.
+fn widget_repo(root: &Path) -> PathBuf {
+    let repo = root.join("widget");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    let manifest = json!({
+        "name": "acme/widget",
+        "description": "A widget",
+        "type": "library",
+        "license": "MIT",
+        "require": {"php": ">=7.4"},
+        "autoload": {"psr-4": {"Acme\\Widget\\": "src/"}}
+    });
+    write(
+        &repo,
+        "composer.json",
+        &serde_json::to_string_pretty(&manifest).unwrap(),
+    );
+    write(&repo, ".gitattributes", "/tests export-ignore\n");
+    write(&repo, "tests/WidgetTest.php", "<?php // not shipped\n");
+    write(&repo, "README.md", "# Widget\n");
+    commit_version(&repo, "1.0.0");
+    git(&repo, &["tag", "v1.0.0"]);
+    commit_version(&repo, "1.2.3");
+    git(&repo, &["tag", "-a", "1.2.3", "-m", "annotated"]);
+    git(&repo, &["rm", "-q", "composer.json"]);
+    git(&repo, &["commit", "-q", "-m", "no manifest"]);
+    git(&repo, &["tag", "v1.5.0"]);
+    write(
+        &repo,
+        "composer.json",
+        &serde_json::to_string_pretty(&manifest).unwrap(),
+    );
+    commit_version(&repo, "2.0.0");
+    git(&repo, &["tag", "release-2.0.0"]);
+    git(&repo, &["tag", "nightly"]);
+    repo
+}
+
+fn api(s: &TestServer, method: &str, path: &str, body: Option<&Value>) -> Reply {
+    let mut args = vec![
+        "-X".to_string(),
+        method.to_string(),
+        "-H".to_string(),
+        format!("Authorization: Bearer {ADMIN}"),
+    ];
+    if let Some(b) = body {
+        args.extend([
+            "-H".into(),
+            "Content-Type: application/json".into(),
+            "-d".into(),
+            b.to_string(),
+        ]);
+    }
+    args.push(path.to_string());
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    s.curl(&refs)
+}
+
+fn wait_for_task(s: &TestServer, task: &Value) -> Value {
+    let id = task["id"].as_i64().expect("task id");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let t = api(s, "GET", &format!("/api/v1/tasks/{id}"), None).json()["data"].clone();
+        match t["status"].as_str() {
+            Some("done") => return t,
+            Some("failed") => panic!("sync failed: {t}"),
+            _ if Instant::now() > deadline => panic!("task did not finish: {t}"),
+            _ => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+}
+
+fn composer(project: &Path, s: &TestServer, args: &[&str]) -> std::process::Output {
+    let host = s.base.trim_start_matches("http://");
+    let auth = json!({"http-basic": {host: {"username": "token", "password": ADMIN}}});
+    Command::new("composer")
+        .args(args)
+        .args(["--no-interaction", "--no-progress"])
+        .current_dir(project)
+        .env("COMPOSER_HOME", project.join(".composer-home"))
+        .env("COMPOSER_CACHE_DIR", project.join(".composer-cache"))
+        .env("COMPOSER_ALLOW_SUPERUSER", "1")
+        .env("COMPOSER_AUTH", auth.to_string())
+        .output()
+        .expect("composer is installed")
+}
+
+fn new_project(root: &Path, s: &TestServer, name: &str) -> PathBuf {
+    let project = root.join(name);
+    std::fs::create_dir_all(&project).unwrap();
+    let manifest = json!({
+        "name": "test/app",
+        "repositories": [
+            {"type": "composer", "url": s.base},
+            {"packagist.org": false}
+        ],
+        "config": {"secure-http": false}
+    });
+    write(&project, "composer.json", &manifest.to_string());
+    project
+}
+
+fn versions(s: &TestServer) -> Vec<String> {
+    let pkg = api(s, "GET", "/api/v1/packages/acme/widget", None).json();
+    pkg["data"]["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn tags_become_versions_and_composer_installs_them() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        let root = s.dir.path().to_path_buf();
+        let repo = widget_repo(&root);
+        let url = format!("file://{}", repo.display());
+
+        // The name is read from composer.json when not given.
+        let created = api(
+            &s,
+            "POST",
+            "/api/v1/packages",
+            Some(&json!({"repository_url": url, "type": "git"})),
+        );
+        assert_eq!(created.status, 201, "{backend:?}: {}", created.text());
+        let created = created.json();
+        assert_eq!(created["data"]["name"], "acme/widget");
+        wait_for_task(&s, &created["data"]["task"]);
+
+        assert_eq!(
+            versions(&s),
+            ["2.0.0", "1.2.3", "1.0.0", "dev-main"],
+            "{backend:?}"
+        );
+        let pkg = api(&s, "GET", "/api/v1/packages/acme%2Fwidget", None).json();
+        assert_eq!(pkg["data"]["latest_version"], "2.0.0");
+        let skipped = pkg["data"]["skipped"].to_string();
+        assert!(
+            skipped.contains("v1.5.0") && skipped.contains("composer.json"),
+            "{skipped}"
+        );
+        assert!(skipped.contains("nightly"), "{skipped}");
+        let listed = api(&s, "GET", "/api/v1/packages", None).json();
+        assert_eq!(listed["packages"][0]["name"], "acme/widget");
+
+        // The Composer documents.
+        let index = s.admin(&["/packages.json"]).json();
+        assert_eq!(index["metadata-url"], "/p2/%package%.json");
+        assert_eq!(index["available-packages"], json!(["acme/widget"]));
+        let p2 = s.admin(&["/p2/acme/widget.json"]);
+        assert_eq!(p2.status, 200);
+        let doc = p2.json();
+        assert_eq!(doc["minified"], "composer/2.0");
+        assert_eq!(doc["packages"]["acme/widget"][0]["version"], "2.0.0");
+        assert_eq!(
+            doc["packages"]["acme/widget"][0]["version_normalized"],
+            "2.0.0.0"
+        );
+        let dev = s.admin(&["/p2/acme/widget~dev.json"]).json();
+        assert_eq!(dev["packages"]["acme/widget"][0]["version"], "dev-main");
+        let modified = p2.header("last-modified").unwrap().to_string();
+        let again = s.admin(&[
+            "-H",
+            &format!("If-Modified-Since: {modified}"),
+            "/p2/acme/widget.json",
+        ]);
+        assert_eq!(again.status, 304);
+        assert_eq!(s.curl(&["/packages.json"]).status, 401, "anonymous");
+        assert_eq!(s.curl(&["/p2/acme/widget.json"]).status, 401, "anonymous");
+        assert_eq!(s.admin(&["/p2/acme/nothing.json"]).status, 404);
+
+        // The real client installs 2.0.0's files, without export-ignored ones.
+        let project = new_project(&root, &s, "app");
+        let out = composer(&project, &s, &["require", "acme/widget:^2.0"]);
+        assert!(
+            out.status.success(),
+            "{backend:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let installed = project.join("vendor/acme/widget");
+        let widget = std::fs::read_to_string(installed.join("src/Widget.php")).unwrap();
+        assert!(widget.contains("'2.0.0'"), "{widget}");
+        assert!(installed.join("README.md").exists());
+        assert!(!installed.join("tests").exists(), "export-ignore honoured");
+        let older = new_project(&root, &s, "older");
+        let out = composer(&older, &s, &["require", "acme/widget:~1.0.0"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let widget =
+            std::fs::read_to_string(older.join("vendor/acme/widget/src/Widget.php")).unwrap();
+        assert!(widget.contains("'1.0.0'"), "{widget}");
+
+        // A new tag and a removed tag show after the next sync.
+        commit_version(&repo, "2.1.0");
+        git(&repo, &["tag", "v2.1.0"]);
+        git(&repo, &["tag", "-d", "1.2.3"]);
+        let task = api(&s, "POST", "/api/v1/packages/acme/widget/sync", None);
+        assert_eq!(task.status, 202, "{}", task.text());
+        let done = wait_for_task(&s, &task.json()["data"]);
+        assert_eq!(done["result"]["added"], json!(["2.1.0"]), "{done}");
+        assert_eq!(versions(&s), ["2.1.0", "2.0.0", "1.0.0", "dev-main"]);
+        let fresh = s.admin(&[
+            "-H",
+            &format!("If-Modified-Since: {modified}"),
+            "/p2/acme/widget.json",
+        ]);
+        assert_eq!(
+            fresh.status, 200,
+            "{backend:?}: changed metadata is not 304"
+        );
+        assert_eq!(
+            fresh.json()["packages"]["acme/widget"][0]["version"],
+            "2.1.0",
+            "{backend:?}"
+        );
+        let out = composer(&project, &s, &["update"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let widget = std::fs::read_to_string(installed.join("src/Widget.php")).unwrap();
+        assert!(
+            widget.contains("'2.1.0'"),
+            "{backend:?}: {widget}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+
+        // Deleting the package removes its metadata and archives.
+        assert_eq!(
+            api(&s, "DELETE", "/api/v1/packages/acme/widget", None).status,
+            200
+        );
+        assert_eq!(s.admin(&["/p2/acme/widget.json"]).status, 404);
+        assert_eq!(
+            api(&s, "GET", "/api/v1/packages/acme/widget", None).status,
+            404
+        );
+        let fsck = s.cli(&["--json", "fsck"]);
+        let report: Value = serde_json::from_slice(&fsck.stdout).unwrap();
+        assert_eq!(report["blobs_checked"], 0, "{backend:?}: archives deleted");
+    }
+}
+
+#[test]
+fn same_commit_gives_the_same_archive() {
+    let s = TestServer::start(common::Backend::SqliteFs);
+    let repo = widget_repo(s.dir.path());
+    let url = format!("file://{}", repo.display());
+    let created = api(
+        &s,
+        "POST",
+        "/api/v1/packages",
+        Some(&json!({"name": "acme/widget", "repository_url": url})),
+    );
+    assert_eq!(created.status, 201, "{}", created.text());
+    wait_for_task(&s, &created.json()["data"]["task"]);
+    let first = s.admin(&["/dist/acme/widget/2.0.0.zip"]);
+    assert_eq!(first.status, 200);
+    let doc = s.admin(&["/p2/acme/widget.json"]).json();
+    let shasum = doc["packages"]["acme/widget"][0]["dist"]["shasum"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(shasum.len(), 40);
+    // Delete and re-add: the rebuilt archive is byte-identical.
+    assert_eq!(
+        api(&s, "DELETE", "/api/v1/packages/acme/widget", None).status,
+        200
+    );
+    let created = api(
+        &s,
+        "POST",
+        "/api/v1/packages",
+        Some(&json!({"name": "acme/widget", "repository_url": url})),
+    );
+    wait_for_task(&s, &created.json()["data"]["task"]);
+    let second = s.admin(&["/dist/acme/widget/2.0.0.zip"]);
+    assert_eq!(first.body, second.body);
+}
+
+#[test]
+fn bad_requests_are_refused_clearly() {
+    let s = TestServer::start(common::Backend::SqliteFs);
+    for (body, word) in [
+        (json!({"repository_url": ""}), "repository_url"),
+        (
+            json!({"name": "Acme/Bad Name", "repository_url": "file:///nonexistent"}),
+            "name",
+        ),
+        (
+            json!({"name": "acme/x", "repository_url": "file:///x", "type": "svn"}),
+            "type",
+        ),
+        (
+            json!({"repository_url": "file:///nonexistent/repo"}),
+            "repository",
+        ),
+    ] {
+        let r = api(&s, "POST", "/api/v1/packages", Some(&body));
+        assert_eq!(r.status, 400, "{body}: {}", r.text());
+        let message = r.json()["error"]["message"].as_str().unwrap().to_string();
+        assert!(message.contains(word), "{body}: {message}");
+    }
+    let repo = widget_repo(s.dir.path());
+    let body =
+        json!({"name": "acme/widget", "repository_url": format!("file://{}", repo.display())});
+    assert_eq!(api(&s, "POST", "/api/v1/packages", Some(&body)).status, 201);
+    assert_eq!(api(&s, "POST", "/api/v1/packages", Some(&body)).status, 409);
+    // Viewer-level access cannot add packages; anonymous callers are refused.
+    assert_eq!(s.curl(&["-X", "POST", "/api/v1/packages"]).status, 401);
+    assert_eq!(
+        s.curl(&["-X", "POST", "/api/v1/packages/acme/widget/sync"])
+            .status,
+        401
+    );
+}
