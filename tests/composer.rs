@@ -369,3 +369,118 @@ fn bad_requests_are_refused_clearly() {
         401
     );
 }
+
+#[test]
+fn yank_deprecate_readme_validate_and_admin_download() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        let root = s.dir.path().to_path_buf();
+        let repo = widget_repo(&root);
+        let body = json!({"repository_url": format!("file://{}", repo.display())});
+        let created = api(&s, "POST", "/api/v1/packages", Some(&body));
+        assert_eq!(created.status, 201, "{}", created.text());
+        wait_for_task(&s, &created.json()["data"]["task"]);
+        let tagged = |s: &TestServer| -> Vec<String> {
+            s.admin(&["/p2/acme/widget.json"]).json()["packages"]["acme/widget"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|v| v["version"].as_str().map(str::to_string))
+                .collect()
+        };
+
+        // Yanked: hidden from Composer, archive kept.
+        let yank = api(&s, "POST", "/api/v1/packages/acme/widget/yank/1.0.0", None);
+        assert_eq!(yank.status, 200, "{backend:?}: {}", yank.text());
+        assert_eq!(tagged(&s), ["2.0.0", "1.2.3"]);
+        assert_eq!(s.admin(&["/dist/acme/widget/1.0.0.zip"]).status, 200);
+        let project = new_project(&root, &s, "yanked");
+        let out = composer(&project, &s, &["require", "acme/widget:~1.0.0"]);
+        assert!(!out.status.success(), "a yanked version does not resolve");
+        assert_eq!(
+            api(
+                &s,
+                "POST",
+                "/api/v1/packages/acme/widget/unyank/1.0.0",
+                None
+            )
+            .status,
+            200
+        );
+        assert_eq!(tagged(&s), ["2.0.0", "1.2.3", "1.0.0"]);
+        assert_eq!(
+            api(&s, "POST", "/api/v1/packages/acme/widget/yank/9.9.9", None).status,
+            404
+        );
+
+        // Deprecated: Composer warns that it is abandoned.
+        let body = json!({"replacement": "acme/gadget"});
+        let dep = api(
+            &s,
+            "POST",
+            "/api/v1/packages/acme/widget/deprecate/2.0.0",
+            Some(&body),
+        );
+        assert_eq!(dep.status, 200, "{}", dep.text());
+        let doc = s.admin(&["/p2/acme/widget.json"]).json();
+        assert_eq!(
+            doc["packages"]["acme/widget"][0]["abandoned"],
+            "acme/gadget"
+        );
+        let project = new_project(&root, &s, "deprecated");
+        let out = composer(&project, &s, &["require", "acme/widget:^2.0"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let said = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(
+            said.contains("abandoned") && said.contains("acme/gadget"),
+            "{said}"
+        );
+        let bad = json!({"replacement": "Not A Name"});
+        assert_eq!(
+            api(
+                &s,
+                "POST",
+                "/api/v1/packages/acme/widget/deprecate/2.0.0",
+                Some(&bad)
+            )
+            .status,
+            400
+        );
+
+        let readme = api(&s, "GET", "/api/v1/packages/acme/widget/readme", None).json();
+        assert_eq!(readme["data"]["content"], "# Widget\n");
+        assert_eq!(readme["data"]["version"], "2.0.0");
+
+        let validated = api(&s, "POST", "/api/v1/packages/acme/widget/validate", None).json();
+        assert_eq!(validated["data"]["valid"], true);
+        assert_eq!(
+            validated["data"]["versions"].as_array().unwrap().len(),
+            4,
+            "{validated}"
+        );
+
+        let admin_copy = api(
+            &s,
+            "GET",
+            "/api/v1/packages/acme/widget/download/2.0.0",
+            None,
+        );
+        assert_eq!(admin_copy.status, 200);
+        assert_eq!(
+            admin_copy.body,
+            s.admin(&["/dist/acme/widget/2.0.0.zip"]).body
+        );
+
+        for path in [
+            "/api/v1/packages/acme/widget/yank/1.0.0",
+            "/api/v1/packages/acme/widget/validate",
+        ] {
+            assert_eq!(s.curl(&["-X", "POST", path]).status, 401, "{path}");
+        }
+        assert_eq!(s.curl(&["/api/v1/packages/acme/widget/readme"]).status, 401);
+    }
+}

@@ -63,3 +63,18 @@ pub async fn delete_all(conn: &mut AnyConnection, ref_type: RefType, ref_id: i64
         .await?;
     Ok(())
 }
+
+pub async fn delete_named(
+    conn: &mut AnyConnection,
+    ref_type: RefType,
+    ref_id: i64,
+    name: &str,
+) -> Result<()> {
+    sqlx::query("DELETE FROM properties WHERE ref_type = $1 AND ref_id = $2 AND name = $3")
+        .bind(ref_type.as_str())
+        .bind(ref_id)
+        .bind(name)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,6 +1,7 @@
 //! Management of Git-synced Composer packages under `/api/v1` (seed 000 and Cargoman's REST docs):
 //! `GET|POST /packages`, `GET|DELETE /packages/{vendor}/{name}`, `POST /packages/{vendor}/{name}/sync`,
-//! `POST /tasks/sync-all`. The seed's encoded form `/packages/vendor%2Fname[/sync]` works too.
+//! `POST …/{vendor}/{name}/validate`, `GET …/readme`, `POST …/yank|unyank|deprecate/{version}`,
+//! `GET …/download/{version}`, `POST /tasks/sync-all`. The seed's encoded form `/packages/vendor%2Fname[/sync]` works too.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -30,6 +31,18 @@ pub fn routes() -> Router<AppState> {
         .route("/packages/{vendor}/sync", post(sync_encoded))
         .route("/packages/{vendor}/{name}", get(show).delete(remove))
         .route("/packages/{vendor}/{name}/sync", post(sync))
+        .route("/packages/{vendor}/{name}/validate", post(validate))
+        .route("/packages/{vendor}/{name}/readme", get(readme))
+        .route("/packages/{vendor}/{name}/yank/{version}", post(yank))
+        .route("/packages/{vendor}/{name}/unyank/{version}", post(unyank))
+        .route(
+            "/packages/{vendor}/{name}/deprecate/{version}",
+            post(deprecate),
+        )
+        .route(
+            "/packages/{vendor}/{name}/download/{version}",
+            get(download),
+        )
         .route("/tasks/sync-all", post(sync_all))
 }
 
@@ -328,4 +341,120 @@ async fn sync_all(State(state): State<AppState>, principal: Principal) -> Result
     principal.require(Permission::WritePackages)?;
     let tasks = super::enqueue_all_syncs(&state.tasks, &state.registry.db).await?;
     Ok(Data(StatusCode::ACCEPTED, tasks))
+}
+
+type VersionPath = Path<(String, String, String)>;
+
+async fn validate(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((vendor, name)): Path<(String, String)>,
+) -> Result<Data<Value>> {
+    principal.require(Permission::WritePackages)?;
+    let package = find(&state, &full_name(&vendor, &name)).await?;
+    Ok(ok(composer(&state).validate(package.id).await?))
+}
+
+async fn readme(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((vendor, name)): Path<(String, String)>,
+) -> Result<Data<Value>> {
+    principal.require(Permission::ReadAdmin)?;
+    let package = find(&state, &full_name(&vendor, &name)).await?;
+    let mut conn = state.registry.db.pool().acquire().await?;
+    let doc = crate::model::documents::get(&mut conn, package.id, super::sync::README_DOCUMENT)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("{} has no README", package.name)))?;
+    Ok(ok(serde_json::from_str(&doc.body).map_err(Error::internal)?))
+}
+
+async fn set_yanked(
+    state: &AppState,
+    path: (String, String, String),
+    yanked: bool,
+) -> Result<Data<Value>> {
+    let (vendor, name, version) = path;
+    let package = find(state, &full_name(&vendor, &name)).await?;
+    composer(state)
+        .set_yanked(&package, &version, yanked)
+        .await?;
+    Ok(ok(
+        json!({"name": package.name, "version": version, "yanked": yanked}),
+    ))
+}
+
+async fn yank(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(path): VersionPath,
+) -> Result<Data<Value>> {
+    principal.require(Permission::WritePackages)?;
+    set_yanked(&state, path, true).await
+}
+
+async fn unyank(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(path): VersionPath,
+) -> Result<Data<Value>> {
+    principal.require(Permission::WritePackages)?;
+    set_yanked(&state, path, false).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Deprecation {
+    /// The package to use instead, shown by Composer.
+    replacement: Option<String>,
+}
+
+async fn deprecate(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((vendor, name, version)): VersionPath,
+    body: axum::body::Bytes,
+) -> Result<Data<Value>> {
+    principal.require(Permission::WritePackages)?;
+    let req: Deprecation = if body.iter().all(u8::is_ascii_whitespace) {
+        Deprecation::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| Error::invalid(format!("invalid JSON body: {e}")))?
+    };
+    let replacement = req.replacement.unwrap_or_default();
+    if !replacement.is_empty() {
+        names::split_name(&replacement)?;
+    }
+    let package = find(&state, &full_name(&vendor, &name)).await?;
+    composer(&state)
+        .deprecate(&package, &version, &replacement)
+        .await?;
+    Ok(ok(
+        json!({"name": package.name, "version": version, "deprecated": true, "replacement": replacement}),
+    ))
+}
+
+async fn download(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((vendor, name, version)): VersionPath,
+    method: axum::http::Method,
+    headers: axum::http::HeaderMap,
+) -> Result<Response> {
+    principal.require(Permission::ReadAdmin)?;
+    let package = find(&state, &full_name(&vendor, &name)).await?;
+    let file_name = format!("{version}.zip");
+    let file = state
+        .registry
+        .find_file(crate::model::packages::FileCoord {
+            owner: OWNER,
+            format: FORMAT,
+            package: &package.name,
+            version: &version,
+            file: &file_name,
+        })
+        .await?;
+    crate::http::download::serve_file(&state.registry, &file, &method, &headers, "application/zip")
+        .await
 }

@@ -3,7 +3,7 @@
 //! give no valid version are skipped with a reason and never stop the others.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -14,8 +14,10 @@ use super::{Composer, FORMAT, OWNER};
 use crate::blobs::{ExtraDigests, PutOptions, file_stream};
 use crate::error::{Error, Result};
 use crate::git::{GitAuth, GitRef, Mirror, RefKind};
+use crate::model::git_sources::GitSource;
 use crate::model::packages::{self, FileCoord, Package};
-use crate::model::{git_sources, owners};
+use crate::model::properties::{self, RefType};
+use crate::model::{documents, git_sources, owners};
 use crate::registry::Publish;
 
 #[derive(Debug, Clone, Serialize)]
@@ -31,6 +33,19 @@ pub struct SyncReport {
     pub removed: Vec<String>,
     pub unchanged: usize,
     pub skipped: Vec<Skipped>,
+}
+
+/// Name of the stored document holding the newest version's README.
+pub const README_DOCUMENT: &str = "readme";
+/// Version properties that change how a version is published.
+const YANKED: &str = "yanked";
+const DEPRECATED: &str = "deprecated";
+
+struct Inspection {
+    mirror: PathBuf,
+    candidates: Vec<Candidate>,
+    skipped: Vec<Skipped>,
+    readme: Option<Value>,
 }
 
 /// A ref that holds a valid version.
@@ -134,6 +149,45 @@ fn scan(
     Ok((candidates, skipped))
 }
 
+fn newest_tagged(candidates: &[Candidate]) -> Option<&Candidate> {
+    candidates
+        .iter()
+        .filter(|c| !c.normalized.starts_with("dev-") && !c.normalized.ends_with("-dev"))
+        .max_by(|a, b| super::version::compare_normalized(&a.normalized, &b.normalized))
+}
+
+/// The README of a version, `{"version", "filename", "content"}`, if it has one.
+fn find_readme(
+    mirror: &Mirror,
+    commit: &str,
+    subdir: Option<&str>,
+    version: &str,
+) -> Result<Option<Value>> {
+    let prefix = subdir
+        .map(|d| format!("{}/", d.trim_matches('/')))
+        .unwrap_or_default();
+    for name in [
+        "README.md",
+        "readme.md",
+        "Readme.md",
+        "README.markdown",
+        "README.txt",
+        "README",
+    ] {
+        if let Some(raw) = mirror
+            .read_file(commit, &format!("{prefix}{name}"))
+            .map_err(Error::internal)?
+        {
+            return Ok(Some(json!({
+                "version": version,
+                "filename": name,
+                "content": String::from_utf8_lossy(&raw),
+            })));
+        }
+    }
+    Ok(None)
+}
+
 /// Percent-encodes a version for a URL path segment (branch names may hold `/`).
 fn url_segment(value: &str) -> String {
     value
@@ -157,35 +211,60 @@ impl Composer {
     }
 
     /// Fetches the repository and reconciles the package's versions with its refs.
-    pub async fn sync(&self, package_id: i64) -> Result<SyncReport> {
-        let (package, source) = {
-            let mut conn = self.registry.db.pool().acquire().await?;
-            let source = git_sources::get(&mut conn, package_id)
-                .await?
-                .ok_or_else(|| {
-                    Error::not_found(format!("package {package_id} has no Git source"))
-                })?;
-            let package = packages::get_package(&mut conn, package_id)
-                .await?
-                .ok_or_else(|| Error::not_found(format!("package {package_id} not found")))?;
-            (package, source)
-        };
+    async fn load(&self, package_id: i64) -> Result<(Package, GitSource)> {
+        let mut conn = self.registry.db.pool().acquire().await?;
+        let source = git_sources::get(&mut conn, package_id)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("package {package_id} has no Git source")))?;
+        let package = packages::get_package(&mut conn, package_id)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("package {package_id} not found")))?;
+        Ok((package, source))
+    }
+
+    /// Fetches the repository and reads which refs are versions, changing nothing stored.
+    async fn inspect(&self, package: &Package, source: &GitSource) -> Result<Inspection> {
         let cache = self.config.git.cache_path.clone();
         let url = source.repository_url.clone();
         let auth = self.git_auth();
         let name = package.name.clone();
         let subdir = source.subdir.clone();
-        let scanned = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             let mirror =
                 Mirror::sync(&cache, &url, &auth).map_err(|e| Error::invalid(e.to_string()))?;
             let refs = mirror.refs().map_err(Error::internal)?;
             let (candidates, skipped) = scan(&mirror, &refs, &name, subdir.as_deref())?;
+            let readme = newest_tagged(&candidates)
+                .map(|c| find_readme(&mirror, &c.commit, subdir.as_deref(), &c.version))
+                .transpose()?
+                .flatten();
             // The mirror itself stays on this thread (gix handles are not Send); its path travels.
-            Ok::<_, Error>((mirror.path().to_path_buf(), candidates, skipped))
+            Ok(Inspection {
+                mirror: mirror.path().to_path_buf(),
+                candidates,
+                skipped,
+                readme,
+            })
         })
         .await
-        .map_err(Error::internal)?;
-        let (mirror, candidates, skipped) = match scanned {
+        .map_err(Error::internal)?
+    }
+
+    /// What a sync would do, without doing it (`POST …/validate`).
+    pub async fn validate(&self, package_id: i64) -> Result<Value> {
+        let (package, source) = self.load(package_id).await?;
+        let found = self.inspect(&package, &source).await?;
+        Ok(json!({
+            "valid": !found.candidates.is_empty(),
+            "versions": found.candidates.iter().map(|c| c.version.clone()).collect::<Vec<_>>(),
+            "skipped": found.skipped,
+        }))
+    }
+
+    /// Fetches the repository and reconciles the package's versions with its refs.
+    pub async fn sync(&self, package_id: i64) -> Result<SyncReport> {
+        let (package, source) = self.load(package_id).await?;
+        let found = match self.inspect(&package, &source).await {
             Ok(found) => found,
             Err(e) => {
                 self.record(package_id, Some(&e.to_string()), None).await;
@@ -193,15 +272,15 @@ impl Composer {
             }
         };
         let mut report = SyncReport {
-            skipped,
+            skipped: found.skipped,
             ..Default::default()
         };
         let outcome = self
             .reconcile(
                 &package,
                 source.subdir.as_deref(),
-                &mirror,
-                candidates,
+                &found.mirror,
+                found.candidates,
                 &mut report,
             )
             .await;
@@ -214,6 +293,11 @@ impl Composer {
             }
         }
         outcome?;
+        if let Some(readme) = found.readme {
+            let mut tx = self.registry.db.begin_write().await?;
+            documents::put(&mut tx, package.id, README_DOCUMENT, &readme.to_string()).await?;
+            tx.commit().await?;
+        }
         self.render(&package).await?;
         Ok(report)
     }
@@ -350,17 +434,32 @@ impl Composer {
         Ok(stored.version_id)
     }
 
-    /// Re-renders the package's Composer documents from its versions.
+    /// Re-renders the package's Composer documents from its versions: yanked versions are left
+    /// out, deprecated ones carry Composer's `abandoned` field.
     pub async fn render(&self, package: &Package) -> Result<()> {
         let mut tx = self.registry.db.begin_write().await?;
-        let versions = packages::all_versions(&mut tx, package.id).await?;
-        let mut entries: Vec<Map<String, Value>> = versions
-            .into_iter()
-            .filter_map(|v| match v.metadata {
-                Value::Object(map) if map.contains_key("version_normalized") => Some(map),
-                _ => None,
-            })
-            .collect();
+        let mut entries: Vec<Map<String, Value>> = Vec::new();
+        for version in packages::all_versions(&mut tx, package.id).await? {
+            let Value::Object(mut entry) = version.metadata else {
+                continue;
+            };
+            if !entry.contains_key("version_normalized") {
+                continue;
+            }
+            let flags = properties::list(&mut tx, RefType::Version, version.id).await?;
+            if flags.iter().any(|(k, _)| k == YANKED) {
+                continue;
+            }
+            if let Some((_, replacement)) = flags.iter().find(|(k, _)| k == DEPRECATED) {
+                let abandoned = if replacement.is_empty() {
+                    json!(true)
+                } else {
+                    json!(replacement)
+                };
+                entry.insert("abandoned".into(), abandoned);
+            }
+            entries.push(entry);
+        }
         metadata::sort_newest_first(&mut entries);
         let (dev, tagged): (Vec<_>, Vec<_>) = entries.iter().cloned().partition(metadata::is_dev);
         use crate::model::documents::put;
@@ -387,6 +486,45 @@ impl Composer {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Marks a version yanked (hidden from Composer, archive kept) or brings it back.
+    pub async fn set_yanked(&self, package: &Package, version: &str, yanked: bool) -> Result<()> {
+        self.set_flag(package, version, YANKED, yanked.then_some(""))
+            .await
+    }
+
+    /// Marks a version deprecated; Composer then warns that it is abandoned (naming the
+    /// replacement package when one is given).
+    pub async fn deprecate(
+        &self,
+        package: &Package,
+        version: &str,
+        replacement: &str,
+    ) -> Result<()> {
+        self.set_flag(package, version, DEPRECATED, Some(replacement))
+            .await
+    }
+
+    async fn set_flag(
+        &self,
+        package: &Package,
+        version: &str,
+        flag: &str,
+        value: Option<&str>,
+    ) -> Result<()> {
+        let mut tx = self.registry.db.begin_write().await?;
+        let row = packages::find_version(&mut tx, package.id, version)
+            .await?
+            .ok_or_else(|| {
+                Error::not_found(format!("version {version} of {} not found", package.name))
+            })?;
+        properties::delete_named(&mut tx, RefType::Version, row.id, flag).await?;
+        if let Some(value) = value {
+            properties::add(&mut tx, RefType::Version, row.id, flag, value).await?;
+        }
+        tx.commit().await?;
+        self.render(package).await
     }
 
     /// The package named `name` in the Composer registry, if any.
