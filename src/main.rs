@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use cargoman::app::{App, open_registry};
 use cargoman::config::Config;
 use cargoman::error::Error;
+use cargoman::formats::composer::Composer;
 use cargoman::maintenance;
 
 #[derive(Parser)]
@@ -49,6 +50,38 @@ enum Command {
         #[arg(long)]
         verify: bool,
     },
+    /// Composer packages synced from Git (runs on the database directly; syncs run inline).
+    Package {
+        #[command(subcommand)]
+        action: PackageCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PackageCommand {
+    /// Add a package from a Git repository and sync it.
+    Add {
+        /// Repository URL (https://, http://, git://, file:// or a local path).
+        url: String,
+        /// vendor/package; read from composer.json when omitted.
+        #[arg(long)]
+        name: Option<String>,
+        /// github, gitlab, bitbucket or git (guessed from the URL when omitted).
+        #[arg(long = "type")]
+        provider: Option<String>,
+    },
+    /// List packages.
+    List,
+    /// Show one package with its versions and skipped refs.
+    Show { name: String },
+    /// Sync one package, or every package with --all.
+    Sync {
+        name: Option<String>,
+        #[arg(long)]
+        all: bool,
+    },
+    /// Delete a package with its versions and archives.
+    Delete { name: String },
 }
 
 fn main() -> ExitCode {
@@ -128,6 +161,15 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 })
             }
+            Command::Package { action } => {
+                let registry = open_registry(&config).await?;
+                let composer = Composer {
+                    registry,
+                    config: std::sync::Arc::new(config),
+                };
+                package_command(&composer, action, cli.json).await?;
+                Ok(ExitCode::SUCCESS)
+            }
         }
     });
     match outcome {
@@ -140,6 +182,82 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+async fn package_command(
+    composer: &Composer,
+    action: PackageCommand,
+    json: bool,
+) -> Result<(), Error> {
+    let show = |value: &serde_json::Value| {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(value).expect("JSON prints")
+        );
+    };
+    let sync = |name: String| async move {
+        let package = composer.find_existing(&name).await?;
+        let report = composer.sync(package.id).await?;
+        print_report(json, &report, || {
+            format!(
+                "{name}: {} added, {} updated, {} removed, {} unchanged, {} skipped",
+                report.added.len(),
+                report.updated.len(),
+                report.removed.len(),
+                report.unchanged,
+                report.skipped.len()
+            ) + &report
+                .skipped
+                .iter()
+                .map(|s| format!("\n  skipped {}: {}", s.reference, s.reason))
+                .collect::<String>()
+        });
+        Ok::<_, Error>(())
+    };
+    match action {
+        PackageCommand::Add {
+            url,
+            name,
+            provider,
+        } => {
+            let package = composer.add(name, &url, provider.as_deref()).await?;
+            sync(package.name).await?;
+        }
+        PackageCommand::List => {
+            let packages = composer.describe_all().await?;
+            if json {
+                show(&serde_json::Value::Array(packages));
+            } else {
+                for p in packages {
+                    println!(
+                        "{}\t{}\t{}",
+                        p["name"].as_str().unwrap_or(""),
+                        p["latest_version"].as_str().unwrap_or("-"),
+                        p["repository_url"].as_str().unwrap_or("")
+                    );
+                }
+            }
+        }
+        PackageCommand::Show { name } => {
+            let package = composer.find_existing(&name).await?;
+            show(&composer.describe(&package).await?);
+        }
+        PackageCommand::Sync { name, all } => match (name, all) {
+            (Some(name), false) => sync(name).await?,
+            (None, true) => {
+                for p in composer.describe_all().await? {
+                    sync(p["name"].as_str().unwrap_or_default().to_string()).await?;
+                }
+            }
+            _ => return Err(Error::invalid("give a package name or --all")),
+        },
+        PackageCommand::Delete { name } => {
+            let package = composer.find_existing(&name).await?;
+            composer.registry.delete_package(package.id).await?;
+            println!("deleted {name}");
+        }
+    }
+    Ok(())
 }
 
 fn print_report<T: serde::Serialize>(json: bool, report: &T, text: impl FnOnce() -> String) {

@@ -484,3 +484,38 @@ fn yank_deprecate_readme_validate_and_admin_download() {
         assert_eq!(s.curl(&["/api/v1/packages/acme/widget/readme"]).status, 401);
     }
 }
+
+#[test]
+fn command_line_package_management() {
+    let s = TestServer::start(common::Backend::SqliteFs);
+    let repo = widget_repo(s.dir.path());
+    let url = format!("file://{}", repo.display());
+    let text = |out: &std::process::Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let added = text(&s.cli(&["package", "add", &url]));
+    assert!(added.contains("acme/widget: 4 added"), "{added}");
+    assert!(added.contains("skipped tag v1.5.0"), "{added}");
+    let listed = text(&s.cli(&["package", "list"]));
+    assert!(listed.contains("acme/widget\t2.0.0"), "{listed}");
+    let shown: Value =
+        serde_json::from_str(&text(&s.cli(&["package", "show", "acme/widget"]))).unwrap();
+    assert_eq!(shown["versions"].as_array().unwrap().len(), 4);
+    // The running server serves what the CLI synced.
+    assert_eq!(
+        s.admin(&["/p2/acme/widget.json"]).json()["packages"]["acme/widget"][0]["version"],
+        "2.0.0"
+    );
+    let synced = text(&s.cli(&["--json", "package", "sync", "--all"]));
+    assert!(synced.contains("\"unchanged\": 4"), "{synced}");
+    let missing = s.cli(&["package", "show", "acme/none"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("not found"));
+    assert!(text(&s.cli(&["package", "delete", "acme/widget"])).contains("deleted"));
+    assert_eq!(s.admin(&["/p2/acme/widget.json"]).status, 404);
+}

@@ -15,10 +15,9 @@ use super::{Composer, FORMAT, OWNER, names};
 use crate::api::{Data, Json, PageQuery, Query, ok};
 use crate::auth::{Permission, Principal};
 use crate::error::{Error, Result};
-use crate::git::{GitAuth, Mirror, RefKind};
 use crate::http::AppState;
 use crate::model::packages::{self, Package};
-use crate::model::{Page, git_sources, owners};
+use crate::model::{Page, owners};
 use crate::tasks::Task;
 
 pub fn routes() -> Router<AppState> {
@@ -62,21 +61,6 @@ struct CreatePackage {
     provider: Option<String>,
 }
 
-const PROVIDERS: &[&str] = &["github", "gitlab", "bitbucket", "git"];
-
-fn guess_provider(url: &str) -> &'static str {
-    let host = git_sources::match_url(url);
-    if host.starts_with("github.com/") {
-        "github"
-    } else if host.starts_with("gitlab.com/") {
-        "gitlab"
-    } else if host.starts_with("bitbucket.org/") {
-        "bitbucket"
-    } else {
-        "git"
-    }
-}
-
 async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -84,126 +68,17 @@ async fn create(
 ) -> Result<Response> {
     principal.require(Permission::WritePackages)?;
     let req = body.parse()?;
-    let url = req.repository_url.trim().to_string();
-    if url.is_empty() {
-        return Err(Error::invalid("repository_url is required"));
-    }
-    let provider = match req.provider.as_deref() {
-        None => guess_provider(&url).to_string(),
-        Some(p) if PROVIDERS.contains(&p) => p.to_string(),
-        Some(p) => {
-            return Err(Error::invalid(format!(
-                "type must be one of github, gitlab, bitbucket, git; got {p:?}"
-            )));
-        }
-    };
-    let name = match req.name {
-        Some(name) => name,
-        None => name_from_repository(&state, &url).await?,
-    };
-    names::split_name(&name)?;
-    let package = {
-        let mut tx = state.registry.db.begin_write().await?;
-        let owner = owners::find_or_create(&mut tx, OWNER).await?;
-        if packages::find_package(&mut tx, owner.id, FORMAT, &name)
-            .await?
-            .is_some()
-        {
-            return Err(Error::conflict(format!("package {name} already exists")));
-        }
-        let package = packages::find_or_create_package(&mut tx, owner.id, FORMAT, &name).await?;
-        git_sources::insert(&mut tx, package.id, &url, &provider, None).await?;
-        tx.commit().await?;
-        package
-    };
+    let package = composer(&state)
+        .add(req.name, &req.repository_url, req.provider.as_deref())
+        .await?;
     let task = enqueue_sync(&state, package.id).await?;
-    let mut body = describe(&state, &package).await?;
+    let mut body = composer(&state).describe(&package).await?;
     body["task"] = serde_json::to_value(task).map_err(Error::internal)?;
     Ok(Data(StatusCode::CREATED, body).into_response())
 }
 
-/// Reads `name` from composer.json on the repository's default branch (else main, master, the first).
-async fn name_from_repository(state: &AppState, url: &str) -> Result<String> {
-    let cache = state.config.git.cache_path.clone();
-    let auth = GitAuth {
-        user: state.config.git.auth_user.clone(),
-        token: state.config.git.auth_token.clone(),
-    };
-    let url = url.to_string();
-    tokio::task::spawn_blocking(move || {
-        let mirror = Mirror::sync(&cache, &url, &auth)
-            .map_err(|e| Error::invalid(format!("cannot read the repository: {e}")))?;
-        let refs = mirror.refs().map_err(Error::internal)?;
-        let branches: Vec<_> = refs.iter().filter(|r| r.kind == RefKind::Branch).collect();
-        let default = mirror.default_branch().map_err(Error::internal)?;
-        let head = default
-            .iter()
-            .chain(["main".to_string(), "master".to_string()].iter())
-            .find_map(|b| branches.iter().find(|r| &r.name == b))
-            .or(branches.first())
-            .ok_or_else(|| {
-                Error::invalid("the repository has no branch to read composer.json from")
-            })?;
-        let raw = mirror
-            .read_file(&head.commit, "composer.json")
-            .map_err(Error::internal)?
-            .ok_or_else(|| {
-                Error::invalid(format!(
-                    "no composer.json on branch {}; give \"name\"",
-                    head.name
-                ))
-            })?;
-        let json: Value = serde_json::from_slice(&raw)
-            .map_err(|e| Error::invalid(format!("composer.json is not valid JSON: {e}")))?;
-        json["name"]
-            .as_str()
-            .map(str::to_string)
-            .ok_or_else(|| Error::invalid("composer.json has no \"name\"; give \"name\""))
-    })
-    .await
-    .map_err(Error::internal)?
-}
-
 async fn enqueue_sync(state: &AppState, package_id: i64) -> Result<Task> {
     super::enqueue_sync(&state.tasks, package_id).await
-}
-
-/// A package as the API shows it: seed 000's fields plus versions, sync state and skipped refs.
-async fn describe(state: &AppState, package: &Package) -> Result<Value> {
-    let mut conn = state.registry.db.pool().acquire().await?;
-    let source = git_sources::get(&mut conn, package.id).await?;
-    let mut versions = packages::all_versions(&mut conn, package.id).await?;
-    versions.sort_by(|a, b| {
-        let n = |v: &packages::Version| {
-            v.metadata["version_normalized"]
-                .as_str()
-                .unwrap_or("")
-                .to_string()
-        };
-        super::version::compare_normalized(&n(b), &n(a))
-    });
-    let tagged: Vec<&packages::Version> = versions
-        .iter()
-        .filter(|v| {
-            v.metadata
-                .as_object()
-                .is_some_and(|m| !super::metadata::is_dev(m))
-        })
-        .collect();
-    let latest = tagged.first();
-    Ok(json!({
-        "id": package.id,
-        "name": package.name,
-        "description": latest.and_then(|v| v.metadata.get("description")).cloned(),
-        "repository_url": source.as_ref().map(|s| s.repository_url.clone()),
-        "type": source.as_ref().map(|s| s.provider.clone()),
-        "versions": versions.iter().map(|v| v.version.clone()).collect::<Vec<_>>(),
-        "latest_version": latest.map(|v| v.version.clone()),
-        "synced_at": source.as_ref().and_then(|s| s.synced_at).map(crate::clock::rfc3339),
-        "sync_error": source.as_ref().and_then(|s| s.sync_error.clone()),
-        "skipped": source.as_ref().map(|s| s.skipped.clone()),
-        "created_at": crate::clock::rfc3339(package.created_at),
-    }))
 }
 
 async fn list(
@@ -226,7 +101,7 @@ async fn list(
     };
     let mut items = Vec::new();
     for package in &listing.items {
-        items.push(describe(&state, package).await?);
+        items.push(composer(&state).describe(package).await?);
     }
     let total = listing.total;
     let per_page = i64::from(page.per_page);
@@ -246,10 +121,7 @@ async fn list(
 }
 
 async fn find(state: &AppState, name: &str) -> Result<Package> {
-    composer(state)
-        .find(name)
-        .await?
-        .ok_or_else(|| Error::not_found(format!("package {name} not found")))
+    composer(state).find_existing(name).await
 }
 
 fn full_name(vendor: &str, name: &str) -> String {
@@ -266,7 +138,7 @@ fn encoded_name(value: &str) -> Result<&str> {
 
 async fn show_by_name(state: &AppState, name: &str) -> Result<Data<Value>> {
     let package = find(state, name).await?;
-    Ok(ok(describe(state, &package).await?))
+    Ok(ok(composer(state).describe(&package).await?))
 }
 
 async fn show(

@@ -203,7 +203,7 @@ fn url_segment(value: &str) -> String {
 }
 
 impl Composer {
-    fn git_auth(&self) -> GitAuth {
+    pub(super) fn git_auth(&self) -> GitAuth {
         GitAuth {
             user: self.config.git.auth_user.clone(),
             token: self.config.git.auth_token.clone(),
