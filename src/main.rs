@@ -69,6 +69,9 @@ enum PackageCommand {
         /// github, gitlab, bitbucket or git (guessed from the URL when omitted).
         #[arg(long = "type")]
         provider: Option<String>,
+        /// A monorepo: glob of its packages' composer.json files (e.g. "packages/*/composer.json").
+        #[arg(long)]
+        monorepo: Option<String>,
     },
     /// List packages.
     List,
@@ -197,21 +200,8 @@ async fn package_command(
     };
     let sync = |name: String| async move {
         let package = composer.find_existing(&name).await?;
-        let report = composer.sync(package.id).await?;
-        print_report(json, &report, || {
-            format!(
-                "{name}: {} added, {} updated, {} removed, {} unchanged, {} skipped",
-                report.added.len(),
-                report.updated.len(),
-                report.removed.len(),
-                report.unchanged,
-                report.skipped.len()
-            ) + &report
-                .skipped
-                .iter()
-                .map(|s| format!("\n  skipped {}: {}", s.reference, s.reason))
-                .collect::<String>()
-        });
+        let report = composer.sync_task(package.id).await?;
+        print_report(json, &report, || summary(&name, &report));
         Ok::<_, Error>(())
     };
     match action {
@@ -219,8 +209,11 @@ async fn package_command(
             url,
             name,
             provider,
+            monorepo,
         } => {
-            let package = composer.add(name, &url, provider.as_deref()).await?;
+            let package = composer
+                .add(name, &url, provider.as_deref(), monorepo.as_deref())
+                .await?;
             sync(package.name).await?;
         }
         PackageCommand::List => {
@@ -258,6 +251,41 @@ async fn package_command(
         }
     }
     Ok(())
+}
+
+/// One line per synced package: what changed, then the refs skipped and why.
+fn summary(name: &str, report: &serde_json::Value) -> String {
+    let count = |r: &serde_json::Value, key: &str| r[key].as_array().map_or(0, Vec::len);
+    let one = |name: &str, r: &serde_json::Value| {
+        let mut line = format!(
+            "{name}: {} added, {} updated, {} removed, {} unchanged, {} skipped",
+            count(r, "added"),
+            count(r, "updated"),
+            count(r, "removed"),
+            r["unchanged"].as_u64().unwrap_or(0),
+            count(r, "skipped"),
+        );
+        for s in r["skipped"].as_array().into_iter().flatten() {
+            line += &format!(
+                "\n  skipped {}: {}",
+                s["reference"].as_str().unwrap_or(""),
+                s["reason"].as_str().unwrap_or("")
+            );
+        }
+        line
+    };
+    if report.get("root").is_none() {
+        return one(name, report);
+    }
+    let mut text = one(name, &report["root"]);
+    for child in report["children"].as_array().into_iter().flatten() {
+        let child_name = child["name"].as_str().unwrap_or("");
+        match child["error"].as_str() {
+            Some(e) => text += &format!("\n{child_name}: failed: {e}"),
+            None => text += &format!("\n{}", one(child_name, &child["sync"])),
+        }
+    }
+    text
 }
 
 fn print_report<T: serde::Serialize>(json: bool, report: &T, text: impl FnOnce() -> String) {

@@ -519,3 +519,117 @@ fn command_line_package_management() {
     assert!(text(&s.cli(&["package", "delete", "acme/widget"])).contains("deleted"));
     assert_eq!(s.admin(&["/p2/acme/widget.json"]).status, 404);
 }
+
+/// A monorepo with `packages/core` and `packages/http`, tagged v1.0.0 and v1.1.0.
+fn mono_repo(root: &Path) -> PathBuf {
+    let repo = root.join("mono");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    write(
+        &repo,
+        "composer.json",
+        r#"{"name": "acme/mono", "type": "project"}"#,
+    );
+    for (dir, name, class) in [("core", "acme/core", "Core"), ("http", "acme/http", "Http")] {
+        let manifest = json!({
+            "name": name,
+            "autoload": {"psr-4": {format!("Acme\\{class}\\"): "src/"}}
+        });
+        write(
+            &repo,
+            &format!("packages/{dir}/composer.json"),
+            &manifest.to_string(),
+        );
+        write(
+            &repo,
+            &format!("packages/{dir}/src/{class}.php"),
+            "<?php // 1.0\n",
+        );
+    }
+    write(&repo, "packages/broken/composer.json", "{not json");
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "one"]);
+    git(&repo, &["tag", "v1.0.0"]);
+    write(&repo, "packages/http/src/Http.php", "<?php // 1.1\n");
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "two"]);
+    git(&repo, &["tag", "v1.1.0"]);
+    repo
+}
+
+#[test]
+fn monorepo_packages_are_found_and_synced_as_their_own() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        let root = s.dir.path().to_path_buf();
+        let repo = mono_repo(&root);
+        let body = json!({
+            "repository_url": format!("file://{}", repo.display()),
+            "monorepo": "packages/*/composer.json",
+        });
+        let created = api(&s, "POST", "/api/v1/packages", Some(&body));
+        assert_eq!(created.status, 201, "{backend:?}: {}", created.text());
+        assert_eq!(created.json()["data"]["name"], "acme/mono");
+        let done = wait_for_task(&s, &created.json()["data"]["task"]);
+        assert!(
+            done["result"]["skipped"]
+                .to_string()
+                .contains("packages/broken"),
+            "{done}"
+        );
+
+        let mono = api(&s, "GET", "/api/v1/packages/acme/mono/monorepo", None).json();
+        assert_eq!(mono["data"]["glob"], "packages/*/composer.json");
+        let names: Vec<&str> = mono["data"]["children"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["acme/core", "acme/http"], "{backend:?}");
+        let children = api(
+            &s,
+            "GET",
+            "/api/v1/packages/acme/mono/monorepo/children",
+            None,
+        )
+        .json();
+        assert_eq!(children["data"][0]["path"], "packages/core");
+        assert_eq!(
+            children["data"][1]["versions"],
+            json!(["1.1.0", "1.0.0", "dev-main"])
+        );
+
+        let project = new_project(&root, &s, "app");
+        let out = composer(&project, &s, &["require", "acme/http:^1.0"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let installed = project.join("vendor/acme/http");
+        assert_eq!(
+            std::fs::read_to_string(installed.join("src/Http.php")).unwrap(),
+            "<?php // 1.1\n"
+        );
+        assert!(
+            installed.join("composer.json").exists(),
+            "the folder is the zip root"
+        );
+
+        let again = api(&s, "POST", "/api/v1/packages/acme/mono/monorepo/sync", None);
+        assert_eq!(again.status, 202);
+        let done = wait_for_task(&s, &again.json()["data"]);
+        assert_eq!(
+            done["result"]["children"][0]["sync"]["unchanged"], 3,
+            "{done}"
+        );
+        assert_eq!(
+            api(&s, "GET", "/api/v1/packages/acme/core/monorepo", None).status,
+            404,
+            "a child is not a monorepo"
+        );
+        let bad = json!({"repository_url": "file:///x", "name": "acme/x", "monorepo": "../*/composer.json"});
+        assert_eq!(api(&s, "POST", "/api/v1/packages", Some(&bad)).status, 400);
+    }
+}

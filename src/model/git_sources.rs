@@ -11,6 +11,10 @@ pub struct GitSource {
     pub repository_url: String,
     pub provider: String,
     pub subdir: Option<String>,
+    /// For a monorepo: the glob that finds its packages' composer.json files.
+    pub monorepo_glob: Option<String>,
+    /// For a package found in a monorepo: the monorepo's package.
+    pub parent_package_id: Option<i64>,
     #[serde(serialize_with = "crate::model::serialize_opt_time")]
     pub synced_at: Option<i64>,
     pub sync_error: Option<String>,
@@ -18,8 +22,8 @@ pub struct GitSource {
     pub skipped: serde_json::Value,
 }
 
-const COLUMNS: &str =
-    "package_id, repository_url, provider, subdir, synced_at, sync_error, skipped";
+const COLUMNS: &str = "package_id, repository_url, provider, subdir, monorepo_glob, \
+     parent_package_id, synced_at, sync_error, skipped";
 
 fn from_row(row: &AnyRow) -> Result<GitSource> {
     let skipped: String = row.try_get("skipped")?;
@@ -28,6 +32,8 @@ fn from_row(row: &AnyRow) -> Result<GitSource> {
         repository_url: row.try_get("repository_url")?,
         provider: row.try_get("provider")?,
         subdir: row.try_get("subdir")?,
+        monorepo_glob: row.try_get("monorepo_glob")?,
+        parent_package_id: row.try_get("parent_package_id")?,
         synced_at: row.try_get("synced_at")?,
         sync_error: row.try_get("sync_error")?,
         skipped: serde_json::from_str(&skipped).map_err(Error::internal)?,
@@ -50,22 +56,35 @@ pub fn match_url(url: &str) -> String {
     format!("{host}/{path}").to_lowercase()
 }
 
+/// How a package is laid out in its repository.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Layout<'a> {
+    /// The package's folder, when it is not the repository root.
+    pub subdir: Option<&'a str>,
+    /// Set on a monorepo: the glob of its packages' composer.json files.
+    pub monorepo_glob: Option<&'a str>,
+    pub parent_package_id: Option<i64>,
+}
+
 pub async fn insert(
     conn: &mut AnyConnection,
     package_id: i64,
     repository_url: &str,
     provider: &str,
-    subdir: Option<&str>,
+    layout: Layout<'_>,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO git_sources (package_id, repository_url, match_url, provider, subdir, skipped, created_at) \
-         VALUES ($1, $2, $3, $4, $5, '[]', $6)",
+        "INSERT INTO git_sources (package_id, repository_url, match_url, provider, subdir, \
+         monorepo_glob, parent_package_id, skipped, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, '[]', $8)",
     )
     .bind(package_id)
     .bind(repository_url)
     .bind(match_url(repository_url))
     .bind(provider)
-    .bind(subdir)
+    .bind(layout.subdir)
+    .bind(layout.monorepo_glob)
+    .bind(layout.parent_package_id)
     .bind(crate::clock::now())
     .execute(conn)
     .await?;
@@ -88,6 +107,17 @@ pub async fn find_by_url(conn: &mut AnyConnection, url: &str) -> Result<Vec<GitS
         "SELECT {COLUMNS} FROM git_sources WHERE match_url = $1 ORDER BY package_id"
     )))
     .bind(match_url(url))
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Packages found in the monorepo `parent_id`.
+pub async fn children(conn: &mut AnyConnection, parent_id: i64) -> Result<Vec<GitSource>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM git_sources WHERE parent_package_id = $1 ORDER BY package_id"
+    )))
+    .bind(parent_id)
     .fetch_all(conn)
     .await?;
     rows.iter().map(from_row).collect()

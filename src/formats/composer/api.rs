@@ -31,6 +31,15 @@ pub fn routes() -> Router<AppState> {
         .route("/packages/{vendor}/{name}", get(show).delete(remove))
         .route("/packages/{vendor}/{name}/sync", post(sync))
         .route("/packages/{vendor}/{name}/validate", post(validate))
+        .route("/packages/{vendor}/{name}/monorepo", get(monorepo))
+        .route(
+            "/packages/{vendor}/{name}/monorepo/sync",
+            post(monorepo_sync),
+        )
+        .route(
+            "/packages/{vendor}/{name}/monorepo/children",
+            get(monorepo_children),
+        )
         .route("/packages/{vendor}/{name}/readme", get(readme))
         .route("/packages/{vendor}/{name}/yank/{version}", post(yank))
         .route("/packages/{vendor}/{name}/unyank/{version}", post(unyank))
@@ -59,6 +68,8 @@ struct CreatePackage {
     repository_url: String,
     #[serde(rename = "type")]
     provider: Option<String>,
+    /// Glob of the composer.json files of a monorepo's packages, e.g. `packages/*/composer.json`.
+    monorepo: Option<String>,
 }
 
 async fn create(
@@ -69,7 +80,12 @@ async fn create(
     principal.require(Permission::WritePackages)?;
     let req = body.parse()?;
     let package = composer(&state)
-        .add(req.name, &req.repository_url, req.provider.as_deref())
+        .add(
+            req.name,
+            &req.repository_url,
+            req.provider.as_deref(),
+            req.monorepo.as_deref(),
+        )
         .await?;
     let task = enqueue_sync(&state, package.id).await?;
     let mut body = composer(&state).describe(&package).await?;
@@ -329,4 +345,75 @@ async fn download(
         .await?;
     crate::http::download::serve_file(&state.registry, &file, &method, &headers, "application/zip")
         .await
+}
+
+async fn monorepo_source(
+    state: &AppState,
+    name: &str,
+) -> Result<(Package, crate::model::git_sources::GitSource)> {
+    let package = find(state, name).await?;
+    let mut conn = state.registry.db.pool().acquire().await?;
+    let source = crate::model::git_sources::get(&mut conn, package.id)
+        .await?
+        .filter(|s| s.monorepo_glob.is_some())
+        .ok_or_else(|| Error::not_found(format!("{name} is not a monorepo")))?;
+    Ok((package, source))
+}
+
+async fn children_of(state: &AppState, package: &Package) -> Result<Vec<Value>> {
+    let sources = {
+        let mut conn = state.registry.db.pool().acquire().await?;
+        crate::model::git_sources::children(&mut conn, package.id).await?
+    };
+    let mut described = Vec::new();
+    for source in sources {
+        let mut conn = state.registry.db.pool().acquire().await?;
+        if let Some(child) = packages::get_package(&mut conn, source.package_id).await? {
+            described.push(composer(state).describe(&child).await?);
+        }
+    }
+    Ok(described)
+}
+
+async fn monorepo(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((vendor, name)): Path<(String, String)>,
+) -> Result<Data<Value>> {
+    principal.require(Permission::ReadAdmin)?;
+    let (package, source) = monorepo_source(&state, &full_name(&vendor, &name)).await?;
+    let children: Vec<Value> = children_of(&state, &package)
+        .await?
+        .into_iter()
+        .map(|c| json!({"name": c["name"], "path": c["path"]}))
+        .collect();
+    Ok(ok(json!({
+        "name": package.name,
+        "repository_url": source.repository_url,
+        "glob": source.monorepo_glob,
+        "children": children,
+    })))
+}
+
+async fn monorepo_children(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((vendor, name)): Path<(String, String)>,
+) -> Result<Data<Vec<Value>>> {
+    principal.require(Permission::ReadAdmin)?;
+    let (package, _) = monorepo_source(&state, &full_name(&vendor, &name)).await?;
+    Ok(ok(children_of(&state, &package).await?))
+}
+
+async fn monorepo_sync(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((vendor, name)): Path<(String, String)>,
+) -> Result<Data<Task>> {
+    principal.require(Permission::WritePackages)?;
+    let (package, _) = monorepo_source(&state, &full_name(&vendor, &name)).await?;
+    Ok(Data(
+        StatusCode::ACCEPTED,
+        enqueue_sync(&state, package.id).await?,
+    ))
 }

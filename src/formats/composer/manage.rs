@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use super::{Composer, FORMAT, OWNER, names};
 use crate::error::{Error, Result};
-use crate::git::{Mirror, RefKind};
+use crate::git::RefKind;
 use crate::model::packages::{self, Package};
 use crate::model::{git_sources, owners};
 
@@ -31,7 +31,11 @@ impl Composer {
         name: Option<String>,
         url: &str,
         provider: Option<&str>,
+        monorepo_glob: Option<&str>,
     ) -> Result<Package> {
+        if let Some(glob) = monorepo_glob {
+            super::monorepo::check_glob(glob)?;
+        }
         let url = url.trim();
         if url.is_empty() {
             return Err(Error::invalid("repository_url is required"));
@@ -62,7 +66,11 @@ impl Composer {
             return Err(Error::conflict(format!("package {name} already exists")));
         }
         let package = packages::find_or_create_package(&mut tx, owner.id, FORMAT, &name).await?;
-        git_sources::insert(&mut tx, package.id, url, provider, None).await?;
+        let layout = git_sources::Layout {
+            monorepo_glob,
+            ..Default::default()
+        };
+        git_sources::insert(&mut tx, package.id, url, provider, layout).await?;
         tx.commit().await?;
         Ok(package)
     }
@@ -73,7 +81,7 @@ impl Composer {
         let auth = self.git_auth();
         let url = url.to_string();
         tokio::task::spawn_blocking(move || {
-            let mirror = Mirror::sync(&cache, &url, &auth)
+            let mirror = super::sync::fetch_mirror(&cache, &url, &auth)
                 .map_err(|e| Error::invalid(format!("cannot read the repository: {e}")))?;
             let refs = mirror.refs().map_err(Error::internal)?;
             let branches: Vec<_> = refs.iter().filter(|r| r.kind == RefKind::Branch).collect();
@@ -140,6 +148,8 @@ impl Composer {
             "synced_at": source.as_ref().and_then(|s| s.synced_at).map(crate::clock::rfc3339),
             "sync_error": source.as_ref().and_then(|s| s.sync_error.clone()),
             "skipped": source.as_ref().map(|s| s.skipped.clone()),
+            "monorepo": source.as_ref().and_then(|s| s.monorepo_glob.clone()),
+            "path": source.as_ref().and_then(|s| s.subdir.clone()),
             "created_at": crate::clock::rfc3339(package.created_at),
         }))
     }

@@ -4,6 +4,7 @@
 mod api;
 mod manage;
 pub mod metadata;
+pub mod monorepo;
 pub mod names;
 mod routes;
 pub mod sync;
@@ -49,8 +50,7 @@ pub fn task_handlers(composer: Composer) -> HashMap<String, Handler> {
             let package_id = task.payload["package_id"]
                 .as_i64()
                 .ok_or_else(|| crate::error::Error::invalid("sync task without package_id"))?;
-            let report = composer.sync(package_id).await?;
-            Ok(serde_json::to_value(report).unwrap_or_default())
+            composer.sync_task(package_id).await
         })
     });
     HashMap::from([(SYNC_TASK.to_string(), handler)])

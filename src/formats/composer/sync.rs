@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -188,6 +189,22 @@ fn find_readme(
     Ok(None)
 }
 
+/// Fetches (or first clones) the mirror of `url`, one fetch per repository at a time in this
+/// process: packages of one monorepo share a mirror, and two fetches into one repository would trip
+/// over each other's lock files. Runs on a blocking thread.
+pub(super) fn fetch_mirror(cache: &Path, url: &str, auth: &GitAuth) -> Result<Mirror> {
+    static LOCKS: OnceLock<Mutex<HashMap<String, Arc<Mutex<()>>>>> = OnceLock::new();
+    let lock = LOCKS
+        .get_or_init(Default::default)
+        .lock()
+        .expect("mirror locks")
+        .entry(git_sources::match_url(url))
+        .or_default()
+        .clone();
+    let _fetching = lock.lock().expect("mirror lock");
+    Mirror::sync(cache, url, auth).map_err(|e| Error::invalid(e.to_string()))
+}
+
 /// Percent-encodes a version for a URL path segment (branch names may hold `/`).
 fn url_segment(value: &str) -> String {
     value
@@ -230,8 +247,7 @@ impl Composer {
         let name = package.name.clone();
         let subdir = source.subdir.clone();
         tokio::task::spawn_blocking(move || {
-            let mirror =
-                Mirror::sync(&cache, &url, &auth).map_err(|e| Error::invalid(e.to_string()))?;
+            let mirror = fetch_mirror(&cache, &url, &auth)?;
             let refs = mirror.refs().map_err(Error::internal)?;
             let (candidates, skipped) = scan(&mirror, &refs, &name, subdir.as_deref())?;
             let readme = newest_tagged(&candidates)
