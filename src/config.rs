@@ -18,6 +18,27 @@ pub struct Config {
     pub metrics_enabled: bool,
     pub git: GitConfig,
     pub tasks: TaskConfig,
+    pub webhooks: WebhookConfig,
+}
+
+/// Secrets of Git provider webhooks; a provider without one refuses its hooks (Bitbucket, whose
+/// hooks are signed only when a secret is set, then takes them unsigned).
+#[derive(Clone, Default)]
+pub struct WebhookConfig {
+    pub github_secret: Option<String>,
+    pub gitlab_secret: Option<String>,
+    pub bitbucket_secret: Option<String>,
+}
+
+impl std::fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = |s: &Option<String>| s.as_ref().map(|_| "<set>");
+        f.debug_struct("WebhookConfig")
+            .field("github_secret", &shown(&self.github_secret))
+            .field("gitlab_secret", &shown(&self.gitlab_secret))
+            .field("bitbucket_secret", &shown(&self.bitbucket_secret))
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -175,6 +196,11 @@ impl Config {
                 sync_interval: parse_num("TASK_SYNC_INTERVAL", 3600)?,
                 sync_on_startup: is_true(get("TASK_SYNC_ON_STARTUP")),
             },
+            webhooks: WebhookConfig {
+                github_secret: get("GITHUB_WEBHOOK_SECRET"),
+                gitlab_secret: get("GITLAB_WEBHOOK_SECRET"),
+                bitbucket_secret: get("BITBUCKET_WEBHOOK_SECRET"),
+            },
         })
     }
 
@@ -242,6 +268,25 @@ mod tests {
         assert!(
             matches!(c.storage, StorageConfig::S3(ref s) if s.endpoint == "https://acc.r2.cloudflarestorage.com")
         );
+    }
+
+    #[test]
+    fn webhook_secrets_are_optional_and_not_printed() {
+        let c = config(&[]).unwrap();
+        assert!(c.webhooks.github_secret.is_none());
+        assert!(c.webhooks.gitlab_secret.is_none());
+        assert!(c.webhooks.bitbucket_secret.is_none());
+        let c = config(&[
+            ("GITHUB_WEBHOOK_SECRET", "gh-s3cret"),
+            ("GITLAB_WEBHOOK_SECRET", "gl-s3cret"),
+            ("BITBUCKET_WEBHOOK_SECRET", "bb-s3cret"),
+        ])
+        .unwrap();
+        assert_eq!(c.webhooks.github_secret.as_deref(), Some("gh-s3cret"));
+        assert_eq!(c.webhooks.gitlab_secret.as_deref(), Some("gl-s3cret"));
+        assert_eq!(c.webhooks.bitbucket_secret.as_deref(), Some("bb-s3cret"));
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
     }
 
     #[test]

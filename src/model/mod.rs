@@ -10,6 +10,7 @@ pub mod packages;
 pub mod properties;
 pub mod settings;
 pub mod tokens;
+pub mod webhook_deliveries;
 
 /// 1-based page of a listing.
 #[derive(Debug, Clone, Copy)]

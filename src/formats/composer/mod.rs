@@ -9,6 +9,8 @@ pub mod names;
 mod routes;
 pub mod sync;
 pub mod version;
+pub mod webhook_events;
+mod webhooks;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -36,11 +38,11 @@ pub struct Composer {
 }
 
 pub fn routes() -> Router<AppState> {
-    routes::routes()
+    routes::routes().merge(webhooks::routes())
 }
 
 pub fn api_routes() -> Router<AppState> {
-    api::routes()
+    api::routes().merge(webhooks::api_routes())
 }
 
 pub fn task_handlers(composer: Composer) -> HashMap<String, Handler> {
