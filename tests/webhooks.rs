@@ -4,34 +4,9 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
 
-use common::{ADMIN, Reply, TestServer, backends};
+use common::{Reply, TestServer, api, backends, git, versions, wait_for_task, write};
 use serde_json::{Value, json};
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "Test")
-        .env("GIT_AUTHOR_EMAIL", "test@example.com")
-        .env("GIT_COMMITTER_NAME", "Test")
-        .env("GIT_COMMITTER_EMAIL", "test@example.com")
-        .output()
-        .expect("git is installed");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn write(dir: &Path, path: &str, content: &str) {
-    let full = dir.join(path);
-    std::fs::create_dir_all(full.parent().unwrap()).unwrap();
-    std::fs::write(full, content).unwrap();
-}
 
 /// Commits a change and tags it `v{version}`.
 fn tag_version(repo: &Path, version: &str) {
@@ -54,52 +29,6 @@ fn widget_repo(root: &Path) -> PathBuf {
     write(&repo, "composer.json", &manifest.to_string());
     tag_version(&repo, "1.0.0");
     repo
-}
-
-fn api(s: &TestServer, method: &str, path: &str, body: Option<&Value>) -> Reply {
-    let mut args = vec![
-        "-X".to_string(),
-        method.to_string(),
-        "-H".to_string(),
-        format!("Authorization: Bearer {ADMIN}"),
-    ];
-    if let Some(b) = body {
-        args.extend([
-            "-H".into(),
-            "Content-Type: application/json".into(),
-            "-d".into(),
-            b.to_string(),
-        ]);
-    }
-    args.push(path.to_string());
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    s.curl(&refs)
-}
-
-fn wait_for_task(s: &TestServer, task: &Value) -> Value {
-    let id = task["id"]
-        .as_i64()
-        .unwrap_or_else(|| panic!("no task in {task}"));
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let t = api(s, "GET", &format!("/api/v1/tasks/{id}"), None).json()["data"].clone();
-        match t["status"].as_str() {
-            Some("done") => return t,
-            Some("failed") => panic!("sync failed: {t}"),
-            _ if Instant::now() > deadline => panic!("task did not finish: {t}"),
-            _ => std::thread::sleep(Duration::from_millis(100)),
-        }
-    }
-}
-
-fn versions(s: &TestServer) -> Vec<String> {
-    let pkg = api(s, "GET", "/api/v1/packages/acme/widget", None).json();
-    pkg["data"]["versions"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no versions in {pkg}"))
-        .iter()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect()
 }
 
 fn task_count(s: &TestServer) -> i64 {

@@ -44,18 +44,23 @@ pub fn ok<T: Serialize>(value: T) -> Data<T> {
 /// A page of a list, with Cargoman's `pagination` block.
 pub fn page<T: Serialize>(listing: Listing<T>) -> Response {
     let Listing { items, total, page } = listing;
-    let per_page = i64::from(page.per_page);
     axum::Json(serde_json::json!({
         "data": items,
         "error": null,
-        "pagination": {
-            "page": page.page,
-            "per_page": page.per_page,
-            "total": total,
-            "total_pages": (total + per_page - 1) / per_page,
-        }
+        "pagination": pagination(page, total),
     }))
     .into_response()
+}
+
+/// `{"page", "per_page", "total", "total_pages"}`.
+pub fn pagination(page: Page, total: i64) -> serde_json::Value {
+    let per_page = i64::from(page.per_page);
+    serde_json::json!({
+        "page": page.page,
+        "per_page": page.per_page,
+        "total": total,
+        "total_pages": (total + per_page - 1) / per_page,
+    })
 }
 
 #[derive(Debug, serde::Deserialize)]

@@ -5,8 +5,12 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::path::PathBuf;
 use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
 
 use cargoman::app::App;
 use cargoman::config::Config;
@@ -330,4 +334,78 @@ pub fn raw_put(server: &TestServer, path: &str, body: &[u8]) -> u16 {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no HTTP status in {reply:?}"))
+}
+
+/// Runs git in `dir` with a fixed identity (test fixtures only; the server never runs git).
+pub fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+        .output()
+        .expect("git is installed");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Writes a file, creating its folders.
+pub fn write(dir: &Path, path: &str, content: &str) {
+    let full = dir.join(path);
+    std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+    std::fs::write(full, content).unwrap();
+}
+
+/// A management API call with the root token and an optional JSON body.
+pub fn api(s: &TestServer, method: &str, path: &str, body: Option<&Value>) -> Reply {
+    let mut args = vec![
+        "-X".to_string(),
+        method.to_string(),
+        "-H".to_string(),
+        format!("Authorization: Bearer {ADMIN}"),
+    ];
+    if let Some(b) = body {
+        args.extend([
+            "-H".into(),
+            "Content-Type: application/json".into(),
+            "-d".into(),
+            b.to_string(),
+        ]);
+    }
+    args.push(path.to_string());
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    s.curl(&refs)
+}
+
+/// Polls a task until it is done; a failed or stuck task fails the test.
+pub fn wait_for_task(s: &TestServer, task: &Value) -> Value {
+    let id = task["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no task in {task}"));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let t = api(s, "GET", &format!("/api/v1/tasks/{id}"), None).json()["data"].clone();
+        match t["status"].as_str() {
+            Some("done") => return t,
+            Some("failed") => panic!("sync failed: {t}"),
+            _ if Instant::now() > deadline => panic!("task did not finish: {t}"),
+            _ => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+}
+
+/// The versions of `acme/widget` as the management API lists them.
+pub fn versions(s: &TestServer) -> Vec<String> {
+    let pkg = api(s, "GET", "/api/v1/packages/acme/widget", None).json();
+    pkg["data"]["versions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no versions in {pkg}"))
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
 }

@@ -119,19 +119,12 @@ async fn list(
     for package in &listing.items {
         items.push(composer(&state).describe(package).await?);
     }
-    let total = listing.total;
-    let per_page = i64::from(page.per_page);
     // `packages` repeats `data` in the shape seed 000 shows.
     Ok(axum::Json(json!({
         "data": items,
         "packages": items,
         "error": null,
-        "pagination": {
-            "page": page.page,
-            "per_page": page.per_page,
-            "total": total,
-            "total_pages": (total + per_page - 1) / per_page,
-        }
+        "pagination": crate::api::pagination(page, listing.total),
     }))
     .into_response())
 }
