@@ -179,3 +179,33 @@ fn graceful_stop_on(backend: common::Backend) {
     assert_eq!(get.status, 200);
     assert_eq!(get.body, expected);
 }
+
+#[test]
+fn tasks_can_be_queued_and_followed() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        let cleanup = json_post(&s, "/api/v1/tasks/cleanup", "");
+        assert_eq!(cleanup.status, 202, "{}", cleanup.text());
+        let done = common::wait_for_task(&s, &cleanup.json()["data"]);
+        assert_eq!(done["kind"], "cleanup");
+        assert!(done["result"]["blob_rows_removed"].is_number(), "{done}");
+        let queued = json_post(&s, "/api/v1/tasks", r#"{"kind":"cleanup"}"#);
+        assert_eq!(queued.status, 202, "{}", queued.text());
+        common::wait_for_task(&s, &queued.json()["data"]);
+        let bad = json_post(&s, "/api/v1/tasks", r#"{"kind":"mine-bitcoin"}"#);
+        assert_eq!(bad.status, 400);
+        assert!(bad.text().contains("composer.sync"), "{}", bad.text());
+        let listed = s.admin(&["/api/v1/tasks"]).json();
+        assert_eq!(listed["pagination"]["total"], 2);
+        assert_eq!(
+            s.admin(&["/api/v1/tasks/failed"]).json()["pagination"]["total"],
+            0
+        );
+        assert_eq!(
+            s.admin(&["/api/v1/tasks/pending"]).json()["pagination"]["total"],
+            0
+        );
+        assert_eq!(s.admin(&["/api/v1/tasks/424242"]).status, 404);
+        assert_eq!(s.curl(&["/api/v1/tasks"]).status, 401);
+    }
+}

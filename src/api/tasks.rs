@@ -1,5 +1,5 @@
 //! The task queue: `GET /api/v1/tasks[/pending|/running|/failed]`, `GET /api/v1/tasks/{id}`,
-//! `POST /api/v1/tasks/cleanup`.
+//! `POST /api/v1/tasks {"kind", "payload"}`, `POST /api/v1/tasks/cleanup`.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use serde_json::json;
 
-use super::{Data, PageQuery, Query, ok, page};
+use super::{Data, Json, PageQuery, Query, ok, page};
 use crate::auth::{Permission, Principal};
 use crate::error::{Error, Result};
 use crate::http::AppState;
@@ -19,7 +19,7 @@ pub const CLEANUP_TASK: &str = "cleanup";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/tasks", get(all))
+        .route("/tasks", get(all).post(create))
         .route("/tasks/pending", get(pending))
         .route("/tasks/running", get(running))
         .route("/tasks/failed", get(failed))
@@ -89,5 +89,36 @@ async fn cleanup(State(state): State<AppState>, principal: Principal) -> Result<
         .tasks
         .enqueue(CLEANUP_TASK, json!({}), Some(CLEANUP_TASK))
         .await?;
+    Ok(Data(StatusCode::ACCEPTED, task))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewTask {
+    kind: String,
+    #[serde(default)]
+    payload: serde_json::Value,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    body: Json<NewTask>,
+) -> Result<Data<Task>> {
+    principal.require(Permission::WritePackages)?;
+    let req = body.parse()?;
+    let kinds = state.tasks.kinds();
+    if !kinds.contains(&req.kind) {
+        return Err(Error::invalid(format!(
+            "unknown task kind {:?}; known: {}",
+            req.kind,
+            kinds.join(", ")
+        )));
+    }
+    let payload = match req.payload {
+        serde_json::Value::Null => json!({}),
+        other => other,
+    };
+    let task = state.tasks.enqueue(&req.kind, payload, None).await?;
     Ok(Data(StatusCode::ACCEPTED, task))
 }

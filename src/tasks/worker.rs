@@ -36,6 +36,13 @@ impl Queue {
         }
     }
 
+    /// The task kinds this queue can run.
+    pub fn kinds(&self) -> Vec<String> {
+        let mut kinds: Vec<String> = self.handlers.keys().cloned().collect();
+        kinds.sort();
+        kinds
+    }
+
     pub async fn enqueue(
         &self,
         kind: &str,
