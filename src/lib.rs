@@ -11,6 +11,7 @@ pub mod blobs;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod documents_cache;
 pub mod error;
 pub mod formats;
 pub mod git;

@@ -7,6 +7,7 @@ use futures_util::Stream;
 
 use crate::blobs::{BlobStore, ByteStream, ExtraDigests, PutOptions, StagedBlob};
 use crate::db::Db;
+use crate::documents_cache::DocumentCache;
 use crate::error::{Error, Result};
 use crate::model::blobs::Blob;
 use crate::model::downloads::DownloadCounter;
@@ -19,6 +20,7 @@ pub struct Registry {
     pub db: Db,
     pub blobs: BlobStore,
     pub downloads: DownloadCounter,
+    pub documents: DocumentCache,
 }
 
 pub struct Publish<'a> {
@@ -36,6 +38,7 @@ impl Registry {
             db,
             blobs,
             downloads: DownloadCounter::default(),
+            documents: DocumentCache::default(),
         }
     }
 
@@ -193,6 +196,7 @@ impl Registry {
             packages::delete_package_row(&mut tx, package_id).await?;
         }
         tx.commit().await?;
+        self.documents.forget_package_id(package_id);
         self.drop_unused_blobs(shas).await;
         Ok(())
     }

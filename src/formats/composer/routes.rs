@@ -10,13 +10,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
 
-use super::{Composer, FORMAT, OWNER};
+use super::{FORMAT, OWNER};
 use crate::auth::{Permission, Principal};
 use crate::error::{Error, Result};
 use crate::http::AppState;
 use crate::http::download::serve_file;
 use crate::model::packages::FileCoord;
-use crate::model::{documents, owners, packages};
+use crate::model::{owners, packages};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -78,17 +78,12 @@ async fn serve_document(
     document: &str,
     headers: &HeaderMap,
 ) -> Result<Response> {
-    let composer = Composer {
-        registry: state.registry.clone(),
-        config: state.config.clone(),
-    };
-    let not_found = || Error::not_found(format!("package {name} not found"));
-    let package = composer.find(name).await?.ok_or_else(not_found)?;
-    let mut conn = state.registry.db.pool().acquire().await?;
-    let doc = documents::get(&mut conn, package.id, document)
+    let doc = state
+        .registry
+        .documents
+        .get(&state.registry.db, OWNER, FORMAT, name, document)
         .await?
-        .ok_or_else(not_found)?;
-    let last_modified = crate::clock::http_date(doc.updated_at);
+        .ok_or_else(|| Error::not_found(format!("package {name} not found")))?;
     let unchanged = headers
         .get(header::IF_MODIFIED_SINCE)
         .and_then(|v| v.to_str().ok())
@@ -97,9 +92,13 @@ async fn serve_document(
     let mut response = if unchanged {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        ([(header::CONTENT_TYPE, "application/json")], doc.body).into_response()
+        (
+            [(header::CONTENT_TYPE, "application/json")],
+            doc.body.clone(),
+        )
+            .into_response()
     };
-    if let Ok(value) = HeaderValue::from_str(&last_modified) {
+    if let Ok(value) = HeaderValue::from_str(&crate::clock::http_date(doc.updated_at)) {
         response.headers_mut().insert(header::LAST_MODIFIED, value);
     }
     Ok(response)

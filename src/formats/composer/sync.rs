@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -35,6 +36,9 @@ pub struct SyncReport {
     pub unchanged: usize,
     pub skipped: Vec<Skipped>,
 }
+
+/// Archives built at once during a sync.
+const PARALLEL_BUILDS: usize = 4;
 
 /// Name of the stored document holding the newest version's README.
 pub const README_DOCUMENT: &str = "readme";
@@ -352,6 +356,7 @@ impl Composer {
             })
             .collect();
         let mut keep: HashSet<i64> = HashSet::new();
+        let mut to_build = Vec::new();
         for candidate in candidates {
             match by_normalized.remove(&candidate.normalized) {
                 Some((id, Some(commit))) if commit == candidate.commit => {
@@ -362,17 +367,36 @@ impl Composer {
                     // Replaced, not removed: the old row goes now and is not reported again.
                     keep.insert(id);
                     self.registry.remove_version(id).await?;
-                    let new_id = self.publish(package, subdir, mirror, &candidate).await?;
-                    keep.insert(new_id);
-                    report.updated.push(candidate.version);
+                    to_build.push((candidate, true));
                 }
-                None => {
-                    let new_id = self.publish(package, subdir, mirror, &candidate).await?;
-                    keep.insert(new_id);
-                    report.added.push(candidate.version);
-                }
+                None => to_build.push((candidate, false)),
             }
         }
+        // Archives are built and stored a few at a time: zipping, hashing and the disk flush of
+        // one overlap with the others.
+        let mut built = futures_util::stream::iter(to_build)
+            .map(|(candidate, replaced)| async move {
+                let id = self.publish(package, subdir, mirror, &candidate).await?;
+                Ok::<_, Error>((id, candidate.version, replaced))
+            })
+            .buffer_unordered(PARALLEL_BUILDS);
+        while let Some(done) = built.next().await {
+            let (id, version, replaced) = done?;
+            keep.insert(id);
+            if replaced {
+                report.updated.push(version);
+            } else {
+                report.added.push(version);
+            }
+        }
+        drop(built);
+        // Listed in version order, whatever order the builds finished in.
+        let order = |a: &String, b: &String| {
+            let n = |v: &str| normalize(v).unwrap_or_else(|_| v.to_string());
+            super::version::compare_normalized(&n(b), &n(a))
+        };
+        report.added.sort_by(order);
+        report.updated.sort_by(order);
         for version in existing.iter().filter(|v| !keep.contains(&v.id)) {
             self.registry.remove_version(version.id).await?;
             report.removed.push(version.version.clone());
@@ -501,6 +525,9 @@ impl Composer {
         )
         .await?;
         tx.commit().await?;
+        self.registry
+            .documents
+            .forget_package(OWNER, FORMAT, &package.name);
         Ok(())
     }
 
