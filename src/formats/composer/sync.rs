@@ -582,11 +582,13 @@ impl Composer {
 
 fn write_zip(mirror: &Path, commit: &str, subdir: Option<&str>, out: &Path) -> Result<()> {
     let mirror = Mirror::open(mirror).map_err(Error::internal)?;
-    let mut file = std::fs::File::create(out)?;
+    // A scratch file read straight back: no flush to disk here, the blob store flushes the copy
+    // it keeps.
+    let mut file = std::io::BufWriter::new(std::fs::File::create(out)?);
     mirror
         .archive_zip(commit, subdir, &mut file)
         .map_err(|e| Error::internal(format!("cannot build the dist zip: {e}")))?;
-    file.sync_all()?;
+    file.into_inner().map_err(|e| e.into_error())?;
     Ok(())
 }
 
