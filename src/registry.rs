@@ -23,11 +23,20 @@ pub struct Registry {
     pub documents: DocumentCache,
 }
 
+pub type VersionMetadata<'a> = Box<dyn FnOnce(&StagedBlob) -> serde_json::Value + Send + 'a>;
+
+/// Metadata for formats whose versions carry none of their own.
+pub fn no_metadata<'a>() -> VersionMetadata<'a> {
+    Box::new(|_| serde_json::json!({}))
+}
+
 pub struct Publish<'a> {
     pub at: FileCoord<'a>,
     /// May the owner be created when it does not exist yet?
     pub create_owner: bool,
-    pub version_metadata: serde_json::Value,
+    /// The version's metadata when the version is created, from the stored content's digests
+    /// (a format may publish them, e.g. Composer's `shasum`).
+    pub version_metadata: VersionMetadata<'a>,
     pub file_properties: Vec<(String, String)>,
     pub put: PutOptions,
 }
@@ -63,7 +72,7 @@ impl Registry {
             }
         }
         let staged = self.blobs.put(body, &req.put).await?;
-        let committed = self.commit_file(&req, &staged).await;
+        let committed = self.commit_file(req, &staged).await;
         let keep_staged =
             matches!(&committed, Ok(file) if file.blob.storage_key == staged.storage_key);
         if !keep_staged {
@@ -75,7 +84,7 @@ impl Registry {
         committed
     }
 
-    async fn commit_file(&self, req: &Publish<'_>, staged: &StagedBlob) -> Result<File> {
+    async fn commit_file(&self, req: Publish<'_>, staged: &StagedBlob) -> Result<File> {
         let at = req.at;
         let mut tx = self.db.begin_write().await?;
         let owner = if req.create_owner {
@@ -91,7 +100,7 @@ impl Registry {
             &mut tx,
             package.id,
             at.version,
-            &req.version_metadata,
+            &(req.version_metadata)(staged),
         )
         .await?;
         let blob = blob_rows::insert_or_touch(&mut tx, staged).await?;

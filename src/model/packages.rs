@@ -386,19 +386,6 @@ pub async fn all_versions(conn: &mut AnyConnection, package_id: i64) -> Result<V
     rows.iter().map(version_from_row).collect()
 }
 
-pub async fn set_version_metadata(
-    conn: &mut AnyConnection,
-    version_id: i64,
-    metadata: &serde_json::Value,
-) -> Result<()> {
-    sqlx::query("UPDATE versions SET metadata = $2 WHERE id = $1")
-        .bind(version_id)
-        .bind(metadata.to_string())
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
 /// Adds counted downloads to versions (flushed in batches, see `downloads`).
 pub async fn add_downloads(conn: &mut AnyConnection, version_id: i64, count: i64) -> Result<()> {
     sqlx::query("UPDATE versions SET download_count = download_count + $2 WHERE id = $1")

@@ -412,18 +412,26 @@ impl Composer {
         mirror: &Path,
         candidate: &Candidate,
     ) -> Result<i64> {
-        let tmp_dir = self.config.git.cache_path.join("tmp");
-        std::fs::create_dir_all(&tmp_dir)?;
-        let zip = tempfile::NamedTempFile::new_in(&tmp_dir)?;
-        let (zip_path, mirror_path) = (zip.path().to_path_buf(), mirror.to_path_buf());
-        let (commit, sub) = (candidate.commit.clone(), subdir.map(str::to_string));
-        tokio::task::spawn_blocking(move || {
-            write_zip(&mirror_path, &commit, sub.as_deref(), &zip_path)
-        })
-        .await
-        .map_err(Error::internal)??;
+        let (mirror_path, commit, sub) = (
+            mirror.to_path_buf(),
+            candidate.commit.clone(),
+            subdir.map(str::to_string),
+        );
+        let zip =
+            tokio::task::spawn_blocking(move || build_zip(&mirror_path, &commit, sub.as_deref()))
+                .await
+                .map_err(Error::internal)??;
+        let body = match zip {
+            Zip::InMemory(bytes) => futures_util::stream::once(async move { Ok(bytes) }).boxed(),
+            Zip::OnDisk(file) => file_stream(tokio::fs::File::from_std(file)).boxed(),
+        };
         let file_name = format!("{}.zip", candidate.version);
-        let body = file_stream(tokio::fs::File::open(zip.path()).await?);
+        let dist_url = format!(
+            "{}/dist/{}/{}.zip",
+            self.config.base_url,
+            package.name,
+            url_segment(&candidate.version)
+        );
         let stored = self
             .registry
             .publish(
@@ -436,7 +444,20 @@ impl Composer {
                         file: &file_name,
                     },
                     create_owner: true,
-                    version_metadata: json!({}),
+                    version_metadata: Box::new(|staged| {
+                        Value::Object(metadata::version_entry(
+                            &candidate.composer,
+                            &VersionFacts {
+                                name: &package.name,
+                                version: &candidate.version,
+                                version_normalized: &candidate.normalized,
+                                commit: &candidate.commit,
+                                time: candidate.time,
+                                dist_url: &dist_url,
+                                shasum: staged.digests.sha1.as_deref().unwrap_or_default(),
+                            },
+                        ))
+                    }),
                     file_properties: vec![("commit".into(), candidate.commit.clone())],
                     put: PutOptions {
                         extra_digests: ExtraDigests {
@@ -450,27 +471,6 @@ impl Composer {
                 body,
             )
             .await?;
-        let dist_url = format!(
-            "{}/dist/{}/{}.zip",
-            self.config.base_url,
-            package.name,
-            url_segment(&candidate.version)
-        );
-        let entry = metadata::version_entry(
-            &candidate.composer,
-            &VersionFacts {
-                name: &package.name,
-                version: &candidate.version,
-                version_normalized: &candidate.normalized,
-                commit: &candidate.commit,
-                time: candidate.time,
-                dist_url: &dist_url,
-                shasum: stored.blob.sha1.as_deref().unwrap_or_default(),
-            },
-        );
-        let mut tx = self.registry.db.begin_write().await?;
-        packages::set_version_metadata(&mut tx, stored.version_id, &Value::Object(entry)).await?;
-        tx.commit().await?;
         Ok(stored.version_id)
     }
 
@@ -580,16 +580,29 @@ impl Composer {
     }
 }
 
-fn write_zip(mirror: &Path, commit: &str, subdir: Option<&str>, out: &Path) -> Result<()> {
+/// A built archive: small ones stay in memory, large ones spill to an unnamed temporary file.
+enum Zip {
+    InMemory(bytes::Bytes),
+    OnDisk(std::fs::File),
+}
+
+/// Archives up to this size are built in memory.
+const ZIP_IN_MEMORY: usize = 8 * 1024 * 1024;
+
+fn build_zip(mirror: &Path, commit: &str, subdir: Option<&str>) -> Result<Zip> {
+    use std::io::{Seek, SeekFrom};
     let mirror = Mirror::open(mirror).map_err(Error::internal)?;
-    // A scratch file read straight back: no flush to disk here, the blob store flushes the copy
-    // it keeps.
-    let mut file = std::io::BufWriter::new(std::fs::File::create(out)?);
+    let mut spool = tempfile::SpooledTempFile::new(ZIP_IN_MEMORY);
     mirror
-        .archive_zip(commit, subdir, &mut file)
+        .archive_zip(commit, subdir, &mut spool)
         .map_err(|e| Error::internal(format!("cannot build the dist zip: {e}")))?;
-    file.into_inner().map_err(|e| e.into_error())?;
-    Ok(())
+    Ok(match spool.into_inner() {
+        tempfile::SpooledData::InMemory(cursor) => Zip::InMemory(cursor.into_inner().into()),
+        tempfile::SpooledData::OnDisk(mut file) => {
+            file.seek(SeekFrom::Start(0))?;
+            Zip::OnDisk(file)
+        }
+    })
 }
 
 #[cfg(test)]

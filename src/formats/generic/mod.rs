@@ -84,7 +84,7 @@ async fn upload(
     let publish = Publish {
         at: coord(&owner, &name, &version, &file),
         create_owner: true,
-        version_metadata: serde_json::json!({}),
+        version_metadata: crate::registry::no_metadata(),
         file_properties: vec![("uploaded_by".into(), principal.display_name())],
         put: PutOptions {
             max_size,
