@@ -22,6 +22,8 @@
 #                         `perf report --no-children --sort dso,sym` to the results
 #   KEEP_TMP=1            keep the temp dir (logs, db, repository) after the run
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH_DIR/.." && pwd)
@@ -32,8 +34,6 @@ RUNS=${RUNS:-3}
 PACKAGE=bench/pkg
 export LC_ALL=C # byte lengths for fast-import, stable sorting
 
-log() { printf '\n==> %s\n' "$*" >&2; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # ---------------------------------------------------------------- dependencies
 need_pkgs=()
@@ -99,20 +99,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-    local p
-    if command -v python3 >/dev/null 2>&1; then
-        python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' && return
-    fi
-    while :; do
-        p=$((20000 + RANDOM % 40000))
-        ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
-    done
-}
 
 now() { date +%s.%N; }
 elapsed() { awk -v s="$1" -v e="$2" 'BEGIN {printf "%.3f", e - s}'; }
-min_of() { printf '%s\n' "$@" | awk 'NR == 1 || $1 < m {m = $1} END {print m}'; }
 # CPU seconds (user + system) a process has used so far.
 cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 
@@ -566,10 +555,6 @@ for conc in 1 16; do
 done
 
 # ---------------------------------------------------------------- report
-calc() { awk "BEGIN {printf \"$1\", $2}"; }
-verdict() { # value op target
-    if awk -v v="$1" -v t="$3" "BEGIN {exit !(v $2 t)}"; then echo "met"; else echo "**missed**"; fi
-}
 
 NPROC=$(nproc)
 CPU=$(lscpu | awk -F: '/Model name/ && !done {gsub(/^ +/, "", $2); print $2; done = 1}')

@@ -15,6 +15,8 @@
 #   CARGOMAN_BIN=path     use another binary (implies SKIP_BUILD)
 #   KEEP_TMP=1            keep the temp dir (logs, db) after the run
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH_DIR/.." && pwd)
@@ -22,8 +24,6 @@ RESULTS="$BENCH_DIR/RESULTS.md"
 DURATION=${DURATION:-10s}
 MIB=1048576
 
-log() { printf '\n==> %s\n' "$*" >&2; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # ---------------------------------------------------------------- dependencies
 need_pkgs=()
@@ -79,16 +79,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-    local p
-    if command -v python3 >/dev/null 2>&1; then
-        python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' && return
-    fi
-    while :; do
-        p=$((20000 + RANDOM % 40000))
-        ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
-    done
-}
 
 # ---------------------------------------------------------------- test files
 log "creating test files in $TMP"
@@ -219,7 +209,6 @@ SAMPLER_PID=""
 RSS_PEAK_KB=$(cat "$TMP/rss.max")
 HWM_KB=$(awk '/^VmHWM:/ {print $2}' "/proc/$CARGOMAN_PID/status")
 
-min_of() { printf '%s\n' "$@" | awk 'NR == 1 || $1 < m {m = $1} END {print m}'; }
 UP_T=$(min_of "${UP_TIMES[@]}")
 SHA_T=$(min_of "${SHA_TIMES[@]}")
 DD_T=$(min_of "${DD_TIMES[@]}")
@@ -272,10 +261,6 @@ for file in small medium; do
 done
 
 # ---------------------------------------------------------------- report
-calc() { awk "BEGIN {printf \"$1\", $2}"; }
-verdict() { # value op target
-    if awk -v v="$1" -v t="$3" "BEGIN {exit !(v $2 t)}"; then echo "met"; else echo "**missed**"; fi
-}
 
 NPROC=$(nproc)
 CPU=$(lscpu | awk -F: '/Model name/ && !done {gsub(/^ +/, "", $2); print $2; done = 1}')
