@@ -82,19 +82,7 @@ PERF_PID=""
 cleanup() {
     set +e
     [ -n "$PERF_PID" ] && kill -INT "$PERF_PID" 2>/dev/null && wait "$PERF_PID" 2>/dev/null
-    if [ -f "$TMP/nginx/nginx.pid" ]; then
-        kill -QUIT "$(cat "$TMP/nginx/nginx.pid")" 2>/dev/null
-        for _ in $(seq 50); do [ -f "$TMP/nginx/nginx.pid" ] || break; sleep 0.1; done
-    fi
-    if [ -n "$CARGOMAN_PID" ]; then
-        kill "$CARGOMAN_PID" 2>/dev/null
-        wait "$CARGOMAN_PID" 2>/dev/null
-    fi
-    if [ "${KEEP_TMP:-0}" = 1 ]; then
-        echo "temp dir kept: $TMP" >&2
-    else
-        rm -rf "$TMP"
-    fi
+    stop_servers
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

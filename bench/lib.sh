@@ -22,3 +22,20 @@ free_port() {
 verdict() { # value op target
     if awk -v v="$1" -v t="$3" "BEGIN {exit !(v $2 t)}"; then echo "met"; else echo "**missed**"; fi
 }
+
+# Stops nginx and Cargoman (pid in $CARGOMAN_PID) and removes $TMP unless KEEP_TMP=1; for traps.
+stop_servers() {
+    if [ -f "$TMP/nginx/nginx.pid" ]; then
+        kill -QUIT "$(cat "$TMP/nginx/nginx.pid")" 2>/dev/null
+        for _ in $(seq 50); do [ -f "$TMP/nginx/nginx.pid" ] || break; sleep 0.1; done
+    fi
+    if [ -n "$CARGOMAN_PID" ]; then
+        kill "$CARGOMAN_PID" 2>/dev/null
+        wait "$CARGOMAN_PID" 2>/dev/null
+    fi
+    if [ "${KEEP_TMP:-0}" = 1 ]; then
+        echo "temp dir kept: $TMP" >&2
+    else
+        rm -rf "$TMP"
+    fi
+}
