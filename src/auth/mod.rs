@@ -40,6 +40,100 @@ impl TeamLevel {
     }
 }
 
+/// What a customer token may do (Cargoman's token scopes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CustomerScope {
+    /// Everything a customer token can do: download, upload and webhook calls.
+    Admin,
+    /// Download and upload.
+    Developer,
+    /// Read-only Composer downloads.
+    Download,
+    /// Triggering syncs of granted packages only, as a Git provider integration does.
+    Webhook,
+}
+
+impl CustomerScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CustomerScope::Admin => "admin",
+            CustomerScope::Developer => "developer",
+            CustomerScope::Download => "download",
+            CustomerScope::Webhook => "webhook",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "admin" => Some(CustomerScope::Admin),
+            "developer" => Some(CustomerScope::Developer),
+            "download" => Some(CustomerScope::Download),
+            "webhook" => Some(CustomerScope::Webhook),
+            _ => None,
+        }
+    }
+
+    fn allows(self, permission: Permission) -> bool {
+        use CustomerScope::*;
+        match permission {
+            Permission::ReadPackages => matches!(self, Admin | Developer | Download),
+            Permission::UploadGranted => matches!(self, Admin | Developer),
+            Permission::SyncGranted => matches!(self, Admin | Webhook),
+            _ => false,
+        }
+    }
+}
+
+/// A customer's lifecycle state (Cargoman's subscription states).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CustomerStatus {
+    Active,
+    Suspended,
+    Frozen,
+    Expired,
+}
+
+impl CustomerStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CustomerStatus::Active => "active",
+            CustomerStatus::Suspended => "suspended",
+            CustomerStatus::Frozen => "frozen",
+            CustomerStatus::Expired => "expired",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "active" => Some(CustomerStatus::Active),
+            "suspended" => Some(CustomerStatus::Suspended),
+            "frozen" => Some(CustomerStatus::Frozen),
+            "expired" => Some(CustomerStatus::Expired),
+            _ => None,
+        }
+    }
+}
+
+/// A verified customer token, with the state of its customer read in the same query, so a
+/// suspension or a grant change counts on the next request on every instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerToken {
+    pub token_id: i64,
+    pub customer_id: i64,
+    /// The customer's public id (`cust_…`).
+    pub customer: String,
+    pub scope: CustomerScope,
+    /// Globs narrowing the packages this token sees; empty means all the customer's packages.
+    pub package_scopes: Vec<String>,
+    /// The effective state: `expired` once the customer's `expires_at` has passed.
+    pub status: CustomerStatus,
+    pub status_reason: Option<String>,
+    /// Grows with every change to what the customer may see; keys the caches of filtered views.
+    pub access_version: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
     Anonymous,
@@ -50,6 +144,8 @@ pub enum Principal {
         name: String,
         level: TeamLevel,
     },
+    /// A customer token: Composer access to granted packages only, never the management API.
+    Customer(std::sync::Arc<CustomerToken>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +160,12 @@ pub enum Permission {
     ManageOwners,
     /// Create, list, rotate and revoke team tokens.
     ManageTeam,
+    /// Create and change customers, their tokens and grants, and collections.
+    ManageCustomers,
+    /// Upload to a package the customer is granted (customer developer and admin scopes).
+    UploadGranted,
+    /// Trigger a sync of a package the customer is granted (customer webhook and admin scopes).
+    SyncGranted,
 }
 
 impl Principal {
@@ -77,6 +179,9 @@ impl Principal {
                 TeamLevel::Admin => permission != ManageTeam,
                 TeamLevel::Viewer => matches!(permission, ReadPackages | ReadAdmin),
             },
+            Principal::Customer(token) => {
+                token.status_allows_access() && token.scope.allows(permission)
+            }
         }
     }
 
@@ -95,6 +200,14 @@ impl Principal {
                 level.as_str(),
                 permission.describe()
             ))),
+            Principal::Customer(token) if !token.status_allows_access() => {
+                Err(Error::Forbidden(token.refusal()))
+            }
+            Principal::Customer(token) => Err(Error::Forbidden(format!(
+                "a customer token with scope {} may not {}",
+                token.scope.as_str(),
+                permission.describe()
+            ))),
             Principal::Root => unreachable!("root is allowed everything"),
         }
     }
@@ -105,6 +218,37 @@ impl Principal {
             Principal::Anonymous => "anonymous".into(),
             Principal::Root => "root".into(),
             Principal::Team { name, .. } => name.clone(),
+            Principal::Customer(token) => {
+                format!("customer {} token {}", token.customer, token.token_id)
+            }
+        }
+    }
+
+    /// The internal id of the calling customer, for download statistics.
+    pub fn customer_id(&self) -> Option<i64> {
+        match self {
+            Principal::Customer(token) => Some(token.customer_id),
+            _ => None,
+        }
+    }
+}
+
+impl CustomerToken {
+    fn status_allows_access(&self) -> bool {
+        matches!(self.status, CustomerStatus::Active | CustomerStatus::Frozen)
+    }
+
+    /// The message a suspended or expired customer's client shows.
+    fn refusal(&self) -> String {
+        let state = match self.status {
+            CustomerStatus::Suspended => "suspended",
+            _ => "expired",
+        };
+        match &self.status_reason {
+            Some(reason) if !reason.is_empty() => {
+                format!("access denied: customer account {} is {state} ({reason})", self.customer)
+            }
+            _ => format!("access denied: customer account {} is {state}", self.customer),
         }
     }
 }
@@ -117,6 +261,9 @@ impl Permission {
             Permission::ReadAdmin => "read the management API",
             Permission::ManageOwners => "manage owners",
             Permission::ManageTeam => "manage team tokens",
+            Permission::ManageCustomers => "manage customers",
+            Permission::UploadGranted => "upload packages",
+            Permission::SyncGranted => "trigger package syncs",
         }
     }
 }

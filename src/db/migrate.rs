@@ -23,6 +23,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "sources_tasks",
         sql: include_str!("migrations/0002_sources_tasks.sql"),
     },
+    Migration {
+        version: 3,
+        name: "customers",
+        sql: include_str!("migrations/0003_customers.sql"),
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {
