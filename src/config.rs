@@ -19,6 +19,32 @@ pub struct Config {
     pub git: GitConfig,
     pub tasks: TaskConfig,
     pub webhooks: WebhookConfig,
+    pub customers: CustomerConfig,
+}
+
+/// Customer access: token limits, JWTs, the Stripe lifecycle webhook and the audit log.
+#[derive(Clone)]
+pub struct CustomerConfig {
+    /// Most live (not revoked) tokens one customer may hold.
+    pub max_tokens: u32,
+    /// Signs `POST /api/v1/customers/{id}/jwt` credentials; the route is refused without it.
+    pub jwt_secret: Option<String>,
+    pub jwt_expiry_secs: i64,
+    pub stripe_webhook_secret: Option<String>,
+    pub audit_retention_days: u32,
+}
+
+impl std::fmt::Debug for CustomerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = |s: &Option<String>| s.as_ref().map(|_| "<set>");
+        f.debug_struct("CustomerConfig")
+            .field("max_tokens", &self.max_tokens)
+            .field("jwt_secret", &shown(&self.jwt_secret))
+            .field("jwt_expiry_secs", &self.jwt_expiry_secs)
+            .field("stripe_webhook_secret", &shown(&self.stripe_webhook_secret))
+            .field("audit_retention_days", &self.audit_retention_days)
+            .finish()
+    }
 }
 
 /// Secrets of Git provider webhooks; a provider without one refuses its hooks (Bitbucket, whose
@@ -200,6 +226,14 @@ impl Config {
                 github_secret: get("GITHUB_WEBHOOK_SECRET"),
                 gitlab_secret: get("GITLAB_WEBHOOK_SECRET"),
                 bitbucket_secret: get("BITBUCKET_WEBHOOK_SECRET"),
+            },
+            customers: CustomerConfig {
+                max_tokens: parse_num("MAX_TOKENS_PER_CUSTOMER", 25)?.clamp(1, 10_000) as u32,
+                jwt_secret: get("JWT_SECRET"),
+                jwt_expiry_secs: parse_num("JWT_EXPIRY", 3600)?.clamp(60, 31_536_000) as i64,
+                stripe_webhook_secret: get("STRIPE_WEBHOOK_SECRET"),
+                audit_retention_days: parse_num("AUDIT_LOG_RETENTION_DAYS", 90)?.clamp(1, 36_500)
+                    as u32,
             },
         })
     }
