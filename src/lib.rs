@@ -7,6 +7,7 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod billing;
 pub mod blobs;
 pub mod clock;
 pub mod config;

@@ -3,6 +3,7 @@
 
 mod authenticator;
 mod credentials;
+pub mod jwt;
 pub mod secret;
 
 pub use authenticator::{Authenticator, RootToken};
