@@ -122,10 +122,16 @@ impl Registry {
             .ok_or_else(|| Error::not_found(format!("file {} not found", at.file)))
     }
 
-    /// Streams a file's content (or an inclusive byte range of it) and counts the download.
-    pub async fn open(&self, file: &File, range: Option<(u64, u64)>) -> Result<ByteStream> {
+    /// Streams a file's content (or an inclusive byte range of it) and counts the download,
+    /// for the customer who asked (None: not a customer).
+    pub async fn open(
+        &self,
+        file: &File,
+        range: Option<(u64, u64)>,
+        customer_id: Option<i64>,
+    ) -> Result<ByteStream> {
         let stream = self.blobs.open(&file.blob.storage_key, range).await?;
-        self.downloads.record(file.version_id);
+        self.downloads.record(file.version_id, customer_id);
         Ok(stream)
     }
 

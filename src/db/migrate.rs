@@ -28,6 +28,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "customers",
         sql: include_str!("migrations/0003_customers.sql"),
     },
+    Migration {
+        version: 4,
+        name: "stats_audit",
+        sql: include_str!("migrations/0004_stats_audit.sql"),
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

@@ -17,6 +17,7 @@ pub async fn serve_file(
     method: &Method,
     request: &HeaderMap,
     content_type: &str,
+    customer_id: Option<i64>,
 ) -> Result<Response> {
     let size = file.blob.size as u64;
     let etag = format!("\"{}\"", file.blob.sha256);
@@ -82,7 +83,7 @@ pub async fn serve_file(
     let body = if length == 0 {
         Body::empty()
     } else {
-        Body::from_stream(registry.open(file, bounds).await?)
+        Body::from_stream(registry.open(file, bounds, customer_id).await?)
     };
     metrics::counter!("cargoman_download_bytes_total").increment(length);
     Ok((status, headers, body).into_response())

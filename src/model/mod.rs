@@ -1,8 +1,10 @@
 //! The format-neutral model: owners → packages → versions → files → blobs, plus properties,
 //! tokens and settings. Plain functions over a connection (or transaction), no HTTP here.
 
+pub mod audit;
 pub mod blobs;
 pub mod documents;
+pub mod download_stats;
 pub mod downloads;
 pub mod git_sources;
 pub mod owners;

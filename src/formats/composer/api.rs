@@ -336,8 +336,15 @@ async fn download(
             file: &file_name,
         })
         .await?;
-    crate::http::download::serve_file(&state.registry, &file, &method, &headers, "application/zip")
-        .await
+    crate::http::download::serve_file(
+        &state.registry,
+        &file,
+        &method,
+        &headers,
+        "application/zip",
+        None,
+    )
+    .await
 }
 
 async fn monorepo_source(

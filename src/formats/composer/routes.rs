@@ -132,6 +132,7 @@ async fn dist(
         &method,
         &headers,
         "application/zip",
+        principal.customer_id(),
     )
     .await
 }

@@ -119,6 +119,7 @@ async fn download(
         &method,
         &headers,
         "application/octet-stream",
+        None,
     )
     .await
 }
