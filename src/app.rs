@@ -15,12 +15,14 @@ use crate::config::{AdminTokenSource, Config, TaskConfig};
 use crate::db::{Db, run_migrations};
 use crate::error::Result;
 use crate::http::{AppState, router};
-use crate::model::settings;
+use crate::model::{audit, settings};
 use crate::registry::Registry;
 use crate::tasks::Queue;
 
 const GENERATED_ADMIN_HASH: &str = "admin_token_hash";
 const DOWNLOAD_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
+/// How often entries older than `AUDIT_LOG_RETENTION_DAYS` are removed (also by `cleanup` tasks).
+const AUDIT_PURGE_INTERVAL: Duration = Duration::from_secs(3600);
 
 pub struct App {
     pub state: AppState,
@@ -34,20 +36,29 @@ impl App {
         let config = Arc::new(config);
         let mut handlers = crate::formats::task_handlers(&registry, &config);
         let cleanup_registry = registry.clone();
+        let audit_retention_days = config.customers.audit_retention_days;
         handlers.insert(
             crate::api::tasks::CLEANUP_TASK.to_string(),
             Arc::new(move |_task| {
                 let registry = cleanup_registry.clone();
                 Box::pin(async move {
                     let report = crate::maintenance::gc(&registry, 3600).await?;
-                    Ok(serde_json::to_value(report).unwrap_or_default())
+                    let mut report = serde_json::to_value(report).unwrap_or_default();
+                    let purged = audit::purge_expired(&registry.db, audit_retention_days).await?;
+                    report["audit_entries_removed"] = purged.into();
+                    Ok(report)
                 })
             }),
         );
         Ok(App {
             state: AppState {
-                auth: Arc::new(Authenticator::new(registry.db.clone(), root)),
+                auth: Arc::new(Authenticator::new(
+                    registry.db.clone(),
+                    root,
+                    config.customers.jwt_secret.as_deref(),
+                )),
                 tasks: Queue::new(registry.db.clone(), handlers),
+                access: Arc::default(),
                 registry,
                 config,
             },
@@ -81,6 +92,21 @@ impl App {
                 }
             })
         };
+        let audit_purger = {
+            let db = registry.db.clone();
+            let days = self.state.config.customers.audit_retention_days;
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(AUDIT_PURGE_INTERVAL);
+                loop {
+                    tick.tick().await;
+                    match audit::purge_expired(&db, days).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(removed = n, "purged old audit log entries"),
+                        Err(e) => tracing::warn!(error = %e, "could not purge the audit log"),
+                    }
+                }
+            })
+        };
         let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         // Without TCP_NODELAY a small response written in two parts waits ~40 ms for a delayed ACK.
         let listener = listener.tap_io(|tcp| {
@@ -92,6 +118,7 @@ impl App {
             .with_graceful_shutdown(shutdown)
             .await;
         flusher.abort();
+        audit_purger.abort();
         scheduler.abort();
         let _ = stop_workers.send(true);
         for worker in workers {

@@ -11,6 +11,7 @@ pub mod billing;
 pub mod blobs;
 pub mod clock;
 pub mod config;
+pub mod customers;
 pub mod db;
 pub mod documents_cache;
 pub mod error;

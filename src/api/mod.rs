@@ -1,6 +1,12 @@
 //! Cargoman's management REST API under `/api/v1`: `{"data", "error"}` envelopes, paginated lists.
 
+mod audit;
+mod collections;
+mod customer_packages;
+mod customer_tokens;
+mod customers;
 mod owners;
+mod stats;
 pub mod tasks;
 mod tokens;
 
@@ -20,6 +26,12 @@ pub fn routes() -> Router<AppState> {
         .merge(tokens::routes())
         .merge(owners::routes())
         .merge(tasks::routes())
+        .merge(stats::routes())
+        .merge(audit::routes())
+        .merge(customers::routes())
+        .merge(customer_tokens::routes())
+        .merge(customer_packages::routes())
+        .merge(collections::routes())
         .merge(crate::formats::api_routes())
         .fallback(|| async { Error::not_found("no such API route") })
 }
@@ -99,6 +111,34 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
                 Err(rejection) => Err(Error::invalid(rejection.body_text())),
             },
         ))
+    }
+}
+
+/// A JSON body that may be absent (lifecycle calls such as `suspend` take an optional reason):
+/// an empty body is `None`, anything else must be JSON, whatever the Content-Type says.
+pub struct OptionalJson<T>(Result<Option<T>, Error>);
+
+impl<T> OptionalJson<T> {
+    pub fn parse(self) -> Result<Option<T>, Error> {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let parsed = match axum::body::Bytes::from_request(req, state).await {
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(
+                Error::PayloadTooLarge("request body is larger than 1 MiB".into()),
+            ),
+            Err(rejection) => Err(Error::invalid(rejection.body_text())),
+            Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => Ok(None),
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| Error::invalid(format!("invalid JSON body: {e}"))),
+        };
+        Ok(OptionalJson(parsed))
     }
 }
 

@@ -70,6 +70,8 @@ async fn create(
             lookup: lookup(&plain),
             secret_hash: &hash,
             level: level.as_str(),
+            customer_id: None,
+            package_scopes: &[],
             expires_at,
         },
     )
@@ -85,7 +87,7 @@ async fn list(
 ) -> Result<Response> {
     principal.require(Permission::ManageTeam)?;
     let mut conn = state.registry.db.pool().acquire().await?;
-    Ok(page(tokens::list(&mut conn, KIND, q.page()).await?))
+    Ok(page(tokens::list(&mut conn, KIND, None, q.page()).await?))
 }
 
 async fn find(state: &AppState, id: i64) -> Result<TokenRow> {

@@ -7,8 +7,8 @@ use std::sync::Mutex;
 
 use subtle::ConstantTimeEq;
 
-use super::secret::{self, TEAM_PREFIX};
-use super::{Principal, TeamLevel};
+use super::secret::{self, CUSTOMER_PREFIX, TEAM_PREFIX};
+use super::{CustomerScope, CustomerStatus, CustomerToken, Principal, TeamLevel};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::model::tokens;
@@ -35,6 +35,8 @@ struct Verified {
 pub struct Authenticator {
     db: Db,
     root: RootToken,
+    /// `JWT_SECRET`: when set, signed customer JWTs are accepted too.
+    jwt_secret: Option<Vec<u8>>,
     /// Fingerprint of the root token once Argon2 accepted it.
     root_verified: Mutex<Option<[u8; 32]>>,
     verified: Mutex<HashMap<[u8; 32], Verified>>,
@@ -47,10 +49,11 @@ fn unauthorized(msg: &str) -> Error {
 }
 
 impl Authenticator {
-    pub fn new(db: Db, root: RootToken) -> Self {
+    pub fn new(db: Db, root: RootToken, jwt_secret: Option<&str>) -> Self {
         Authenticator {
             db,
             root,
+            jwt_secret: jwt_secret.map(|s| s.as_bytes().to_vec()),
             root_verified: Mutex::new(None),
             verified: Mutex::new(HashMap::new()),
             rejected: Mutex::new(HashSet::new()),
@@ -62,8 +65,15 @@ impl Authenticator {
         if self.rejected.lock().expect("rejected lock").contains(&fp) {
             return Err(unauthorized("invalid token"));
         }
-        if secret::lookup_of(token, TEAM_PREFIX).is_some() {
-            return self.authenticate_team(token, fp, ip).await;
+        for prefix in [TEAM_PREFIX, CUSTOMER_PREFIX] {
+            if let Some(lookup) = secret::lookup_of(token, prefix) {
+                return self.authenticate_stored(token, lookup, fp, ip).await;
+            }
+        }
+        if let Some(secret) = &self.jwt_secret
+            && super::jwt::looks_like_jwt(token)
+        {
+            return self.authenticate_jwt(secret, token).await;
         }
         if self.is_root(token, fp).await? {
             return Ok(Principal::Root);
@@ -92,13 +102,14 @@ impl Authenticator {
         }
     }
 
-    async fn authenticate_team(
+    /// A token stored in the `tokens` table (team or customer), found by its lookup prefix.
+    async fn authenticate_stored(
         &self,
         token: &str,
+        lookup: &str,
         fp: [u8; 32],
         ip: Option<&str>,
     ) -> Result<Principal> {
-        let lookup = secret::lookup_of(token, TEAM_PREFIX).expect("checked by caller");
         let cached = self.verified.lock().expect("cache lock").get(&fp).cloned();
         let mut conn = self.db.pool().acquire().await?;
         let row = match &cached {
@@ -128,8 +139,24 @@ impl Authenticator {
         if row.expires_at.is_some_and(|t| t <= now) {
             return Err(unauthorized("token has expired"));
         }
-        let level = TeamLevel::parse(&row.level)
-            .ok_or_else(|| Error::internal(format!("token {} has unknown level", row.id)))?;
+        let principal = match row.customer_id {
+            Some(customer_id) => {
+                let scope = CustomerScope::parse(&row.level).ok_or_else(|| {
+                    Error::internal(format!("token {} has unknown scope", row.id))
+                })?;
+                let customer = tokens::customer_state(&mut conn, customer_id)
+                    .await?
+                    .ok_or_else(|| unauthorized("the token's customer no longer exists"))?;
+                customer_principal(row.id, customer_id, scope, row.package_scopes.clone(), customer, now)?
+            }
+            None => Principal::Team {
+                token_id: row.id,
+                name: row.name.clone(),
+                level: TeamLevel::parse(&row.level).ok_or_else(|| {
+                    Error::internal(format!("token {} has unknown level", row.id))
+                })?,
+            },
+        };
         let last_touched = cached.map(|v| v.last_touched).unwrap_or(0);
         let touch = now - last_touched >= TOUCH_INTERVAL_SECS;
         if touch {
@@ -146,11 +173,25 @@ impl Authenticator {
                 last_touched: if touch { now } else { last_touched },
             },
         );
-        Ok(Principal::Team {
-            token_id: row.id,
-            name: row.name,
-            level,
-        })
+        Ok(principal)
+    }
+
+    /// A JWT from `POST /api/v1/customers/{id}/jwt`: download access for its customer until it
+    /// expires. The customer's state is read on every request, as for stored tokens.
+    async fn authenticate_jwt(&self, secret: &[u8], token: &str) -> Result<Principal> {
+        let now = crate::clock::now();
+        let claims = super::jwt::verify(secret, token, now)
+            .map_err(|e| Error::Unauthorized(format!("invalid token: {e}")))?;
+        let scope = CustomerScope::parse(&claims.scope)
+            .ok_or_else(|| unauthorized("invalid token: unknown scope"))?;
+        let mut conn = self.db.pool().acquire().await?;
+        let customer = crate::model::customers::get_by_public_id(&mut conn, &claims.sub)
+            .await?
+            .ok_or_else(|| unauthorized("the token's customer no longer exists"))?;
+        let state = tokens::customer_state(&mut conn, customer.id)
+            .await?
+            .ok_or_else(|| unauthorized("the token's customer no longer exists"))?;
+        customer_principal(0, customer.id, scope, Vec::new(), state, now)
     }
 
     fn remember_rejection(&self, fp: [u8; 32]) {
@@ -168,4 +209,30 @@ impl Authenticator {
             .expect("cache lock")
             .retain(|_, v| v.token_id != token_id);
     }
+}
+
+fn customer_principal(
+    token_id: i64,
+    customer_id: i64,
+    scope: CustomerScope,
+    package_scopes: Vec<String>,
+    customer: tokens::CustomerState,
+    now: i64,
+) -> Result<Principal> {
+    let mut status = CustomerStatus::parse(&customer.status)
+        .ok_or_else(|| Error::internal(format!("customer {customer_id} has unknown status")))?;
+    // A customer whose subscription end has passed is expired without anyone having to say so.
+    if customer.expires_at.is_some_and(|t| t <= now) {
+        status = CustomerStatus::Expired;
+    }
+    Ok(Principal::Customer(std::sync::Arc::new(CustomerToken {
+        token_id,
+        customer_id,
+        customer: customer.public_id,
+        scope,
+        package_scopes,
+        status,
+        status_reason: customer.status_reason,
+        access_version: customer.access_version,
+    })))
 }

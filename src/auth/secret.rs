@@ -7,6 +7,8 @@ use rand::distr::Alphanumeric;
 use crate::error::{Error, Result};
 
 pub const TEAM_PREFIX: &str = "cma_";
+/// Customer tokens, used by Composer as the HTTP Basic password.
+pub const CUSTOMER_PREFIX: &str = "tok_";
 const SECRET_LEN: usize = 32;
 /// Characters of the secret that are stored in clear to find the row; the rest stays secret.
 const LOOKUP_LEN: usize = 8;

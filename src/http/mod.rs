@@ -1,6 +1,7 @@
 //! The HTTP surface: one router that mounts the management API and every format's routes over
 //! shared state, with the cross-cutting layers (metrics, tracing, limits, error rendering).
 
+pub mod audit;
 pub mod download;
 pub mod error;
 mod health;
@@ -31,6 +32,8 @@ pub struct AppState {
     pub registry: Registry,
     pub auth: Arc<Authenticator>,
     pub tasks: Queue,
+    /// What each customer may see, and documents filtered for them.
+    pub access: Arc<crate::customers::AccessCache>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -38,6 +41,7 @@ pub fn router(state: AppState) -> Router {
     // API gets REQUEST_TIMEOUT and a small body limit.
     let api = crate::api::routes()
         .layer(middleware::from_fn(error::api_envelope))
+        .layer(middleware::from_fn_with_state(state.clone(), audit::record))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

@@ -3,6 +3,8 @@
 
 pub mod audit;
 pub mod blobs;
+pub mod collections;
+pub mod customers;
 pub mod documents;
 pub mod download_stats;
 pub mod downloads;

@@ -1,4 +1,4 @@
-//! Token rows. Team (management) tokens now; customer tokens will share the table.
+//! Token rows: team (management) tokens and customer tokens share the table, told apart by `kind`.
 
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
@@ -14,7 +14,13 @@ pub struct TokenRow {
     pub lookup: String,
     #[serde(skip)]
     pub secret_hash: String,
+    /// The team level, or the scope of a customer token.
     pub level: String,
+    #[serde(skip)]
+    pub customer_id: Option<i64>,
+    /// Globs narrowing a customer token to some packages; empty means all granted packages.
+    #[serde(skip)]
+    pub package_scopes: Vec<String>,
     #[serde(serialize_with = "crate::model::serialize_opt_time")]
     pub expires_at: Option<i64>,
     #[serde(serialize_with = "crate::model::serialize_opt_time")]
@@ -26,7 +32,7 @@ pub struct TokenRow {
     pub created_at: i64,
 }
 
-const COLUMNS: &str = "id, kind, name, lookup, secret_hash, level, expires_at, revoked_at, last_used_at, last_used_ip, created_at";
+const COLUMNS: &str = "id, kind, name, lookup, secret_hash, level, customer_id, package_scopes, expires_at, revoked_at, last_used_at, last_used_ip, created_at";
 
 fn from_row(row: &AnyRow) -> Result<TokenRow> {
     Ok(TokenRow {
@@ -36,6 +42,11 @@ fn from_row(row: &AnyRow) -> Result<TokenRow> {
         lookup: row.try_get("lookup")?,
         secret_hash: row.try_get("secret_hash")?,
         level: row.try_get("level")?,
+        customer_id: row.try_get("customer_id")?,
+        package_scopes: match row.try_get::<Option<String>, _>("package_scopes")? {
+            Some(json) => serde_json::from_str(&json).map_err(Error::internal)?,
+            None => Vec::new(),
+        },
         expires_at: row.try_get("expires_at")?,
         revoked_at: row.try_get("revoked_at")?,
         last_used_at: row.try_get("last_used_at")?,
@@ -50,19 +61,23 @@ pub struct NewToken<'a> {
     pub lookup: &'a str,
     pub secret_hash: &'a str,
     pub level: &'a str,
+    pub customer_id: Option<i64>,
+    pub package_scopes: &'a [String],
     pub expires_at: Option<i64>,
 }
 
 pub async fn insert(conn: &mut AnyConnection, t: &NewToken<'_>) -> Result<TokenRow> {
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO tokens (kind, name, lookup, secret_hash, level, expires_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO tokens (kind, name, lookup, secret_hash, level, customer_id, package_scopes, expires_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(t.kind)
     .bind(t.name)
     .bind(t.lookup)
     .bind(t.secret_hash)
     .bind(t.level)
+    .bind(t.customer_id)
+    .bind(serde_json::to_string(t.package_scopes).map_err(Error::internal)?)
     .bind(t.expires_at)
     .bind(crate::clock::now())
     .fetch_one(&mut *conn)
@@ -92,19 +107,30 @@ pub async fn find_by_lookup(conn: &mut AnyConnection, lookup: &str) -> Result<Op
     row.as_ref().map(from_row).transpose()
 }
 
-pub async fn list(conn: &mut AnyConnection, kind: &str, page: Page) -> Result<Listing<TokenRow>> {
+/// Tokens of one kind, and of one customer when `customer_id` is given.
+pub async fn list(
+    conn: &mut AnyConnection,
+    kind: &str,
+    customer_id: Option<i64>,
+    page: Page,
+) -> Result<Listing<TokenRow>> {
+    let filter = "kind = $1 AND ($2 IS NULL OR customer_id = $2)";
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM tokens WHERE kind = $1 ORDER BY id LIMIT $2 OFFSET $3"
+        "SELECT {COLUMNS} FROM tokens WHERE {filter} ORDER BY id LIMIT $3 OFFSET $4"
     )))
     .bind(kind)
+    .bind(customer_id)
     .bind(page.limit())
     .bind(page.offset())
     .fetch_all(&mut *conn)
     .await?;
-    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tokens WHERE kind = $1")
-        .bind(kind)
-        .fetch_one(conn)
-        .await?;
+    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM tokens WHERE {filter}"
+    )))
+    .bind(kind)
+    .bind(customer_id)
+    .fetch_one(conn)
+    .await?;
     Ok(Listing {
         items: rows.iter().map(from_row).collect::<Result<_>>()?,
         total,
@@ -145,4 +171,63 @@ pub async fn touch(conn: &mut AnyConnection, id: i64, at: i64, ip: Option<&str>)
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Live (neither revoked nor expired) tokens of a customer, for the per-customer maximum.
+pub async fn count_live_for_customer(conn: &mut AnyConnection, customer_id: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM tokens WHERE kind = 'customer' AND customer_id = $1 \
+         AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
+    )
+    .bind(customer_id)
+    .bind(crate::clock::now())
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Revokes every live token of a customer; returns their ids (to drop from caches).
+pub async fn revoke_all_for_customer(conn: &mut AnyConnection, customer_id: i64) -> Result<Vec<i64>> {
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM tokens WHERE kind = 'customer' AND customer_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(customer_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for id in &ids {
+        revoke(conn, *id).await?;
+    }
+    Ok(ids)
+}
+
+/// The state of a customer token's customer, read with the token on every request.
+#[derive(Debug, Clone)]
+pub struct CustomerState {
+    pub public_id: String,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub expires_at: Option<i64>,
+    pub access_version: i64,
+}
+
+/// The customer behind a customer token (None for team tokens or a deleted customer).
+pub async fn customer_state(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+) -> Result<Option<CustomerState>> {
+    let row = sqlx::query(
+        "SELECT public_id, status, status_reason, expires_at, access_version FROM customers WHERE id = $1",
+    )
+    .bind(customer_id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| {
+        Ok(CustomerState {
+            public_id: r.try_get(0)?,
+            status: r.try_get(1)?,
+            status_reason: r.try_get(2)?,
+            expires_at: r.try_get(3)?,
+            access_version: r.try_get(4)?,
+        })
+    })
+    .transpose()
 }

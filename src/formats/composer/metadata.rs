@@ -99,6 +99,48 @@ pub fn minify(entries: &[Map<String, Value>]) -> Vec<Map<String, Value>> {
     out
 }
 
+/// The inverse of `minify` (Composer's `MetadataMinifier::expand`).
+pub fn expand(minified: &[Map<String, Value>]) -> Vec<Map<String, Value>> {
+    let mut current: Map<String, Value> = Map::new();
+    minified
+        .iter()
+        .map(|delta| {
+            for (k, v) in delta {
+                if v.as_str() == Some("__unset") {
+                    current.remove(k);
+                } else {
+                    current.insert(k.clone(), v.clone());
+                }
+            }
+            current.clone()
+        })
+        .collect()
+}
+
+fn stored_document(body: &[u8]) -> crate::error::Result<Value> {
+    serde_json::from_slice(body)
+        .map_err(|e| crate::error::Error::internal(format!("stored metadata is not JSON: {e}")))
+}
+
+/// The full version entries of a stored `p2` document.
+pub fn p2_entries(name: &str, body: &[u8]) -> crate::error::Result<Vec<Map<String, Value>>> {
+    let doc = stored_document(body)?;
+    let minified: Vec<Map<String, Value>> = doc["packages"][name]
+        .as_array()
+        .map(|a| a.iter().filter_map(|e| e.as_object().cloned()).collect())
+        .unwrap_or_default();
+    Ok(expand(&minified))
+}
+
+/// The version entries of a stored `p/{name}.json` document, in its order.
+pub fn p1_entries(name: &str, body: &[u8]) -> crate::error::Result<Vec<Map<String, Value>>> {
+    let doc = stored_document(body)?;
+    Ok(doc["packages"][name]
+        .as_object()
+        .map(|m| m.values().filter_map(|e| e.as_object().cloned()).collect())
+        .unwrap_or_default())
+}
+
 /// The `p2/{name}.json` (tagged versions) or `p2/{name}~dev.json` (branches) document.
 pub fn p2_document(name: &str, entries: &[Map<String, Value>]) -> String {
     json!({
@@ -118,6 +160,31 @@ pub fn p1_document(name: &str, entries: &[Map<String, Value>]) -> String {
         })
         .collect();
     json!({"packages": {name: by_version}}).to_string()
+}
+
+#[cfg(test)]
+mod expand_tests {
+    use super::*;
+
+    #[test]
+    fn expand_undoes_minify_and_documents_read_back() {
+        let entries: Vec<Map<String, Value>> = [
+            json!({"name": "a/b", "version": "2.0.0", "version_normalized": "2.0.0.0", "require": {"php": ">=8"}, "license": ["MIT"]}),
+            json!({"name": "a/b", "version": "1.1.0", "version_normalized": "1.1.0.0", "license": ["MIT"]}),
+            json!({"name": "a/b", "version": "1.0.0", "version_normalized": "1.0.0.0", "require": {"php": ">=7"}}),
+        ]
+        .into_iter()
+        .map(|v| v.as_object().unwrap().clone())
+        .collect();
+        assert_eq!(expand(&minify(&entries)), entries);
+        let p2 = p2_document("a/b", &entries);
+        assert_eq!(p2_entries("a/b", p2.as_bytes()).unwrap(), entries);
+        let p1 = p1_document("a/b", &entries);
+        let mut back = p1_entries("a/b", p1.as_bytes()).unwrap();
+        sort_newest_first(&mut back);
+        assert_eq!(back, entries);
+        assert!(p2_entries("a/b", b"not json").is_err());
+    }
 }
 
 #[cfg(test)]

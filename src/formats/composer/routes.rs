@@ -2,18 +2,26 @@
 //! `/p2/{vendor}/{package}~dev.json`, `/p/{vendor}/{package}.json` (Composer 1) and
 //! `/dist/{vendor}/{package}/{version}.zip`. Metadata files are rendered at sync time, so a read is
 //! a fixed number of queries whatever the number of versions.
+//!
+//! A customer token sees only its granted packages and, in them, the versions its grants allow:
+//! documents are filtered per view and the filtered copies cached (see `customers::access`).
+//! Refusals are JSON with a `warning`, which Composer prints, so a suspended customer reads why.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use bytes::Bytes;
 use serde_json::json;
 
-use super::{FORMAT, OWNER};
+use super::{FORMAT, OWNER, metadata, version};
 use crate::auth::{Permission, Principal};
+use crate::customers::View;
 use crate::error::{Error, Result};
 use crate::http::AppState;
+use crate::http::error::ErrorInfo;
 use crate::http::download::serve_file;
 use crate::model::packages::FileCoord;
 use crate::model::{owners, packages};
@@ -24,20 +32,55 @@ pub fn routes() -> Router<AppState> {
         .route("/p2/{vendor}/{file}", get(p2))
         .route("/p/{vendor}/{file}", get(p1))
         .route("/dist/{vendor}/{package}/{file}", get(dist))
+        .layer(middleware::from_fn(refusals_as_warnings))
+}
+
+/// Composer prints the `warning` of a JSON error response (and only then says more than
+/// "HTTP 403"), so 401 and 403 carry their reason that way.
+async fn refusals_as_warnings(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    if !matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+        return response;
+    }
+    let Some(info) = response.extensions().get::<ErrorInfo>().cloned() else {
+        return response;
+    };
+    let body = json!({"status": "error", "message": info.message, "warning": info.message});
+    let mut rendered = (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response();
+    if let Some(challenge) = response.headers().get(header::WWW_AUTHENTICATE) {
+        rendered
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, challenge.clone());
+    }
+    rendered
+}
+
+/// The caller's view of the repository, once it may read packages at all.
+async fn view(state: &AppState, principal: &Principal) -> Result<View> {
+    principal.require(Permission::ReadPackages)?;
+    state.access.view(&state.registry.db, principal).await
 }
 
 async fn index(State(state): State<AppState>, principal: Principal) -> Result<Response> {
-    principal.require(Permission::ReadPackages)?;
+    let view = view(&state, &principal).await?;
     let mut conn = state.registry.db.pool().acquire().await?;
     let names = match owners::find(&mut conn, OWNER).await? {
         Some(owner) => packages::package_names(&mut conn, owner.id, FORMAT).await?,
         None => Vec::new(),
     };
+    let visible = view.filter_names(names.iter().map(String::as_str));
     Ok(axum::Json(json!({
         "packages": {},
         "metadata-url": "/p2/%package%.json",
         "providers-lazy-url": "/p/%package%.json",
-        "available-packages": names,
+        "available-packages": visible,
+        "notify-batch": "/downloads/",
     }))
     .into_response())
 }
@@ -48,7 +91,7 @@ async fn p2(
     Path((vendor, file)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response> {
-    principal.require(Permission::ReadPackages)?;
+    let view = view(&state, &principal).await?;
     let stem = file
         .strip_suffix(".json")
         .ok_or_else(|| Error::not_found("not a metadata file"))?;
@@ -56,7 +99,14 @@ async fn p2(
         Some(project) => (project, "p2~dev"),
         None => (stem, "p2"),
     };
-    serve_document(&state, &format!("{vendor}/{project}"), document, &headers).await
+    serve_document(
+        &state,
+        &view,
+        &format!("{vendor}/{project}"),
+        document,
+        &headers,
+    )
+    .await
 }
 
 async fn p1(
@@ -65,25 +115,50 @@ async fn p1(
     Path((vendor, file)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response> {
-    principal.require(Permission::ReadPackages)?;
+    let view = view(&state, &principal).await?;
     let project = file
         .strip_suffix(".json")
         .ok_or_else(|| Error::not_found("not a metadata file"))?;
-    serve_document(&state, &format!("{vendor}/{project}"), "p1", &headers).await
+    serve_document(
+        &state,
+        &view,
+        &format!("{vendor}/{project}"),
+        "p1",
+        &headers,
+    )
+    .await
+}
+
+fn not_found(name: &str) -> Error {
+    Error::not_found(format!("package {name} not found"))
 }
 
 async fn serve_document(
     state: &AppState,
+    view: &View,
     name: &str,
     document: &str,
     headers: &HeaderMap,
 ) -> Result<Response> {
+    // A package outside the view does not exist for this caller.
+    if !view.allows_package(name) {
+        return Err(not_found(name));
+    }
     let doc = state
         .registry
         .documents
         .get(&state.registry.db, OWNER, FORMAT, name, document)
         .await?
-        .ok_or_else(|| Error::not_found(format!("package {name} not found")))?;
+        .ok_or_else(|| not_found(name))?;
+    let body = match view.version_key(name) {
+        None => doc.body.clone(),
+        Some(key) => {
+            let cache_key = format!("{}\0{document}\0{}\0{key}", doc.package_id, doc.updated_at);
+            state.access.document(cache_key, || {
+                filter_document(view, name, document, &doc.body)
+            })?
+        }
+    };
     let unchanged = headers
         .get(header::IF_MODIFIED_SINCE)
         .and_then(|v| v.to_str().ok())
@@ -94,7 +169,7 @@ async fn serve_document(
     } else {
         (
             [(header::CONTENT_TYPE, "application/json")],
-            doc.body.clone(),
+            body,
         )
             .into_response()
     };
@@ -111,11 +186,18 @@ async fn dist(
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response> {
-    principal.require(Permission::ReadPackages)?;
+    let view = view(&state, &principal).await?;
     let version = file
         .strip_suffix(".zip")
         .ok_or_else(|| Error::not_found(format!("{file} not found")))?;
     let name = format!("{vendor}/{project}");
+    // Refused even when the URL is guessed: the version must be inside the caller's grants.
+    let normalized = version::normalize(version).unwrap_or_else(|_| version.to_string());
+    if !view.allows_version(&name, version, &normalized) {
+        return Err(Error::Forbidden(format!(
+            "access denied to {name} {version}: not within your grants"
+        )));
+    }
     let found = state
         .registry
         .find_file(FileCoord {
@@ -135,4 +217,20 @@ async fn dist(
         principal.customer_id(),
     )
     .await
+}
+
+/// The versions of a rendered document that a view allows, as a document of the same kind.
+fn filter_document(view: &View, name: &str, document: &str, body: &[u8]) -> Result<Bytes> {
+    let keep = |entry: &serde_json::Map<String, serde_json::Value>| {
+        let field = |k: &str| entry.get(k).and_then(|v| v.as_str()).unwrap_or("");
+        view.allows_version(name, field("version"), field("version_normalized"))
+    };
+    let rendered = if document == "p1" {
+        let entries = metadata::p1_entries(name, body)?;
+        metadata::p1_document(name, &entries.into_iter().filter(keep).collect::<Vec<_>>())
+    } else {
+        let entries = metadata::p2_entries(name, body)?;
+        metadata::p2_document(name, &entries.into_iter().filter(keep).collect::<Vec<_>>())
+    };
+    Ok(Bytes::from(rendered))
 }

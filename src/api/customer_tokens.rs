@@ -1,0 +1,287 @@
+//! Customer tokens: `GET|POST /customers/{id}/tokens`, `GET|DELETE /customers/{id}/tokens/{token_id}`,
+//! `POST /customers/{id}/tokens/{token_id}/rotate`, the legacy single-token routes
+//! `POST /customers/{id}/token/regenerate` and `DELETE /customers/{id}/token`, and
+//! `POST /customers/{id}/jwt`. A plain token value appears only in the response that made it.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::customers::parse_time;
+use super::{Data, Json, OptionalJson, PageQuery, Query, ok};
+use crate::auth::{CustomerScope, Permission, Principal};
+use crate::customers::{self, TokenRequest};
+use crate::error::{Error, Result};
+use crate::http::AppState;
+use crate::model::customers::Customer;
+use crate::model::tokens::{self, TokenRow};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/customers/{id}/tokens", get(list).post(create))
+        .route(
+            "/customers/{id}/tokens/{token_id}",
+            get(show).delete(revoke),
+        )
+        .route("/customers/{id}/tokens/{token_id}/rotate", post(rotate))
+        .route("/customers/{id}/token/regenerate", post(regenerate))
+        .route("/customers/{id}/token", axum::routing::delete(revoke_all))
+        .route("/customers/{id}/jwt", post(jwt))
+}
+
+/// How Composer is configured with a token: `composer config http-basic.<host> token <value>`.
+pub fn composer_auth(state: &AppState, plain: &str) -> Value {
+    json!({
+        "username": "token",
+        "password": plain,
+        "repository_url": state.config.base_url,
+    })
+}
+
+/// A customer token as the API shows it: never its value, only the public prefix.
+pub fn token_view(row: &TokenRow, customer: &Customer) -> Value {
+    json!({
+        "id": row.id,
+        "customer_id": customer.public_id,
+        "name": row.name,
+        "scope": row.level,
+        "package_scopes": row.package_scopes,
+        "prefix": row.lookup,
+        "expires_at": row.expires_at.map(crate::clock::rfc3339),
+        "revoked_at": row.revoked_at.map(crate::clock::rfc3339),
+        "last_used_at": row.last_used_at.map(crate::clock::rfc3339),
+        "last_used_ip": row.last_used_ip,
+        "created_at": crate::clock::rfc3339(row.created_at),
+    })
+}
+
+fn issued(state: &AppState, row: &TokenRow, customer: &Customer, plain: &str) -> Value {
+    json!({
+        "token": token_view(row, customer),
+        "plain_token": plain,
+        "composer_auth": composer_auth(state, plain),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateToken {
+    name: Option<String>,
+    scope: Option<String>,
+    #[serde(default)]
+    package_scopes: Vec<String>,
+    expires_at: Option<String>,
+}
+
+pub fn parse_scope(text: Option<&str>) -> Result<CustomerScope> {
+    match text {
+        None => Ok(CustomerScope::Admin),
+        Some(s) => CustomerScope::parse(s).ok_or_else(|| {
+            Error::invalid(format!(
+                "scope {s:?} is not one of admin, developer, download, webhook"
+            ))
+        }),
+    }
+}
+
+async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    body: Json<CreateToken>,
+) -> Result<Data<Value>> {
+    principal.require(Permission::ManageCustomers)?;
+    let req = body.parse()?;
+    let request = TokenRequest {
+        name: req.name.unwrap_or_else(|| "token".into()),
+        scope: parse_scope(req.scope.as_deref())?,
+        package_scopes: req
+            .package_scopes
+            .iter()
+            .map(|s| s.trim().to_lowercase())
+            .collect(),
+        expires_at: req
+            .expires_at
+            .as_deref()
+            .map(|t| parse_time("expires_at", t))
+            .transpose()?,
+    };
+    let customer = customers::find(&state.registry.db, &id).await?;
+    let (row, plain) = customers::issue_token(
+        &state.registry.db,
+        &customer,
+        &request,
+        state.config.customers.max_tokens,
+    )
+    .await?;
+    Ok(Data(
+        StatusCode::CREATED,
+        issued(&state, &row, &customer, &plain),
+    ))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response> {
+    principal.require(Permission::ReadAdmin)?;
+    let customer = customers::find(&state.registry.db, &id).await?;
+    let mut conn = state.registry.db.pool().acquire().await?;
+    let listing = tokens::list(&mut conn, "customer", Some(customer.id), q.page()).await?;
+    let items: Vec<Value> = listing
+        .items
+        .iter()
+        .map(|t| token_view(t, &customer))
+        .collect();
+    Ok(super::page(crate::model::Listing {
+        items,
+        total: listing.total,
+        page: listing.page,
+    }))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, token_id)): Path<(String, i64)>,
+) -> Result<Data<Value>> {
+    principal.require(Permission::ReadAdmin)?;
+    let customer = customers::find(&state.registry.db, &id).await?;
+    let row = customers::find_token(&state.registry.db, Some(&customer), token_id).await?;
+    Ok(ok(token_view(&row, &customer)))
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, token_id)): Path<(String, i64)>,
+) -> Result<Data<Value>> {
+    principal.require(Permission::ManageCustomers)?;
+    let customer = customers::find(&state.registry.db, &id).await?;
+    customers::find_token(&state.registry.db, Some(&customer), token_id).await?;
+    let mut tx = state.registry.db.begin_write().await?;
+    tokens::revoke(&mut tx, token_id).await?;
+    tx.commit().await?;
+    state.auth.forget(token_id);
+    let row = customers::find_token(&state.registry.db, Some(&customer), token_id).await?;
+    Ok(ok(token_view(&row, &customer)))
+}
+
+async fn rotate(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, token_id)): Path<(String, i64)>,
+) -> Result<Data<Value>> {
+    principal.require(Permission::ManageCustomers)?;
+    let customer = customers::find(&state.registry.db, &id).await?;
+    let row = customers::find_token(&state.registry.db, Some(&customer), token_id).await?;
+    let (row, plain) = customers::rotate_token(&state.registry.db, &row).await?;
+    state.auth.forget(token_id);
+    Ok(ok(issued(&state, &row, &customer, &plain)))
+}
+
+async fn revoke_every_token(state: &AppState, customer: &Customer) -> Result<Vec<i64>> {
+    let mut tx = state.registry.db.begin_write().await?;
+    let ids = tokens::revoke_all_for_customer(&mut tx, customer.id).await?;
+    tx.commit().await?;
+    for id in &ids {
+        state.auth.forget(*id);
+    }
+    Ok(ids)
+}
+
+/// Legacy: replaces every token of the customer with one new admin-scope token.
+async fn regenerate(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Data<Value>> {
+    principal.require(Permission::ManageCustomers)?;
+    let customer = customers::find(&state.registry.db, &id).await?;
+    revoke_every_token(&state, &customer).await?;
+    let (row, plain) = customers::issue_token(
+        &state.registry.db,
+        &customer,
+        &TokenRequest::initial(),
+        state.config.customers.max_tokens,
+    )
+    .await?;
+    // The legacy shape, as when the customer was created: the plain value under `token`.
+    Ok(ok(json!({
+        "customer_id": customer.public_id,
+        "token": plain,
+        "token_id": row.id,
+        "composer_auth": composer_auth(&state, &plain),
+    })))
+}
+
+/// Legacy: revokes every token of the customer.
+async fn revoke_all(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Data<Value>> {
+    principal.require(Permission::ManageCustomers)?;
+    let customer = customers::find(&state.registry.db, &id).await?;
+    let ids = revoke_every_token(&state, &customer).await?;
+    Ok(ok(json!({"customer_id": customer.public_id, "revoked": ids})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JwtRequest {
+    scope: Option<String>,
+    /// Lifetime in seconds, at most `JWT_EXPIRY`.
+    expires_in: Option<i64>,
+}
+
+/// A signed, short-lived credential for the customer (needs `JWT_SECRET`).
+async fn jwt(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    body: OptionalJson<JwtRequest>,
+) -> Result<Response> {
+    principal.require(Permission::ManageCustomers)?;
+    let req = body.parse()?;
+    let secret = state.config.customers.jwt_secret.as_deref().ok_or_else(|| {
+        Error::invalid("JWT_SECRET is not configured on this server, so it cannot issue JWTs")
+    })?;
+    let scope = parse_scope(req.as_ref().and_then(|r| r.scope.as_deref()))?;
+    if scope == CustomerScope::Webhook {
+        return Err(Error::invalid("a JWT cannot have the webhook scope"));
+    }
+    let max = state.config.customers.jwt_expiry_secs;
+    let ttl = req.as_ref().and_then(|r| r.expires_in).unwrap_or(max);
+    if !(1..=max).contains(&ttl) {
+        return Err(Error::invalid(format!(
+            "expires_in must be between 1 and {max} seconds"
+        )));
+    }
+    let customer = customers::find(&state.registry.db, &id).await?;
+    let now = crate::clock::now();
+    let token = crate::auth::jwt::issue(
+        secret.as_bytes(),
+        &customer.public_id,
+        scope.as_str(),
+        now,
+        ttl,
+    )?;
+    Ok(Data(
+        StatusCode::CREATED,
+        json!({
+            "token": token,
+            "token_type": "Bearer",
+            "scope": scope.as_str(),
+            "expires_at": crate::clock::rfc3339(now + ttl),
+            "composer_auth": composer_auth(&state, &token),
+        }),
+    )
+    .into_response())
+}

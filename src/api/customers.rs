@@ -1,0 +1,304 @@
+//! Customers: `GET|POST /customers`, `GET|PATCH|DELETE /customers/{id}`,
+//! `GET /customers/by-external/{external_id}` and the lifecycle
+//! `POST /customers/{id}/suspend|reactivate|freeze|expire`.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::customer_tokens::composer_auth;
+use super::{Data, Json, OptionalJson, PageQuery, Query, ok};
+use crate::auth::{CustomerStatus, Permission, Principal};
+use crate::customers;
+use crate::error::{Error, Result};
+use crate::http::AppState;
+use crate::model::customers::{self as rows, Customer, Fields};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/customers", get(list).post(create))
+        .route("/customers/by-external/{external_id}", get(by_external))
+        .route("/customers/{id}", get(show).patch(update).delete(remove))
+        .route("/customers/{id}/suspend", post(suspend))
+        .route("/customers/{id}/reactivate", post(reactivate))
+        .route("/customers/{id}/expire", post(expire))
+        .route("/customers/{id}/freeze", post(freeze))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateCustomer {
+    name: String,
+    email: Option<String>,
+    external_id: Option<String>,
+    /// RFC 3339 end of the subscription; past it the customer is `expired`.
+    expires_at: Option<String>,
+}
+
+pub(super) fn parse_time(field: &str, text: &str) -> Result<i64> {
+    crate::clock::parse_rfc3339(text)
+        .ok_or_else(|| Error::invalid(format!("{field} {text:?} is not an RFC 3339 time")))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    body: Json<CreateCustomer>,
+) -> Result<Data<Value>> {
+    principal.require(Permission::ManageCustomers)?;
+    let req = body.parse()?;
+    let fields = Fields {
+        name: req.name.trim().to_string(),
+        email: req.email,
+        external_id: req.external_id,
+        expires_at: req
+            .expires_at
+            .as_deref()
+            .map(|t| parse_time("expires_at", t))
+            .transpose()?,
+    };
+    let (customer, token, plain) = customers::create(
+        &state.registry.db,
+        &fields,
+        state.config.customers.max_tokens,
+    )
+    .await?;
+    let mut body = customer_json(&customer);
+    body["token"] = json!(plain);
+    body["token_id"] = json!(token.id);
+    body["composer_auth"] = composer_auth(&state, &plain);
+    Ok(Data(StatusCode::CREATED, body))
+}
+
+fn customer_json(customer: &Customer) -> Value {
+    serde_json::to_value(customer).unwrap_or_default()
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    page: Option<u32>,
+    per_page: Option<u32>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(q): Query<ListQuery>,
+) -> Result<Response> {
+    principal.require(Permission::ReadAdmin)?;
+    if let Some(status) = &q.status
+        && CustomerStatus::parse(status).is_none()
+    {
+        return Err(Error::invalid(format!(
+            "status {status:?} is not one of active, suspended, frozen, expired"
+        )));
+    }
+    let page = PageQuery {
+        page: q.page,
+        per_page: q.per_page,
+    }
+    .page();
+    let mut conn = state.registry.db.pool().acquire().await?;
+    Ok(super::page(
+        rows::list(&mut conn, q.status.as_deref(), page).await?,
+    ))
+}
+
+/// A customer with its grants, token count and frozen versions: what an admin looks at.
+async fn detail(state: &AppState, customer: &Customer) -> Result<Value> {
+    let mut conn = state.registry.db.pool().acquire().await?;
+    let mut body = customer_json(customer);
+    body["packages"] = serde_json::to_value(rows::grants(&mut conn, customer.id).await?)
+        .map_err(Error::internal)?;
+    body["tokens"] =
+        json!(crate::model::tokens::count_live_for_customer(&mut conn, customer.id).await?);
+    let frozen: Vec<Value> = rows::frozen_versions(&mut conn, customer.id)
+        .await?
+        .into_iter()
+        .map(|(package, version)| json!({"package": package, "version": version}))
+        .collect();
+    body["frozen_versions"] = json!(frozen);
+    Ok(body)
+}
+
+async fn show(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Data<Value>> {
+    principal.require(Permission::ReadAdmin)?;
+    let customer = customers::find(&state.registry.db, &id).await?;
+    Ok(ok(detail(&state, &customer).await?))
+}
+
+async fn by_external(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(external_id): Path<String>,
+) -> Result<Data<Value>> {
+    principal.require(Permission::ReadAdmin)?;
+    let customer = {
+        let mut conn = state.registry.db.pool().acquire().await?;
+        rows::get_by_external_id(&mut conn, &external_id)
+            .await?
+            .ok_or_else(|| {
+                Error::not_found(format!("no customer has external_id {external_id:?}"))
+            })?
+    };
+    Ok(ok(detail(&state, &customer).await?))
+}
+
+/// `PATCH`: the fields present change; `null` clears an optional one.
+async fn update(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    body: Json<Map<String, Value>>,
+) -> Result<Data<Value>> {
+    principal.require(Permission::ManageCustomers)?;
+    let patch = body.parse()?;
+    let customer = customers::find(&state.registry.db, &id).await?;
+    let mut fields = Fields {
+        name: customer.name.clone(),
+        email: customer.email.clone(),
+        external_id: customer.external_id.clone(),
+        expires_at: customer.expires_at,
+    };
+    for (key, value) in &patch {
+        let text = match value {
+            Value::Null => None,
+            Value::String(s) => Some(s.trim().to_string()),
+            _ => return Err(Error::invalid(format!("{key} must be a string or null"))),
+        };
+        match key.as_str() {
+            "name" => {
+                fields.name = text.ok_or_else(|| Error::invalid("name cannot be null"))?;
+            }
+            "email" => fields.email = text,
+            "external_id" => fields.external_id = text,
+            "expires_at" => {
+                fields.expires_at = text
+                    .as_deref()
+                    .map(|t| parse_time("expires_at", t))
+                    .transpose()?;
+            }
+            other => {
+                return Err(Error::invalid(format!(
+                    "unknown field {other:?}: expected name, email, external_id or expires_at"
+                )));
+            }
+        }
+    }
+    customers::check_fields(&fields)?;
+    let mut tx = state.registry.db.begin_write().await?;
+    rows::update(&mut tx, customer.id, &fields).await?;
+    tx.commit().await?;
+    let customer = customers::find(&state.registry.db, &id).await?;
+    Ok(ok(detail(&state, &customer).await?))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
+    principal.require(Permission::ManageCustomers)?;
+    let customer = customers::find(&state.registry.db, &id).await?;
+    let mut tx = state.registry.db.begin_write().await?;
+    rows::delete(&mut tx, customer.id).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Reason {
+    reason: Option<String>,
+}
+
+/// The body of a lifecycle call is optional; an empty one means no reason.
+fn optional_reason(body: OptionalJson<Reason>) -> Result<Option<String>> {
+    Ok(body
+        .parse()?
+        .and_then(|r| r.reason)
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty()))
+}
+
+async fn change_status(
+    state: &AppState,
+    id: &str,
+    status: CustomerStatus,
+    reason: Option<&str>,
+) -> Result<Data<Value>> {
+    let customer = customers::find(&state.registry.db, id).await?;
+    let customer = customers::set_status(&state.registry.db, &customer, status, reason).await?;
+    Ok(ok(detail(state, &customer).await?))
+}
+
+async fn suspend(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    body: OptionalJson<Reason>,
+) -> Result<Data<Value>> {
+    principal.require(Permission::ManageCustomers)?;
+    let reason = optional_reason(body)?;
+    change_status(&state, &id, CustomerStatus::Suspended, reason.as_deref()).await
+}
+
+async fn expire(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    body: OptionalJson<Reason>,
+) -> Result<Data<Value>> {
+    principal.require(Permission::ManageCustomers)?;
+    let reason = optional_reason(body)?;
+    change_status(&state, &id, CustomerStatus::Expired, reason.as_deref()).await
+}
+
+async fn reactivate(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Data<Value>> {
+    principal.require(Permission::ManageCustomers)?;
+    change_status(&state, &id, CustomerStatus::Active, None).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FrozenVersion {
+    package: String,
+    version: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Freeze {
+    versions: Vec<FrozenVersion>,
+}
+
+async fn freeze(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    body: Json<Freeze>,
+) -> Result<Data<Value>> {
+    principal.require(Permission::ManageCustomers)?;
+    let req = body.parse()?;
+    let versions = req
+        .versions
+        .into_iter()
+        .map(|v| Ok((customers::package_name(&v.package)?, v.version.trim().to_string())))
+        .collect::<Result<Vec<_>>>()?;
+    let customer = customers::find(&state.registry.db, &id).await?;
+    let customer = customers::freeze(&state.registry.db, &customer, &versions).await?;
+    Ok(ok(detail(&state, &customer).await?))
+}

@@ -1,0 +1,277 @@
+//! Customers of the Composer registry: lifecycle, scoped tokens and grants. The operations here
+//! are shared by the REST API (`api::customers`), the CLI and the Stripe webhook; the Composer
+//! routes ask `access` what a customer may see.
+
+pub mod access;
+
+use crate::auth::secret::{self, CUSTOMER_PREFIX};
+use crate::auth::{CustomerScope, CustomerStatus};
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::formats::composer::constraint::Constraint;
+use crate::formats::composer::{FORMAT, OWNER, names};
+use crate::model::customers::{self, Customer, GrantTarget};
+use crate::model::tokens::{self, NewToken, TokenRow};
+use crate::model::{collections, owners, packages};
+
+pub use access::{AccessCache, View};
+
+/// A new customer id: `cust_` and 16 random lower-case letters and digits.
+pub fn new_public_id() -> String {
+    let random = secret::generate("");
+    format!("cust_{}", random[..16].to_ascii_lowercase())
+}
+
+pub async fn find(db: &Db, public_id: &str) -> Result<Customer> {
+    let mut conn = db.pool().acquire().await?;
+    customers::get_by_public_id(&mut conn, public_id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("customer {public_id} not found")))
+}
+
+/// Checks the fields of a customer being created or changed.
+pub fn check_fields(f: &customers::Fields) -> Result<()> {
+    let name = f.name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(Error::invalid("name must be 1 to 200 characters"));
+    }
+    if let Some(email) = &f.email
+        && (email.len() > 254 || !email.contains('@') || email.chars().any(char::is_whitespace))
+    {
+        return Err(Error::invalid(format!(
+            "email {email:?} is not an e-mail address"
+        )));
+    }
+    if let Some(ext) = &f.external_id
+        && (ext.is_empty() || ext.len() > 200 || ext.chars().any(char::is_control))
+    {
+        return Err(Error::invalid("external_id must be 1 to 200 printable characters"));
+    }
+    Ok(())
+}
+
+/// What a new customer token is.
+#[derive(Debug, Clone)]
+pub struct TokenRequest {
+    pub name: String,
+    pub scope: CustomerScope,
+    pub package_scopes: Vec<String>,
+    pub expires_at: Option<i64>,
+}
+
+impl TokenRequest {
+    /// The token a new customer gets, and the one the legacy regenerate route leaves.
+    pub fn initial() -> Self {
+        TokenRequest {
+            name: "default".into(),
+            scope: CustomerScope::Admin,
+            package_scopes: Vec::new(),
+            expires_at: None,
+        }
+    }
+
+    pub fn check(&self) -> Result<()> {
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(Error::invalid("token name must be 1 to 100 characters"));
+        }
+        if let Some(bad) = self
+            .package_scopes
+            .iter()
+            .find(|s| !access::valid_scope(s))
+        {
+            return Err(Error::invalid(format!(
+                "package scope {bad:?} is not a package glob such as vendor/* or vendor/package"
+            )));
+        }
+        if self.expires_at.is_some_and(|t| t <= crate::clock::now()) {
+            return Err(Error::invalid("expires_at is in the past"));
+        }
+        Ok(())
+    }
+}
+
+/// A token's plain value, hashed off the async threads (Argon2 is deliberately slow).
+async fn new_secret() -> Result<(String, String)> {
+    let plain = secret::generate(CUSTOMER_PREFIX);
+    let to_hash = plain.clone();
+    let hash = tokio::task::spawn_blocking(move || secret::hash(&to_hash))
+        .await
+        .map_err(Error::internal)??;
+    Ok((plain, hash))
+}
+
+fn lookup(plain: &str) -> &str {
+    secret::lookup_of(plain, CUSTOMER_PREFIX).expect("generated tokens are well formed")
+}
+
+/// Creates a customer token, within the per-customer maximum; returns the row and plain value.
+pub async fn issue_token(
+    db: &Db,
+    customer: &Customer,
+    req: &TokenRequest,
+    max_tokens: u32,
+) -> Result<(TokenRow, String)> {
+    req.check()?;
+    let (plain, hash) = new_secret().await?;
+    let mut tx = db.begin_write().await?;
+    if tokens::count_live_for_customer(&mut tx, customer.id).await? >= i64::from(max_tokens) {
+        return Err(Error::conflict(format!(
+            "customer {} already has the maximum of {max_tokens} tokens; revoke one first",
+            customer.public_id
+        )));
+    }
+    let row = tokens::insert(
+        &mut tx,
+        &NewToken {
+            kind: "customer",
+            name: req.name.trim(),
+            lookup: lookup(&plain),
+            secret_hash: &hash,
+            level: req.scope.as_str(),
+            customer_id: Some(customer.id),
+            package_scopes: &req.package_scopes,
+            expires_at: req.expires_at,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((row, plain))
+}
+
+/// Gives a token a new value with the same settings; the old value stops working at once.
+pub async fn rotate_token(db: &Db, token: &TokenRow) -> Result<(TokenRow, String)> {
+    if token.revoked_at.is_some() {
+        return Err(Error::conflict("a revoked token cannot be rotated"));
+    }
+    let (plain, hash) = new_secret().await?;
+    let mut tx = db.begin_write().await?;
+    tokens::replace_secret(&mut tx, token.id, lookup(&plain), &hash).await?;
+    tx.commit().await?;
+    let mut conn = db.pool().acquire().await?;
+    let row = tokens::get(&mut conn, token.id)
+        .await?
+        .ok_or_else(|| Error::internal("token vanished"))?;
+    Ok((row, plain))
+}
+
+/// A customer token by id, checked to belong to `customer` when one is given.
+pub async fn find_token(db: &Db, customer: Option<&Customer>, id: i64) -> Result<TokenRow> {
+    let mut conn = db.pool().acquire().await?;
+    tokens::get(&mut conn, id)
+        .await?
+        .filter(|t| t.kind == "customer")
+        .filter(|t| customer.is_none_or(|c| t.customer_id == Some(c.id)))
+        .ok_or_else(|| Error::not_found(format!("token {id} not found")))
+}
+
+/// Creates a customer with its initial token.
+pub async fn create(
+    db: &Db,
+    fields: &customers::Fields,
+    max_tokens: u32,
+) -> Result<(Customer, TokenRow, String)> {
+    check_fields(fields)?;
+    let customer = {
+        let mut tx = db.begin_write().await?;
+        let customer = customers::insert(&mut tx, &new_public_id(), fields).await?;
+        tx.commit().await?;
+        customer
+    };
+    let (token, plain) = issue_token(db, &customer, &TokenRequest::initial(), max_tokens).await?;
+    Ok((customer, token, plain))
+}
+
+/// Moves a customer to `status`; the change counts on its next request on every instance.
+pub async fn set_status(
+    db: &Db,
+    customer: &Customer,
+    status: CustomerStatus,
+    reason: Option<&str>,
+) -> Result<Customer> {
+    let mut tx = db.begin_write().await?;
+    customers::set_status(&mut tx, customer.id, status.as_str(), reason).await?;
+    if status == CustomerStatus::Active {
+        customers::set_frozen_versions(&mut tx, customer.id, &[]).await?;
+    }
+    tx.commit().await?;
+    find(db, &customer.public_id).await
+}
+
+/// Freezes a customer at the given (package, version) pairs, each of which must exist.
+pub async fn freeze(db: &Db, customer: &Customer, versions: &[(String, String)]) -> Result<Customer> {
+    {
+        let mut conn = db.pool().acquire().await?;
+        for (package, version) in versions {
+            let name = package_name(package)?;
+            let found = match existing_package(&mut conn, &name).await? {
+                Some(p) => packages::find_version(&mut conn, p.id, version).await?,
+                None => None,
+            };
+            if found.is_none() {
+                return Err(Error::invalid(format!(
+                    "cannot freeze at {package} {version}: no such version"
+                )));
+            }
+        }
+    }
+    let mut tx = db.begin_write().await?;
+    customers::set_frozen_versions(&mut tx, customer.id, versions).await?;
+    customers::set_status(&mut tx, customer.id, CustomerStatus::Frozen.as_str(), None).await?;
+    tx.commit().await?;
+    find(db, &customer.public_id).await
+}
+
+/// A package name as given by an admin, lower-cased and checked.
+pub fn package_name(text: &str) -> Result<String> {
+    let name = text.trim().to_lowercase();
+    names::split_name(&name)?;
+    Ok(name)
+}
+
+async fn existing_package(
+    conn: &mut sqlx::AnyConnection,
+    name: &str,
+) -> Result<Option<packages::Package>> {
+    match owners::find(conn, OWNER).await? {
+        Some(owner) => packages::find_package(conn, owner.id, FORMAT, name).await,
+        None => Ok(None),
+    }
+}
+
+/// A grant as the API takes it: a package or a collection, with an optional constraint.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantRequest {
+    pub package: Option<String>,
+    pub collection: Option<String>,
+    pub constraint: Option<String>,
+}
+
+/// Checks a grant and resolves what it is for; the package or collection must exist.
+pub async fn resolve_grant(db: &Db, req: &GrantRequest) -> Result<(GrantTarget, String)> {
+    let constraint = req.constraint.as_deref().unwrap_or("*").trim().to_string();
+    Constraint::parse(&constraint).map_err(|e| Error::invalid(e.to_string()))?;
+    let mut conn = db.pool().acquire().await?;
+    let target = match (&req.package, &req.collection) {
+        (Some(package), None) => {
+            let name = package_name(package)?;
+            if existing_package(&mut conn, &name).await?.is_none() {
+                return Err(Error::not_found(format!("package {name} not found")));
+            }
+            GrantTarget::Package(name)
+        }
+        (None, Some(slug)) => {
+            let collection = collections::get(&mut conn, slug)
+                .await?
+                .ok_or_else(|| Error::not_found(format!("collection {slug} not found")))?;
+            GrantTarget::Collection(collection.id)
+        }
+        _ => {
+            return Err(Error::invalid(
+                "a grant names exactly one of \"package\" or \"collection\"",
+            ));
+        }
+    };
+    Ok((target, constraint))
+}

@@ -1,0 +1,408 @@
+//! Customer rows, their package grants and frozen versions. Every change that alters what a
+//! customer may see bumps `access_version`, which keys the caches of filtered views.
+
+use sqlx::{AnyConnection, Row, any::AnyRow};
+
+use super::{Listing, Page};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Customer {
+    #[serde(skip)]
+    pub id: i64,
+    /// `cust_…`: the id the API and CLI use.
+    #[serde(rename = "id")]
+    pub public_id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub external_id: Option<String>,
+    pub status: String,
+    pub status_reason: Option<String>,
+    #[serde(serialize_with = "crate::model::serialize_opt_time")]
+    pub expires_at: Option<i64>,
+    #[serde(skip)]
+    pub access_version: i64,
+    #[serde(serialize_with = "crate::model::serialize_time")]
+    pub created_at: i64,
+    #[serde(serialize_with = "crate::model::serialize_time")]
+    pub updated_at: i64,
+}
+
+const COLUMNS: &str = "id, public_id, name, email, external_id, status, status_reason, expires_at, access_version, created_at, updated_at";
+
+fn from_row(row: &AnyRow) -> Result<Customer> {
+    Ok(Customer {
+        id: row.try_get("id")?,
+        public_id: row.try_get("public_id")?,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        external_id: row.try_get("external_id")?,
+        status: row.try_get("status")?,
+        status_reason: row.try_get("status_reason")?,
+        expires_at: row.try_get("expires_at")?,
+        access_version: row.try_get("access_version")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// The editable fields of a customer.
+#[derive(Debug, Clone, Default)]
+pub struct Fields {
+    pub name: String,
+    pub email: Option<String>,
+    pub external_id: Option<String>,
+    pub expires_at: Option<i64>,
+}
+
+fn conflict_or(e: sqlx::Error, fields: &Fields) -> Error {
+    if Error::is_unique_violation(&e) {
+        Error::conflict(format!(
+            "a customer with external_id {:?} already exists",
+            fields.external_id.as_deref().unwrap_or_default()
+        ))
+    } else {
+        e.into()
+    }
+}
+
+pub async fn insert(conn: &mut AnyConnection, public_id: &str, f: &Fields) -> Result<Customer> {
+    let now = crate::clock::now();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO customers (public_id, name, email, external_id, status, expires_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'active', $5, $6, $6) RETURNING id",
+    )
+    .bind(public_id)
+    .bind(&f.name)
+    .bind(&f.email)
+    .bind(&f.external_id)
+    .bind(f.expires_at)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| conflict_or(e, f))?;
+    get(conn, id)
+        .await?
+        .ok_or_else(|| Error::internal("customer vanished"))
+}
+
+async fn fetch_one_where(
+    conn: &mut AnyConnection,
+    condition: &str,
+    value: impl for<'q> sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any> + Send,
+) -> Result<Option<Customer>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM customers WHERE {condition} = $1"
+    )))
+    .bind(value)
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<Customer>> {
+    fetch_one_where(conn, "id", id).await
+}
+
+pub async fn get_by_public_id(conn: &mut AnyConnection, public_id: &str) -> Result<Option<Customer>> {
+    fetch_one_where(conn, "public_id", public_id.to_string()).await
+}
+
+pub async fn get_by_external_id(
+    conn: &mut AnyConnection,
+    external_id: &str,
+) -> Result<Option<Customer>> {
+    fetch_one_where(conn, "external_id", external_id.to_string()).await
+}
+
+pub async fn list(
+    conn: &mut AnyConnection,
+    status: Option<&str>,
+    page: Page,
+) -> Result<Listing<Customer>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM customers WHERE ($1 IS NULL OR status = $1) ORDER BY id LIMIT $2 OFFSET $3"
+    )))
+    .bind(status)
+    .bind(page.limit())
+    .bind(page.offset())
+    .fetch_all(&mut *conn)
+    .await?;
+    let total: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE ($1 IS NULL OR status = $1)")
+            .bind(status)
+            .fetch_one(conn)
+            .await?;
+    Ok(Listing {
+        items: rows.iter().map(from_row).collect::<Result<_>>()?,
+        total,
+        page,
+    })
+}
+
+pub async fn update(conn: &mut AnyConnection, id: i64, f: &Fields) -> Result<()> {
+    sqlx::query(
+        "UPDATE customers SET name = $2, email = $3, external_id = $4, expires_at = $5, \
+         updated_at = $6, access_version = access_version + 1 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(&f.name)
+    .bind(&f.email)
+    .bind(&f.external_id)
+    .bind(f.expires_at)
+    .bind(crate::clock::now())
+    .execute(conn)
+    .await
+    .map_err(|e| conflict_or(e, f))?;
+    Ok(())
+}
+
+pub async fn set_status(
+    conn: &mut AnyConnection,
+    id: i64,
+    status: &str,
+    reason: Option<&str>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE customers SET status = $2, status_reason = $3, updated_at = $4, \
+         access_version = access_version + 1 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(reason)
+    .bind(crate::clock::now())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks a change of what the customer may see (a grant added, removed or changed).
+pub async fn bump_access(conn: &mut AnyConnection, id: i64) -> Result<()> {
+    sqlx::query("UPDATE customers SET access_version = access_version + 1 WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Every customer granted a collection sees its membership change.
+pub async fn bump_access_for_collection(conn: &mut AnyConnection, collection_id: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE customers SET access_version = access_version + 1 WHERE id IN \
+         (SELECT customer_id FROM customer_grants WHERE collection_id = $1)",
+    )
+    .bind(collection_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Removes a customer with its tokens, grants and frozen versions.
+pub async fn delete(conn: &mut AnyConnection, id: i64) -> Result<()> {
+    for sql in [
+        "DELETE FROM tokens WHERE kind = 'customer' AND customer_id = $1",
+        "DELETE FROM customer_grants WHERE customer_id = $1",
+        "DELETE FROM customer_frozen_versions WHERE customer_id = $1",
+        "DELETE FROM customers WHERE id = $1",
+    ] {
+        sqlx::query(sql).bind(id).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// A grant as stored: one package or one collection, with its constraint.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Grant {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collection: Option<String>,
+    pub constraint: String,
+    #[serde(serialize_with = "crate::model::serialize_time")]
+    pub created_at: i64,
+}
+
+pub async fn grants(conn: &mut AnyConnection, customer_id: i64) -> Result<Vec<Grant>> {
+    let rows = sqlx::query(
+        "SELECT g.package, c.slug, g.version_constraint, g.created_at FROM customer_grants g \
+         LEFT JOIN collections c ON c.id = g.collection_id WHERE g.customer_id = $1 \
+         ORDER BY g.package, c.slug",
+    )
+    .bind(customer_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Grant {
+                package: r.try_get(0)?,
+                collection: r.try_get(1)?,
+                constraint: r.try_get(2)?,
+                created_at: r.try_get(3)?,
+            })
+        })
+        .collect()
+}
+
+/// What a grant is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GrantTarget {
+    Package(String),
+    Collection(i64),
+}
+
+/// Adds a grant or replaces the constraint of an existing one.
+pub async fn put_grant(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+    target: &GrantTarget,
+    constraint: &str,
+) -> Result<()> {
+    remove_grant(conn, customer_id, target).await?;
+    let (package, collection) = match target {
+        GrantTarget::Package(name) => (Some(name.as_str()), None),
+        GrantTarget::Collection(id) => (None, Some(*id)),
+    };
+    sqlx::query(
+        "INSERT INTO customer_grants (customer_id, package, collection_id, version_constraint, created_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(customer_id)
+    .bind(package)
+    .bind(collection)
+    .bind(constraint)
+    .bind(crate::clock::now())
+    .execute(&mut *conn)
+    .await?;
+    bump_access(conn, customer_id).await
+}
+
+/// Removes a grant; false when there was none.
+pub async fn remove_grant(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+    target: &GrantTarget,
+) -> Result<bool> {
+    let done = match target {
+        GrantTarget::Package(name) => {
+            sqlx::query("DELETE FROM customer_grants WHERE customer_id = $1 AND package = $2")
+                .bind(customer_id)
+                .bind(name)
+                .execute(&mut *conn)
+                .await?
+        }
+        GrantTarget::Collection(id) => {
+            sqlx::query("DELETE FROM customer_grants WHERE customer_id = $1 AND collection_id = $2")
+                .bind(customer_id)
+                .bind(*id)
+                .execute(&mut *conn)
+                .await?
+        }
+    };
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    bump_access(conn, customer_id).await?;
+    Ok(true)
+}
+
+pub async fn remove_all_grants(conn: &mut AnyConnection, customer_id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM customer_grants WHERE customer_id = $1")
+        .bind(customer_id)
+        .execute(&mut *conn)
+        .await?;
+    bump_access(conn, customer_id).await
+}
+
+/// (package, constraint) pairs the customer holds, directly or through collections.
+pub async fn effective_grants(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+) -> Result<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        "SELECT package, version_constraint FROM customer_grants \
+         WHERE customer_id = $1 AND package IS NOT NULL \
+         UNION ALL \
+         SELECT p.package, g.version_constraint FROM customer_grants g \
+         JOIN collection_packages p ON p.collection_id = g.collection_id WHERE g.customer_id = $1",
+    )
+    .bind(customer_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
+}
+
+/// A customer holding a package, for the reverse lookup.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Holder {
+    pub customer: Customer,
+    pub constraint: String,
+    /// The collection the grant comes through, if not direct.
+    pub via_collection: Option<String>,
+}
+
+pub async fn holders_of(conn: &mut AnyConnection, package: &str) -> Result<Vec<Holder>> {
+    let rows = sqlx::query(
+        "SELECT g.customer_id, g.version_constraint, NULL AS slug FROM customer_grants g WHERE g.package = $1 \
+         UNION ALL \
+         SELECT g.customer_id, g.version_constraint, c.slug FROM customer_grants g \
+         JOIN collections c ON c.id = g.collection_id \
+         JOIN collection_packages p ON p.collection_id = g.collection_id WHERE p.package = $1",
+    )
+    .bind(package)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut holders = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let customer_id: i64 = r.try_get(0)?;
+        if let Some(customer) = get(conn, customer_id).await? {
+            holders.push(Holder {
+                customer,
+                constraint: r.try_get(1)?,
+                via_collection: r.try_get(2)?,
+            });
+        }
+    }
+    holders.sort_by_key(|h| h.customer.id);
+    Ok(holders)
+}
+
+/// Replaces the versions a frozen customer keeps.
+pub async fn set_frozen_versions(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+    versions: &[(String, String)],
+) -> Result<()> {
+    sqlx::query("DELETE FROM customer_frozen_versions WHERE customer_id = $1")
+        .bind(customer_id)
+        .execute(&mut *conn)
+        .await?;
+    for (package, version) in versions {
+        sqlx::query(
+            "INSERT INTO customer_frozen_versions (customer_id, package, version) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(customer_id)
+        .bind(package)
+        .bind(version)
+        .execute(&mut *conn)
+        .await?;
+    }
+    bump_access(conn, customer_id).await
+}
+
+pub async fn frozen_versions(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+) -> Result<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        "SELECT package, version FROM customer_frozen_versions WHERE customer_id = $1 ORDER BY package, version",
+    )
+    .bind(customer_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
+}

@@ -1,0 +1,411 @@
+//! Customers, grants, lifecycle states and scoped tokens, proven with the real `composer` client.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::{TestServer, api, backends, git, wait_for_task, write};
+use serde_json::{Value, json};
+
+/// `acme/core` with tags 1.0.0, 1.1.0 and 2.0.0.
+fn core_repo(root: &Path) -> PathBuf {
+    let repo = root.join("core");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    let manifest = json!({
+        "name": "acme/core",
+        "description": "Core",
+        "type": "library",
+        "license": "proprietary",
+        "autoload": {"psr-4": {"Acme\\Core\\": "src/"}}
+    });
+    write(&repo, "composer.json", &manifest.to_string());
+    for version in ["1.0.0", "1.1.0", "2.0.0"] {
+        write(
+            &repo,
+            "src/Core.php",
+            &format!("<?php\nnamespace Acme\\Core;\nclass Core {{ const VERSION = '{version}'; }}\n"),
+        );
+        git(&repo, &["add", "-A"]);
+        git(&repo, &["commit", "-q", "-m", version]);
+        git(&repo, &["tag", &format!("v{version}")]);
+    }
+    repo
+}
+
+/// The quick-start's step 2 for `acme/core`, waiting for its first sync.
+fn add_core(s: &TestServer) {
+    let repo = core_repo(s.dir.path());
+    let created = api(
+        s,
+        "POST",
+        "/api/v1/packages",
+        Some(&json!({
+            "name": "acme/core",
+            "repository_url": format!("file://{}", repo.display()),
+            "type": "github"
+        })),
+    );
+    assert_eq!(created.status, 201, "{}", created.text());
+    wait_for_task(s, &created.json()["data"]["task"]);
+}
+
+/// Creates a customer; returns (id, initial token).
+fn customer(s: &TestServer, name: &str, external_id: Option<&str>) -> (String, String) {
+    let mut body = json!({"name": name, "email": "dev@example.com"});
+    if let Some(ext) = external_id {
+        body["external_id"] = json!(ext);
+    }
+    let reply = api(s, "POST", "/api/v1/customers", Some(&body));
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let data = reply.json()["data"].clone();
+    (
+        data["id"].as_str().unwrap().to_string(),
+        data["token"].as_str().unwrap().to_string(),
+    )
+}
+
+fn grant(s: &TestServer, id: &str, package: &str, constraint: &str) {
+    let reply = api(
+        s,
+        "POST",
+        &format!("/api/v1/customers/{id}/packages"),
+        Some(&json!({"package": package, "constraint": constraint})),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.text());
+}
+
+/// GET with a customer token as Composer sends it (HTTP Basic, user `token`).
+fn get_as(s: &TestServer, token: &str, path: &str) -> common::Reply {
+    let user = format!("token:{token}");
+    s.curl(&["--user", &user, path])
+}
+
+fn p2_versions(s: &TestServer, token: &str, package: &str) -> Vec<String> {
+    let reply = get_as(s, token, &format!("/p2/{package}.json"));
+    if reply.status == 404 {
+        return Vec::new();
+    }
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    reply.json()["packages"][package]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["version"].as_str().map(str::to_string))
+        .collect()
+}
+
+fn project(s: &TestServer, name: &str) -> PathBuf {
+    let dir = s.dir.path().join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    write(&dir, "composer.json", &json!({"name": "test/app"}).to_string());
+    dir
+}
+
+fn composer(dir: &Path, args: &[&str]) -> Output {
+    let progress: &[&str] = if args.first() == Some(&"config") {
+        &[]
+    } else {
+        &["--no-progress"]
+    };
+    Command::new("composer")
+        .args(args)
+        .arg("--no-interaction")
+        .args(progress)
+        .current_dir(dir)
+        .env("COMPOSER_HOME", dir.join(".composer-home"))
+        .env("COMPOSER_CACHE_DIR", dir.join(".composer-cache"))
+        .env("COMPOSER_ALLOW_SUPERUSER", "1")
+        .env_remove("COMPOSER_AUTH")
+        .output()
+        .expect("composer is installed")
+}
+
+fn ok(out: &Output) -> String {
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "composer failed: {text}");
+    text
+}
+
+fn failed(out: &Output) -> String {
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "composer should have failed: {text}");
+    text
+}
+
+/// A project configured the way the quick-start's step 5 says.
+fn configured_project(s: &TestServer, name: &str, token: &str) -> PathBuf {
+    let dir = project(s, name);
+    let host = s.base.trim_start_matches("http://");
+    ok(&composer(&dir, &["config", "repositories.my-registry", "composer", &s.base]));
+    ok(&composer(&dir, &["config", &format!("http-basic.{host}"), "token", token]));
+    ok(&composer(&dir, &["config", "secure-http", "false"]));
+    ok(&composer(&dir, &["config", "repositories.packagist.org", "false"]));
+    dir
+}
+
+fn installed_version(dir: &Path, package: &str) -> String {
+    let lock: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("composer.lock")).unwrap()).unwrap();
+    lock["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == package)
+        .map(|p| p["version"].as_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn quick_start_works_verbatim() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        add_core(&s);
+        let reply = api(
+            &s,
+            "POST",
+            "/api/v1/customers",
+            Some(&json!({"name": "Acme Corp", "email": "dev@acme.com"})),
+        );
+        assert_eq!(reply.status, 201, "{}", reply.text());
+        let data = reply.json()["data"].clone();
+        assert_eq!(data["status"], "active");
+        assert_eq!(data["name"], "Acme Corp");
+        let id = data["id"].as_str().unwrap();
+        assert!(id.starts_with("cust_"), "{data}");
+        let token = data["token"].as_str().unwrap();
+        assert!(token.starts_with("tok_"), "{data}");
+        grant(&s, id, "acme/core", "*");
+
+        let dir = configured_project(&s, "quick", token);
+        ok(&composer(&dir, &["require", "acme/core"]));
+        assert_eq!(installed_version(&dir, "acme/core"), "2.0.0", "{backend:?}");
+        assert!(dir.join("vendor/acme/core/src/Core.php").exists());
+    }
+}
+
+#[test]
+fn grants_limit_what_composer_resolves() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        add_core(&s);
+        let (a, token_a) = customer(&s, "A", None);
+        let (_b, token_b) = customer(&s, "B", None);
+        grant(&s, &a, "acme/core", "^1.0");
+
+        // A sees 1.x only; B sees nothing at all.
+        assert_eq!(p2_versions(&s, &token_a, "acme/core"), ["1.1.0", "1.0.0"]);
+        assert_eq!(p2_versions(&s, &token_b, "acme/core"), Vec::<String>::new());
+        let index = get_as(&s, &token_b, "/packages.json").json();
+        assert_eq!(index["available-packages"], json!([]), "{index}");
+        let index = get_as(&s, &token_a, "/packages.json").json();
+        assert_eq!(index["available-packages"], json!(["acme/core"]), "{index}");
+        // Composer 1 metadata is filtered the same way.
+        let p1 = get_as(&s, &token_a, "/p/acme/core.json").json();
+        let mut v1: Vec<&String> = p1["packages"]["acme/core"].as_object().unwrap().keys().collect();
+        v1.sort();
+        assert_eq!(v1, ["1.0.0", "1.1.0"]);
+
+        // A guessed URL outside the grant is refused, with a reason Composer shows.
+        let denied = get_as(&s, &token_a, "/dist/acme/core/2.0.0.zip");
+        assert_eq!(denied.status, 403, "{}", denied.text());
+        assert_eq!(denied.header("content-type"), Some("application/json"));
+        assert!(denied.json()["warning"].as_str().unwrap().contains("acme/core"));
+        assert_eq!(get_as(&s, &token_a, "/dist/acme/core/1.1.0.zip").status, 200);
+        assert_eq!(get_as(&s, &token_b, "/dist/acme/core/1.0.0.zip").status, 403);
+
+        let dir = configured_project(&s, "a", &token_a);
+        ok(&composer(&dir, &["require", "acme/core"]));
+        assert_eq!(installed_version(&dir, "acme/core"), "1.1.0");
+        let out = failed(&composer(&dir, &["require", "acme/core:^2.0"]));
+        assert!(out.contains("acme/core"), "{out}");
+
+        let dir = configured_project(&s, "b", &token_b);
+        let out = failed(&composer(&dir, &["require", "acme/core"]));
+        assert!(out.contains("acme/core"), "{out}");
+
+        // Changing the grant counts on the next request.
+        grant(&s, &a, "acme/core", "^2.0");
+        assert_eq!(p2_versions(&s, &token_a, "acme/core"), ["2.0.0"]);
+        let removed = api(&s, "DELETE", &format!("/api/v1/customers/{a}/packages/acme%2Fcore"), None);
+        assert_eq!(removed.status, 204, "{}", removed.text());
+        assert_eq!(p2_versions(&s, &token_a, "acme/core"), Vec::<String>::new());
+    }
+}
+
+#[test]
+fn lifecycle_states_as_composer_sees_them() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        add_core(&s);
+        let (id, token) = customer(&s, "Acme", Some("cus_stripe1"));
+        grant(&s, &id, "acme/core", "*");
+        let dir = configured_project(&s, "life", &token);
+        ok(&composer(&dir, &["require", "acme/core:^1.0"]));
+
+        let reply = api(
+            &s,
+            "POST",
+            &format!("/api/v1/customers/{id}/suspend"),
+            Some(&json!({"reason": "Payment failed"})),
+        );
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        assert_eq!(reply.json()["data"]["status"], "suspended");
+        // Nothing from Composer's cache: the archive must come from the server.
+        std::fs::remove_dir_all(dir.join("vendor")).unwrap();
+        std::fs::remove_dir_all(dir.join(".composer-cache")).unwrap();
+        let out = failed(&composer(&dir, &["install"]));
+        assert!(out.contains("403"), "{out}");
+        assert!(out.contains("Payment failed"), "{out}");
+        assert_eq!(get_as(&s, &token, "/packages.json").status, 403);
+
+        let reply = api(&s, "POST", &format!("/api/v1/customers/{id}/reactivate"), None);
+        assert_eq!(reply.json()["data"]["status"], "active", "{}", reply.text());
+        ok(&composer(&dir, &["install"]));
+
+        // Frozen: only the frozen version is listed and downloadable.
+        let reply = api(
+            &s,
+            "POST",
+            &format!("/api/v1/customers/{id}/freeze"),
+            Some(&json!({"versions": [{"package": "acme/core", "version": "1.0.0"}]})),
+        );
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        assert_eq!(reply.json()["data"]["status"], "frozen");
+        assert_eq!(p2_versions(&s, &token, "acme/core"), ["1.0.0"]);
+        assert_eq!(get_as(&s, &token, "/dist/acme/core/1.1.0.zip").status, 403);
+        let frozen = configured_project(&s, "frozen", &token);
+        ok(&composer(&frozen, &["require", "acme/core"]));
+        assert_eq!(installed_version(&frozen, "acme/core"), "1.0.0");
+        failed(&composer(&frozen, &["require", "acme/core:^2.0"]));
+
+        let bad = api(
+            &s,
+            "POST",
+            &format!("/api/v1/customers/{id}/freeze"),
+            Some(&json!({"versions": [{"package": "acme/core", "version": "9.9.9"}]})),
+        );
+        assert_eq!(bad.status, 400, "{}", bad.text());
+
+        // Expired, explicitly or by its end date passing.
+        let reply = api(&s, "POST", &format!("/api/v1/customers/{id}/expire"), None);
+        assert_eq!(reply.json()["data"]["status"], "expired");
+        assert_eq!(get_as(&s, &token, "/p2/acme/core.json").status, 403);
+        api(&s, "POST", &format!("/api/v1/customers/{id}/reactivate"), None);
+        assert_eq!(get_as(&s, &token, "/p2/acme/core.json").status, 200);
+        let reply = api(
+            &s,
+            "PATCH",
+            &format!("/api/v1/customers/{id}"),
+            Some(&json!({"expires_at": "2020-01-01T00:00:00Z"})),
+        );
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        let denied = get_as(&s, &token, "/p2/acme/core.json");
+        assert_eq!(denied.status, 403);
+        assert!(denied.text().contains("expired"), "{}", denied.text());
+    }
+}
+
+#[test]
+fn scoped_tokens_rotate_and_revoke_at_once() {
+    for backend in backends() {
+        let s = TestServer::start_with(backend, &[("MAX_TOKENS_PER_CUSTOMER", "3")]);
+        add_core(&s);
+        let (id, _initial) = customer(&s, "Acme", None);
+        grant(&s, &id, "acme/core", "*");
+
+        let made = api(
+            &s,
+            "POST",
+            &format!("/api/v1/customers/{id}/tokens"),
+            Some(&json!({"name": "CI", "scope": "download", "package_scopes": ["acme/*"]})),
+        );
+        assert_eq!(made.status, 201, "{}", made.text());
+        let made = made.json()["data"].clone();
+        let plain = made["plain_token"].as_str().unwrap().to_string();
+        assert_eq!(made["composer_auth"]["username"], "token");
+        assert_eq!(made["composer_auth"]["password"], plain.as_str());
+        assert_eq!(made["token"]["scope"], "download");
+        let token_id = made["token"]["id"].as_i64().unwrap();
+        assert_eq!(p2_versions(&s, &plain, "acme/core").len(), 3);
+
+        // Listing never shows values; use is recorded.
+        let listed = api(&s, "GET", &format!("/api/v1/customers/{id}/tokens"), None).json();
+        assert!(!listed.to_string().contains(&plain));
+        let shown = api(&s, "GET", &format!("/api/v1/customers/{id}/tokens/{token_id}"), None).json();
+        assert!(shown["data"]["last_used_at"].is_string(), "{shown}");
+        assert_eq!(shown["data"]["last_used_ip"], "127.0.0.1");
+
+        // A scope outside the package hides it.
+        let other = api(
+            &s,
+            "POST",
+            &format!("/api/v1/customers/{id}/tokens"),
+            Some(&json!({"name": "other", "scope": "download", "package_scopes": ["other/*"]})),
+        )
+        .json()["data"]["plain_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(p2_versions(&s, &other, "acme/core"), Vec::<String>::new());
+
+        // The per-customer maximum (3 here: the initial one and two more).
+        let over = api(
+            &s,
+            "POST",
+            &format!("/api/v1/customers/{id}/tokens"),
+            Some(&json!({"name": "too many"})),
+        );
+        assert_eq!(over.status, 409, "{}", over.text());
+
+        // A download token cannot upload nor use the management API.
+        let user = format!("token:{plain}");
+        let put = s.curl(&["--user", &user, "-X", "PUT", "--data-binary", "x", "/api/packages/acme/generic/tool/1.0/tool.bin"]);
+        assert_eq!(put.status, 403, "{}", put.text());
+        let mgmt = s.curl(&["-H", &format!("Authorization: Bearer {plain}"), "/api/v1/customers"]);
+        assert_eq!(mgmt.status, 403, "{}", mgmt.text());
+
+        // Rotation: the old value dies at once, the new one works with the same settings.
+        let rotated = api(&s, "POST", &format!("/api/v1/customers/{id}/tokens/{token_id}/rotate"), None);
+        assert_eq!(rotated.status, 200, "{}", rotated.text());
+        let new_plain = rotated.json()["data"]["plain_token"].as_str().unwrap().to_string();
+        assert_eq!(get_as(&s, &plain, "/packages.json").status, 401);
+        assert_eq!(p2_versions(&s, &new_plain, "acme/core").len(), 3);
+
+        let revoked = api(&s, "DELETE", &format!("/api/v1/customers/{id}/tokens/{token_id}"), None);
+        assert_eq!(revoked.status, 200, "{}", revoked.text());
+        assert_eq!(get_as(&s, &new_plain, "/packages.json").status, 401);
+
+        // Legacy routes: regenerate leaves one new token, DELETE /token revokes all.
+        let regen = api(&s, "POST", &format!("/api/v1/customers/{id}/token/regenerate"), None);
+        assert_eq!(regen.status, 200, "{}", regen.text());
+        let fresh = regen.json()["data"]["token"].as_str().unwrap().to_string();
+        assert_eq!(get_as(&s, &other, "/packages.json").status, 401);
+        assert_eq!(get_as(&s, &fresh, "/packages.json").status, 200);
+        let gone = api(&s, "DELETE", &format!("/api/v1/customers/{id}/token"), None);
+        assert_eq!(gone.status, 200, "{}", gone.text());
+        assert_eq!(get_as(&s, &fresh, "/packages.json").status, 401);
+
+        // Bad requests name the problem.
+        for (body, needle) in [
+            (json!({"name": "x", "scope": "root"}), "scope"),
+            (json!({"name": "x", "package_scopes": ["../etc"]}), "package scope"),
+            (json!({"name": "x", "expires_at": "2001-01-01T00:00:00Z"}), "past"),
+            (json!({"name": "x", "expires_at": "tomorrow"}), "RFC 3339"),
+            (json!({"name": ""}), "name"),
+        ] {
+            let reply = api(&s, "POST", &format!("/api/v1/customers/{id}/tokens"), Some(&body));
+            assert_eq!(reply.status, 400, "{body}: {}", reply.text());
+            assert!(reply.text().contains(needle), "{body}: {}", reply.text());
+        }
+    }
+}
