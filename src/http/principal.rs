@@ -20,6 +20,10 @@ impl FromRequestParts<AppState> for Principal {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip().to_string());
-        state.auth.authenticate(&token, ip.as_deref()).await
+        let principal = state.auth.authenticate(&token, ip.as_deref()).await?;
+        if let Some(actor) = parts.extensions.get::<super::audit::AuditActor>() {
+            actor.set(principal.display_name());
+        }
+        Ok(principal)
     }
 }
