@@ -6,6 +6,7 @@ mod manage;
 pub mod metadata;
 pub mod monorepo;
 pub mod names;
+mod notify;
 mod routes;
 pub mod sync;
 pub mod version;
@@ -38,7 +39,9 @@ pub struct Composer {
 }
 
 pub fn routes() -> Router<AppState> {
-    routes::routes().merge(webhooks::routes())
+    routes::routes()
+        .merge(webhooks::routes())
+        .merge(notify::routes())
 }
 
 pub fn api_routes() -> Router<AppState> {

@@ -1,0 +1,185 @@
+//! Composer's install notifications (`notify-batch` in `packages.json`): after an install or
+//! update Composer posts `{"downloads": [{"name": "vendor/pkg", "version": "1.0.0.0"}, …]}` to
+//! `POST /downloads/`, with the *normalized* version (`InstallationManager::notifyInstalls`
+//! sends `$package->getVersion()`; Packagist adds a `downloaded` flag, ignored here).
+//!
+//! Each entry naming an existing version of a Composer package counts one install (in memory,
+//! flushed with the download counts); unknown packages and versions are ignored, as Packagist
+//! does. Answers are JSON: 200 `{"status": "success"}`, or `{"status": "error", "message"}` with
+//! the error's status (400 for a malformed body, 401 without credentials).
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::version::normalize;
+use super::{FORMAT, OWNER};
+use crate::auth::{Permission, Principal};
+use crate::error::{Error, Result};
+use crate::http::AppState;
+use crate::model::{owners, packages};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/downloads/", post(notify))
+        .route("/downloads", post(notify))
+}
+
+#[derive(Debug, Deserialize)]
+struct Batch {
+    downloads: Vec<Notified>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Notified {
+    name: String,
+    version: String,
+}
+
+fn parse(body: &[u8]) -> Result<Batch> {
+    serde_json::from_slice(body).map_err(|e| {
+        Error::invalid(format!(
+            "invalid request: expected {{\"downloads\": [{{\"name\", \"version\"}}, …]}} ({e})"
+        ))
+    })
+}
+
+/// An error as Packagist answers it, `{"status": "error", "message"}`, keeping the status and
+/// headers (the Basic challenge of a 401) of the core's error response.
+fn json_error(error: Error) -> Response {
+    let response = error.into_response();
+    let message = response
+        .extensions()
+        .get::<crate::http::error::ErrorInfo>()
+        .map(|i| i.message.clone())
+        .unwrap_or_default();
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(axum::http::header::CONTENT_TYPE);
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    (
+        parts,
+        axum::Json(json!({"status": "error", "message": message})),
+    )
+        .into_response()
+}
+
+async fn notify(
+    State(state): State<AppState>,
+    principal: std::result::Result<Principal, Error>,
+    body: std::result::Result<Bytes, BytesRejection>,
+) -> Response {
+    match count(&state, principal, body).await {
+        Ok(()) => (StatusCode::OK, axum::Json(json!({"status": "success"}))).into_response(),
+        Err(e) => json_error(e),
+    }
+}
+
+async fn count(
+    state: &AppState,
+    principal: std::result::Result<Principal, Error>,
+    body: std::result::Result<Bytes, BytesRejection>,
+) -> Result<()> {
+    let principal = principal?;
+    principal.require(Permission::ReadGranted)?;
+    let body = body.map_err(|e| Error::invalid(e.body_text()))?;
+    let batch = parse(&body)?;
+    let customer = principal.customer_id();
+    let mut conn = state.registry.db.pool().acquire().await?;
+    let Some(owner) = owners::find(&mut conn, OWNER).await? else {
+        return Ok(());
+    };
+    // Versions of each named package by normalized version, read once per package.
+    let mut known: HashMap<String, Option<HashMap<String, i64>>> = HashMap::new();
+    for entry in &batch.downloads {
+        let key = entry.name.to_lowercase();
+        if !known.contains_key(&key) {
+            let versions = match packages::find_package(&mut conn, owner.id, FORMAT, &key).await? {
+                Some(package) => Some(normalized_versions(
+                    packages::all_versions(&mut conn, package.id).await?,
+                )),
+                None => None,
+            };
+            known.insert(key.clone(), versions);
+        }
+        let Some(Some(versions)) = known.get(&key) else {
+            continue;
+        };
+        if let Some(&version_id) = lookup(versions, &entry.version) {
+            state
+                .registry
+                .downloads
+                .record_install(version_id, customer);
+        }
+    }
+    Ok(())
+}
+
+/// Normalized version (lower-cased) → version id; the normalized form is the one the sync stored
+/// in the version's metadata, or computed from its name.
+fn normalized_versions(versions: Vec<packages::Version>) -> HashMap<String, i64> {
+    versions
+        .into_iter()
+        .filter_map(|v| {
+            let normalized = v
+                .metadata
+                .get("version_normalized")
+                .and_then(|n| n.as_str())
+                .map(str::to_string)
+                .or_else(|| normalize(&v.version).ok())?;
+            Some((normalized.to_lowercase(), v.id))
+        })
+        .collect()
+}
+
+/// The version a notification names: by its normalized version, or (old clients, hand-made
+/// calls) by a version string that normalizes to it.
+fn lookup<'a>(versions: &'a HashMap<String, i64>, notified: &str) -> Option<&'a i64> {
+    versions.get(&notified.to_lowercase()).or_else(|| {
+        normalize(notified)
+            .ok()
+            .and_then(|n| versions.get(&n.to_lowercase()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn composer_batches_parse_and_extra_fields_are_ignored() {
+        let batch = parse(
+            br#"{"downloads":[{"name":"acme/widget","version":"1.0.0.0","downloaded":false}]}"#,
+        )
+        .unwrap();
+        assert_eq!(batch.downloads.len(), 1);
+        assert_eq!(batch.downloads[0].name, "acme/widget");
+        assert_eq!(batch.downloads[0].version, "1.0.0.0");
+        assert!(parse(b"{").is_err());
+        assert!(parse(br#"{"downloads":{}}"#).is_err());
+        assert!(parse(br#"{"downloads":[{"name":"a/b"}]}"#).is_err());
+        assert!(parse(b"[]").is_err());
+    }
+
+    #[test]
+    fn versions_match_by_normalized_form() {
+        let versions = HashMap::from([
+            ("1.0.0.0".to_string(), 1),
+            ("2.0.0.0-rc1".to_string(), 2),
+            ("dev-main".to_string(), 3),
+        ]);
+        assert_eq!(lookup(&versions, "1.0.0.0"), Some(&1));
+        assert_eq!(lookup(&versions, "2.0.0.0-RC1"), Some(&2));
+        assert_eq!(lookup(&versions, "v1.0.0"), Some(&1), "pretty versions too");
+        assert_eq!(lookup(&versions, "dev-main"), Some(&3));
+        assert_eq!(lookup(&versions, "1.0.1.0"), None);
+        assert_eq!(lookup(&versions, "not a version"), None);
+    }
+}
