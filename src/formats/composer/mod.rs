@@ -2,6 +2,7 @@
 //! protocol v2 at the server root, managed under `/api/v1/packages`.
 
 mod api;
+pub mod constraint;
 mod manage;
 pub mod metadata;
 pub mod monorepo;

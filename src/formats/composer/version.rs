@@ -160,27 +160,27 @@ pub fn compare_normalized(a: &str, b: &str) -> Ordering {
 // normalize helpers
 
 /// PHP's `trim()` set: it includes NUL and vertical tab but not form feed.
-fn php_trim(s: &str) -> &str {
+pub(crate) fn php_trim(s: &str) -> &str {
     s.trim_matches([' ', '\t', '\n', '\r', '\0', '\x0B'])
 }
 
 /// PCRE's `\s` (ASCII only, as PHP uses PCRE without the `u` flag here).
-fn is_pcre_space(c: char) -> bool {
+pub(crate) fn is_pcre_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\n' | '\x0B' | '\x0C' | '\r')
 }
 
 /// Length of the run of ASCII digits at the start of `s`.
-fn digits(s: &str) -> usize {
+pub(crate) fn digits(s: &str) -> usize {
     s.bytes().take_while(u8::is_ascii_digit).count()
 }
 
-fn starts_with_ci(s: &str, prefix: &str) -> bool {
+pub(crate) fn starts_with_ci(s: &str, prefix: &str) -> bool {
     s.as_bytes()
         .get(..prefix.len())
         .is_some_and(|p| p.eq_ignore_ascii_case(prefix.as_bytes()))
 }
 
-fn ends_with_ci(s: &str, suffix: &str) -> bool {
+pub(crate) fn ends_with_ci(s: &str, suffix: &str) -> bool {
     s.len() >= suffix.len()
         && s.as_bytes()[s.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
 }
@@ -200,7 +200,7 @@ fn strip_dev_suffix(s: &str) -> Option<&str> {
 }
 
 /// `^([^,\s]++) ++as ++([^,\s]++)$`: the source of "source as alias".
-fn alias_source(v: &str) -> Option<&str> {
+pub(crate) fn alias_source(v: &str) -> Option<&str> {
     let is_sep = |c: char| c == ',' || is_pcre_space(c);
     let (source, rest) = v.split_at(v.find(is_sep)?);
     let rest = rest
@@ -389,12 +389,12 @@ const STABILITY_WORDS: [&str; 9] = [
 
 /// Captures of Composer's modifier regex
 /// `[._-]?(?:(stable|beta|b|RC|alpha|a|patch|pl|p)((?:[.-]?\d+)*+)?)?([.-]?dev)?`.
-struct Modifier<'a> {
+pub(crate) struct Modifier<'a> {
     /// The stability word as written.
-    stability: Option<&'a str>,
+    pub(crate) stability: Option<&'a str>,
     /// The numbers after the word, with their separators (".3.1", "-2").
     number: &'a str,
-    dev: bool,
+    pub(crate) dev: bool,
 }
 
 impl Modifier<'_> {
@@ -427,7 +427,7 @@ impl Modifier<'_> {
 /// `(?:\+.*)` build metadata when `build_metadata` is set (as `parseStability` does). The
 /// choices are tried in PCRE's order (greedy first, alternation left to right) so the captures
 /// are the ones Composer sees.
-fn match_modifier(s: &str, build_metadata: bool) -> Option<Modifier<'_>> {
+pub(crate) fn match_modifier(s: &str, build_metadata: bool) -> Option<Modifier<'_>> {
     let separators: &[usize] = if s.starts_with(['.', '_', '-']) {
         &[1, 0]
     } else {
@@ -485,7 +485,7 @@ fn numbers_len(s: &str) -> usize {
 }
 
 /// `[.-]?dev` (case-insensitive) at the start of `s`: the rest after it.
-fn dev_suffix(s: &str) -> Option<&str> {
+pub(crate) fn dev_suffix(s: &str) -> Option<&str> {
     let s = s
         .strip_prefix(['.', '-'])
         .filter(|r| starts_with_ci(r, "dev"))
@@ -498,7 +498,7 @@ fn dev_suffix(s: &str) -> Option<&str> {
 
 /// PHP's `version_compare($a, $b)`: canonicalize, then compare dot-separated parts — numbers
 /// numerically, words by their special-form rank, a number against a word as the "#N#" form.
-fn php_version_compare(a: &[u8], b: &[u8]) -> Ordering {
+pub(crate) fn php_version_compare(a: &[u8], b: &[u8]) -> Ordering {
     // PHP passes C strings here: nothing after a NUL byte is seen.
     let c_str = |v: &[u8]| -> Vec<u8> { v.iter().copied().take_while(|&c| c != 0).collect() };
     let (a, b) = (c_str(a), c_str(b));
