@@ -9,6 +9,7 @@ pub mod app;
 pub mod auth;
 pub mod billing;
 pub mod blobs;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod customers;

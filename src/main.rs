@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use cargoman::app::{App, open_registry};
+use cargoman::cli::customers::{CustomerCommand, TokenCommand, customer_command, token_command};
 use cargoman::config::Config;
 use cargoman::error::Error;
 use cargoman::formats::composer::Composer;
@@ -54,6 +55,16 @@ enum Command {
     Package {
         #[command(subcommand)]
         action: PackageCommand,
+    },
+    /// Customers of the Composer registry (runs on the database directly).
+    Customer {
+        #[command(subcommand)]
+        action: CustomerCommand,
+    },
+    /// Customer tokens (runs on the database directly).
+    Token {
+        #[command(subcommand)]
+        action: TokenCommand,
     },
 }
 
@@ -171,6 +182,16 @@ fn main() -> ExitCode {
                     config: std::sync::Arc::new(config),
                 };
                 package_command(&composer, action, cli.json).await?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Customer { action } => {
+                let registry = open_registry(&config).await?;
+                customer_command(&registry.db, &config, action, cli.json).await?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Token { action } => {
+                let registry = open_registry(&config).await?;
+                token_command(&registry.db, &config, action, cli.json).await?;
                 Ok(ExitCode::SUCCESS)
             }
         }

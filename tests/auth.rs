@@ -204,7 +204,234 @@ fn routes() -> Vec<(&'static str, &'static str, Option<&'static str>, Needs)> {
         ),
         ("POST", "/api/v1/tasks/cleanup", None, Needs::Write),
         ("POST", "/api/v1/tasks/sync-all", None, Needs::Write),
+        // Customers, their tokens and grants, collections (`cust_none` does not exist: an allowed
+        // caller gets 404, which proves the permission check came first).
+        ("GET", "/api/v1/customers", None, Needs::Read),
+        (
+            "POST",
+            "/api/v1/customers",
+            Some(r#"{"name":"New"}"#),
+            Needs::Write,
+        ),
+        ("GET", "/api/v1/customers/cust_none", None, Needs::Read),
+        ("GET", "/api/v1/customers/by-external/ext", None, Needs::Read),
+        (
+            "PATCH",
+            "/api/v1/customers/cust_none",
+            Some(r#"{"name":"x"}"#),
+            Needs::Write,
+        ),
+        ("DELETE", "/api/v1/customers/cust_none", None, Needs::Write),
+        (
+            "POST",
+            "/api/v1/customers/cust_none/suspend",
+            Some(r#"{"reason":"x"}"#),
+            Needs::Write,
+        ),
+        ("POST", "/api/v1/customers/cust_none/reactivate", None, Needs::Write),
+        ("POST", "/api/v1/customers/cust_none/expire", None, Needs::Write),
+        (
+            "POST",
+            "/api/v1/customers/cust_none/freeze",
+            Some(r#"{"versions":[]}"#),
+            Needs::Write,
+        ),
+        ("GET", "/api/v1/customers/cust_none/tokens", None, Needs::Read),
+        (
+            "POST",
+            "/api/v1/customers/cust_none/tokens",
+            Some(r#"{"name":"x"}"#),
+            Needs::Write,
+        ),
+        ("GET", "/api/v1/customers/cust_none/tokens/1", None, Needs::Read),
+        ("DELETE", "/api/v1/customers/cust_none/tokens/1", None, Needs::Write),
+        (
+            "POST",
+            "/api/v1/customers/cust_none/tokens/1/rotate",
+            None,
+            Needs::Write,
+        ),
+        (
+            "POST",
+            "/api/v1/customers/cust_none/token/regenerate",
+            None,
+            Needs::Write,
+        ),
+        ("DELETE", "/api/v1/customers/cust_none/token", None, Needs::Write),
+        ("POST", "/api/v1/customers/cust_none/jwt", None, Needs::Write),
+        ("GET", "/api/v1/customers/cust_none/packages", None, Needs::Read),
+        (
+            "POST",
+            "/api/v1/customers/cust_none/packages",
+            Some(r#"{"package":"acme/widget"}"#),
+            Needs::Write,
+        ),
+        (
+            "PUT",
+            "/api/v1/customers/cust_none/packages",
+            Some(r#"{"packages":[]}"#),
+            Needs::Write,
+        ),
+        (
+            "DELETE",
+            "/api/v1/customers/cust_none/packages/acme/widget",
+            None,
+            Needs::Write,
+        ),
+        (
+            "DELETE",
+            "/api/v1/customers/cust_none/packages/acme%2Fwidget",
+            None,
+            Needs::Write,
+        ),
+        (
+            "DELETE",
+            "/api/v1/customers/cust_none/collections/none",
+            None,
+            Needs::Write,
+        ),
+        ("GET", "/api/v1/packages/acme/widget/customers", None, Needs::Read),
+        ("GET", "/api/v1/collections", None, Needs::Read),
+        (
+            "POST",
+            "/api/v1/collections",
+            Some(r#"{"name":"Suite","slug":"suite"}"#),
+            Needs::Write,
+        ),
+        ("GET", "/api/v1/collections/none", None, Needs::Read),
+        (
+            "PATCH",
+            "/api/v1/collections/none",
+            Some(r#"{"name":"x"}"#),
+            Needs::Write,
+        ),
+        ("DELETE", "/api/v1/collections/none", None, Needs::Write),
+        // Statistics and the audit log
+        ("GET", "/api/v1/stats", None, Needs::Read),
+        ("GET", "/api/v1/stats/daily", None, Needs::Read),
+        ("GET", "/api/v1/stats/packages/acme/widget", None, Needs::Read),
+        (
+            "GET",
+            "/api/v1/stats/packages/acme/widget/versions/1.0.0",
+            None,
+            Needs::Read,
+        ),
+        ("GET", "/api/v1/audit", None, Needs::Read),
     ]
+}
+
+/// Composer protocol routes: customer tokens reach these, filtered by their grants.
+fn is_composer_route(path: &str) -> bool {
+    ["/packages.json", "/p2/", "/p/", "/dist/"]
+        .iter()
+        .any(|p| path.starts_with(p))
+}
+
+/// Creates a customer as root; returns (id, its initial token).
+fn new_customer(s: &TestServer, name: &str) -> (String, String) {
+    let r = as_token(
+        s,
+        ADMIN,
+        &[
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            &format!(r#"{{"name":"{name}"}}"#),
+            "/api/v1/customers",
+        ],
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let data = r.json()["data"].clone();
+    (
+        data["id"].as_str().unwrap().to_string(),
+        data["token"].as_str().unwrap().to_string(),
+    )
+}
+
+/// Creates a token for a customer as root; returns (id, plain value).
+fn customer_token(s: &TestServer, customer: &str, body: &str) -> (i64, String) {
+    let r = as_token(
+        s,
+        ADMIN,
+        &[
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            body,
+            &format!("/api/v1/customers/{customer}/tokens"),
+        ],
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let data = r.json()["data"].clone();
+    (
+        data["token"]["id"].as_i64().unwrap(),
+        data["plain_token"].as_str().unwrap().to_string(),
+    )
+}
+
+/// Customer tokens in every state, against every route: the management API and other formats
+/// refuse them all; Composer routes take live tokens of live customers only.
+#[test]
+fn customer_tokens_on_every_route() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        let (customer, _) = new_customer(&s, "Customer");
+        let (_, download) = customer_token(&s, &customer, r#"{"name":"ci","scope":"download"}"#);
+        let (_, developer) = customer_token(&s, &customer, r#"{"name":"dev","scope":"developer"}"#);
+        let (_, webhook) = customer_token(&s, &customer, r#"{"name":"hook","scope":"webhook"}"#);
+        let (revoked_id, revoked) = customer_token(&s, &customer, r#"{"name":"old"}"#);
+        let expires = cargoman::clock::rfc3339(cargoman::clock::now() + 2);
+        let (_, expired) = customer_token(
+            &s,
+            &customer,
+            &format!(r#"{{"name":"short","expires_at":"{expires}"}}"#),
+        );
+        let (_, other) = new_customer(&s, "Other");
+        let (suspended_id, suspended) = new_customer(&s, "Suspended");
+        let r = as_token(
+            &s,
+            ADMIN,
+            &["-X", "DELETE", &format!("/api/v1/customers/{customer}/tokens/{revoked_id}")],
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        let r = as_token(
+            &s,
+            ADMIN,
+            &["-X", "POST", &format!("/api/v1/customers/{suspended_id}/suspend")],
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        std::thread::sleep(std::time::Duration::from_millis(2500));
+
+        for (method, path, body, _) in routes() {
+            for (token, who) in [(&revoked, "revoked"), (&expired, "expired")] {
+                let r = call(&s, Some(&bearer(token)), method, path, body);
+                assert_eq!(r.status, 401, "{backend:?} {who} customer token {method} {path}");
+            }
+            let r = call(&s, Some(&bearer(&suspended)), method, path, body);
+            assert_eq!(r.status, 403, "{backend:?} suspended customer {method} {path}");
+            if method != "HEAD" && is_composer_route(path) {
+                assert!(r.text().contains("suspended"), "{method} {path}: {}", r.text());
+            }
+            let r = call(&s, Some(&bearer(&webhook)), method, path, body);
+            assert_eq!(r.status, 403, "{backend:?} webhook scope {method} {path}");
+            for (token, who) in [(&download, "download"), (&developer, "developer"), (&other, "other customer")] {
+                let r = call(&s, Some(&bearer(token)), method, path, body);
+                if is_composer_route(path) {
+                    // Nothing is granted: the index is empty, metadata absent, archives refused.
+                    let expected = if path == "/packages.json" {
+                        200
+                    } else if path.starts_with("/dist/") {
+                        403
+                    } else {
+                        404
+                    };
+                    assert_eq!(r.status, expected, "{backend:?} {who} {method} {path}: {}", r.text());
+                } else {
+                    assert_eq!(r.status, 403, "{backend:?} {who} {method} {path}: {}", r.text());
+                }
+            }
+        }
+    }
 }
 
 fn call(s: &TestServer, auth: Option<&str>, method: &str, path: &str, body: Option<&str>) -> Reply {

@@ -6,6 +6,7 @@ mod customer_packages;
 mod customer_tokens;
 mod customers;
 mod owners;
+pub mod stripe_webhook;
 mod stats;
 pub mod tasks;
 mod tokens;

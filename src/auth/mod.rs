@@ -78,7 +78,7 @@ impl CustomerScope {
     fn allows(self, permission: Permission) -> bool {
         use CustomerScope::*;
         match permission {
-            Permission::ReadPackages => matches!(self, Admin | Developer | Download),
+            Permission::ReadGranted => matches!(self, Admin | Developer | Download),
             Permission::UploadGranted => matches!(self, Admin | Developer),
             Permission::SyncGranted => matches!(self, Admin | Webhook),
             _ => false,
@@ -151,8 +151,11 @@ pub enum Principal {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission {
-    /// Download packages and read their metadata.
+    /// Download packages and read their metadata, in every format.
     ReadPackages,
+    /// Read the Composer repository: everything for team tokens, the granted packages for
+    /// customer tokens (which never get `ReadPackages`).
+    ReadGranted,
     /// Publish and delete packages; create owners by publishing to them.
     WritePackages,
     /// Read the management API (owners, listings).
@@ -178,7 +181,7 @@ impl Principal {
             Principal::Team { level, .. } => match level {
                 TeamLevel::Owner => true,
                 TeamLevel::Admin => permission != ManageTeam,
-                TeamLevel::Viewer => matches!(permission, ReadPackages | ReadAdmin),
+                TeamLevel::Viewer => matches!(permission, ReadPackages | ReadGranted | ReadAdmin),
             },
             Principal::Customer(token) => {
                 token.status_allows_access() && token.scope.allows(permission)
@@ -258,6 +261,7 @@ impl Permission {
     fn describe(self) -> &'static str {
         match self {
             Permission::ReadPackages => "read packages",
+            Permission::ReadGranted => "read the Composer repository",
             Permission::WritePackages => "publish or delete packages",
             Permission::ReadAdmin => "read the management API",
             Permission::ManageOwners => "manage owners",
@@ -284,23 +288,73 @@ mod tests {
     #[test]
     fn levels_grant_what_the_docs_say() {
         use Permission::*;
-        let all = [
-            ReadPackages,
-            WritePackages,
-            ReadAdmin,
-            ManageOwners,
-            ManageTeam,
-        ];
-        for p in all {
+        for p in ALL {
             assert!(Principal::Root.allows(p));
             assert!(team(TeamLevel::Owner).allows(p));
             assert!(!Principal::Anonymous.allows(p));
             assert_eq!(team(TeamLevel::Admin).allows(p), p != ManageTeam);
             assert_eq!(
                 team(TeamLevel::Viewer).allows(p),
-                matches!(p, ReadPackages | ReadAdmin)
+                matches!(p, ReadPackages | ReadGranted | ReadAdmin)
             );
         }
+    }
+
+    const ALL: [Permission; 9] = {
+        use Permission::*;
+        [
+            ReadPackages,
+            ReadGranted,
+            WritePackages,
+            ReadAdmin,
+            ManageOwners,
+            ManageTeam,
+            ManageCustomers,
+            UploadGranted,
+            SyncGranted,
+        ]
+    };
+
+    fn customer(scope: CustomerScope, status: CustomerStatus) -> Principal {
+        Principal::Customer(std::sync::Arc::new(CustomerToken {
+            token_id: 1,
+            customer_id: 1,
+            customer: "cust_a".into(),
+            scope,
+            package_scopes: Vec::new(),
+            status,
+            status_reason: Some("payment failed".into()),
+            access_version: 0,
+        }))
+    }
+
+    #[test]
+    fn customer_scopes_never_reach_the_management_api() {
+        use CustomerScope::*;
+        use Permission::*;
+        for scope in [Admin, Developer, Download, Webhook] {
+            let active = customer(scope, CustomerStatus::Active);
+            for p in ALL {
+                let expected = match p {
+                    ReadGranted => scope != Webhook,
+                    UploadGranted => matches!(scope, Admin | Developer),
+                    SyncGranted => matches!(scope, Admin | Webhook),
+                    _ => false,
+                };
+                assert_eq!(active.allows(p), expected, "{scope:?} {p:?}");
+                assert_eq!(customer(scope, CustomerStatus::Frozen).allows(p), expected);
+                assert!(!customer(scope, CustomerStatus::Suspended).allows(p));
+                assert!(!customer(scope, CustomerStatus::Expired).allows(p));
+            }
+        }
+        assert!(matches!(
+            customer(Download, CustomerStatus::Suspended).require(ReadGranted),
+            Err(Error::Forbidden(m)) if m.contains("suspended") && m.contains("payment failed")
+        ));
+        assert!(matches!(
+            customer(Download, CustomerStatus::Active).require(WritePackages),
+            Err(Error::Forbidden(m)) if m.contains("download")
+        ));
     }
 
     #[test]

@@ -189,7 +189,7 @@ pub struct AccessCache {
 }
 
 impl AccessCache {
-    /// What the caller may see; `principal` must already have been allowed `ReadPackages`.
+    /// What the caller may see; `principal` must already have been allowed `ReadGranted`.
     pub async fn view(&self, db: &Db, principal: &Principal) -> Result<View> {
         let Principal::Customer(token) = principal else {
             return Ok(View::All);

@@ -275,3 +275,17 @@ pub async fn resolve_grant(db: &Db, req: &GrantRequest) -> Result<(GrantTarget, 
     };
     Ok((target, constraint))
 }
+
+/// Freezes a customer at what it has: per package, the version it downloaded most recently
+/// (download counts still in memory are written first so none is missed).
+pub async fn freeze_at_current_versions(
+    registry: &crate::registry::Registry,
+    customer: &Customer,
+) -> Result<Customer> {
+    registry.downloads.flush(&registry.db).await?;
+    let versions = {
+        let mut conn = registry.db.pool().acquire().await?;
+        crate::model::download_stats::latest_versions_for_customer(&mut conn, customer.id).await?
+    };
+    freeze(&registry.db, customer, &versions).await
+}

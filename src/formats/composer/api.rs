@@ -192,7 +192,20 @@ async fn delete_encoded(
     remove_by_name(&state, encoded_name(&vendor)?).await
 }
 
-async fn sync_by_name(state: &AppState, name: &str) -> Result<Data<Task>> {
+/// Team tokens need `WritePackages`; a customer token with the webhook or admin scope may
+/// trigger syncs of the packages it sees (a Git provider integration run by the customer).
+async fn sync_by_name(state: &AppState, principal: &Principal, name: &str) -> Result<Data<Task>> {
+    if let Principal::Customer(_) = principal {
+        principal.require(Permission::SyncGranted)?;
+        let view = state.access.view(&state.registry.db, principal).await?;
+        if !view.allows_package(name) {
+            return Err(Error::Forbidden(format!(
+                "this token may not sync {name}: it is not among its packages"
+            )));
+        }
+    } else {
+        principal.require(Permission::WritePackages)?;
+    }
     let package = find(state, name).await?;
     Ok(Data(
         StatusCode::ACCEPTED,
@@ -205,8 +218,7 @@ async fn sync(
     principal: Principal,
     Path((vendor, name)): Path<(String, String)>,
 ) -> Result<Data<Task>> {
-    principal.require(Permission::WritePackages)?;
-    sync_by_name(&state, &full_name(&vendor, &name)).await
+    sync_by_name(&state, &principal, &full_name(&vendor, &name)).await
 }
 
 async fn sync_encoded(
@@ -214,8 +226,7 @@ async fn sync_encoded(
     principal: Principal,
     Path(vendor): Path<String>,
 ) -> Result<Data<Task>> {
-    principal.require(Permission::WritePackages)?;
-    sync_by_name(&state, encoded_name(&vendor)?).await
+    sync_by_name(&state, &principal, encoded_name(&vendor)?).await
 }
 
 async fn sync_all(State(state): State<AppState>, principal: Principal) -> Result<Data<Vec<Task>>> {

@@ -63,7 +63,7 @@ async fn refusals_as_warnings(request: Request, next: Next) -> Response {
 
 /// The caller's view of the repository, once it may read packages at all.
 async fn view(state: &AppState, principal: &Principal) -> Result<View> {
-    principal.require(Permission::ReadPackages)?;
+    principal.require(Permission::ReadGranted)?;
     state.access.view(&state.registry.db, principal).await
 }
 
