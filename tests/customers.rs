@@ -409,3 +409,301 @@ fn scoped_tokens_rotate_and_revoke_at_once() {
         }
     }
 }
+
+/// POSTs a Stripe event signed the way Stripe signs it.
+fn stripe(s: &TestServer, secret: &str, event: &Value) -> common::Reply {
+    let body = event.to_string();
+    let signature = cargoman::billing::stripe::sign(secret, body.as_bytes(), cargoman::clock::now());
+    s.curl(&[
+        "-X",
+        "POST",
+        "-H",
+        &format!("Stripe-Signature: {signature}"),
+        "-H",
+        "Content-Type: application/json",
+        "--data-binary",
+        &body,
+        "/api/webhooks/stripe",
+    ])
+}
+
+fn stripe_event(kind: &str, customer: &str) -> Value {
+    json!({
+        "id": format!("evt_{kind}"),
+        "object": "event",
+        "type": kind,
+        "data": {"object": {"id": "in_1", "object": "invoice", "customer": customer, "status": "open"}}
+    })
+}
+
+fn status_of(s: &TestServer, id: &str) -> String {
+    api(s, "GET", &format!("/api/v1/customers/{id}"), None).json()["data"]["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn stripe_events_drive_the_lifecycle() {
+    const SECRET: &str = "whsec_test_secret";
+    for backend in backends() {
+        let s = TestServer::start_with(backend, &[("STRIPE_WEBHOOK_SECRET", SECRET)]);
+        add_core(&s);
+        let (id, token) = customer(&s, "Paying", Some("cus_paying"));
+        grant(&s, &id, "acme/core", "*");
+        // What the customer has: it downloaded 1.1.0.
+        assert_eq!(get_as(&s, &token, "/dist/acme/core/1.1.0.zip").status, 200);
+
+        let failed = stripe(&s, SECRET, &stripe_event("invoice.payment_failed", "cus_paying"));
+        assert_eq!(failed.status, 200, "{}", failed.text());
+        assert_eq!(failed.json()["outcome"]["action"], "suspended");
+        assert_eq!(status_of(&s, &id), "suspended");
+        let denied = get_as(&s, &token, "/p2/acme/core.json");
+        assert_eq!(denied.status, 403);
+        assert!(denied.text().contains("payment failed"), "{}", denied.text());
+
+        assert_eq!(stripe(&s, SECRET, &stripe_event("invoice.paid", "cus_paying")).status, 200);
+        assert_eq!(status_of(&s, &id), "active");
+
+        let deleted = stripe(
+            &s,
+            SECRET,
+            &stripe_event("customer.subscription.deleted", "cus_paying"),
+        );
+        assert_eq!(deleted.status, 200, "{}", deleted.text());
+        assert_eq!(status_of(&s, &id), "frozen");
+        assert_eq!(p2_versions(&s, &token, "acme/core"), ["1.1.0"]);
+
+        // Forged, stale or unsigned events change nothing.
+        let body = stripe_event("invoice.payment_failed", "cus_paying").to_string();
+        let forged = cargoman::billing::stripe::sign("wrong", body.as_bytes(), cargoman::clock::now());
+        let stale = cargoman::billing::stripe::sign(SECRET, body.as_bytes(), cargoman::clock::now() - 3600);
+        for header in [forged, stale, String::new()] {
+            let r = s.curl(&[
+                "-X",
+                "POST",
+                "-H",
+                &format!("Stripe-Signature: {header}"),
+                "--data-binary",
+                &body,
+                "/api/webhooks/stripe",
+            ]);
+            assert_eq!(r.status, 400, "{header}: {}", r.text());
+        }
+        assert_eq!(status_of(&s, &id), "frozen");
+
+        // Unknown customers and uninteresting events are acknowledged, not retried forever.
+        let other = stripe(&s, SECRET, &stripe_event("invoice.payment_failed", "cus_unknown"));
+        assert_eq!(other.status, 200);
+        assert_eq!(other.json()["outcome"]["action"], "ignored");
+        let other = stripe(&s, SECRET, &stripe_event("charge.refunded", "cus_paying"));
+        assert_eq!(other.json()["outcome"]["action"], "ignored");
+
+        // Each change is in the audit log under the actor "stripe".
+        let audit = api(&s, "GET", "/api/v1/audit?actor=stripe", None).json();
+        let actions: Vec<&str> = audit["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                "stripe.customer.subscription.deleted",
+                "stripe.invoice.paid",
+                "stripe.invoice.payment_failed"
+            ],
+            "{audit}"
+        );
+    }
+}
+
+#[test]
+fn stripe_webhooks_are_refused_without_a_secret() {
+    let s = TestServer::start(common::Backend::SqliteFs);
+    let r = stripe(&s, "anything", &stripe_event("invoice.paid", "cus_x"));
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(r.text().contains("STRIPE_WEBHOOK_SECRET"), "{}", r.text());
+}
+
+#[test]
+fn collections_are_granted_as_a_unit() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        add_core(&s);
+        let made = api(
+            &s,
+            "POST",
+            "/api/v1/collections",
+            Some(&json!({"name": "Enterprise Suite", "slug": "enterprise", "packages": ["acme/core"]})),
+        );
+        assert_eq!(made.status, 201, "{}", made.text());
+        assert_eq!(made.json()["data"]["packages"], json!(["acme/core"]));
+        let (id, token) = customer(&s, "Big", None);
+        let granted = api(
+            &s,
+            "POST",
+            &format!("/api/v1/customers/{id}/packages"),
+            Some(&json!({"collection": "enterprise", "constraint": "^1.0"})),
+        );
+        assert_eq!(granted.status, 201, "{}", granted.text());
+        assert_eq!(p2_versions(&s, &token, "acme/core"), ["1.1.0", "1.0.0"]);
+
+        let holders = api(&s, "GET", "/api/v1/packages/acme/core/customers", None).json();
+        assert_eq!(holders["data"][0]["id"], id.as_str(), "{holders}");
+        assert_eq!(holders["data"][0]["via_collection"], "enterprise");
+        assert_eq!(holders["data"][0]["constraint"], "^1.0");
+
+        // Membership changes reach every holder at once.
+        let patched = api(
+            &s,
+            "PATCH",
+            "/api/v1/collections/enterprise",
+            Some(&json!({"packages": []})),
+        );
+        assert_eq!(patched.status, 200, "{}", patched.text());
+        assert_eq!(p2_versions(&s, &token, "acme/core"), Vec::<String>::new());
+        api(&s, "PATCH", "/api/v1/collections/enterprise", Some(&json!({"packages": ["acme/core"]})));
+        assert_eq!(p2_versions(&s, &token, "acme/core").len(), 2);
+        assert_eq!(api(&s, "DELETE", "/api/v1/collections/enterprise", None).status, 204);
+        assert_eq!(p2_versions(&s, &token, "acme/core"), Vec::<String>::new());
+        assert_eq!(api(&s, "GET", "/api/v1/collections/enterprise", None).status, 404);
+
+        // PUT replaces every grant at once and checks all before writing any.
+        let bad = api(
+            &s,
+            "PUT",
+            &format!("/api/v1/customers/{id}/packages"),
+            Some(&json!({"packages": [{"package": "acme/core"}, {"package": "acme/missing"}]})),
+        );
+        assert_eq!(bad.status, 404, "{}", bad.text());
+        assert_eq!(p2_versions(&s, &token, "acme/core"), Vec::<String>::new());
+        let put = api(
+            &s,
+            "PUT",
+            &format!("/api/v1/customers/{id}/packages"),
+            Some(&json!({"packages": [{"package": "acme/core", "constraint": ">=1.1 <3.0"}]})),
+        );
+        assert_eq!(put.status, 200, "{}", put.text());
+        assert_eq!(p2_versions(&s, &token, "acme/core"), ["2.0.0", "1.1.0"]);
+    }
+}
+
+#[test]
+fn customer_api_rejects_bad_input_clearly() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        add_core(&s);
+        let (id, token) = customer(&s, "Acme", Some("ext-1"));
+        let cases: Vec<(&str, String, Value, u16, &str)> = vec![
+            ("POST", "/api/v1/customers".into(), json!({"name": ""}), 400, "name"),
+            ("POST", "/api/v1/customers".into(), json!({"name": "x", "email": "nope"}), 400, "e-mail"),
+            ("POST", "/api/v1/customers".into(), json!({"name": "x", "external_id": "ext-1"}), 409, "ext-1"),
+            ("POST", "/api/v1/customers".into(), json!({"name": "x", "color": "red"}), 400, "color"),
+            ("PATCH", format!("/api/v1/customers/{id}"), json!({"colour": 1}), 400, "colour"),
+            ("GET", "/api/v1/customers/cust_missing".into(), Value::Null, 404, "cust_missing"),
+            ("GET", "/api/v1/customers?status=happy".into(), Value::Null, 400, "happy"),
+            ("POST", format!("/api/v1/customers/{id}/packages"), json!({"package": "acme/core", "constraint": "^^1"}), 400, "^^1"),
+            ("POST", format!("/api/v1/customers/{id}/packages"), json!({"package": "acme/nope"}), 404, "acme/nope"),
+            ("POST", format!("/api/v1/customers/{id}/packages"), json!({"package": "../etc"}), 400, "invalid"),
+            ("POST", format!("/api/v1/customers/{id}/packages"), json!({"package": "acme/core", "collection": "x"}), 400, "exactly one"),
+            ("POST", format!("/api/v1/customers/{id}/jwt"), Value::Null, 400, "JWT_SECRET"),
+            ("POST", "/api/v1/collections".into(), json!({"name": "x", "slug": "Bad Slug"}), 400, "slug"),
+            ("DELETE", format!("/api/v1/customers/{id}/packages/acme/core"), Value::Null, 404, "no grant"),
+        ];
+        for (method, path, body, status, needle) in cases {
+            let body = (!body.is_null()).then_some(&body);
+            let r = api(&s, method, &path, body);
+            assert_eq!(r.status, status, "{backend:?} {method} {path}: {}", r.text());
+            let error = r.json()["error"].clone();
+            assert!(
+                error["message"].as_str().unwrap_or("").contains(needle),
+                "{method} {path}: {error}"
+            );
+        }
+
+        let by_ext = api(&s, "GET", "/api/v1/customers/by-external/ext-1", None).json();
+        assert_eq!(by_ext["data"]["id"], id.as_str());
+        api(&s, "POST", &format!("/api/v1/customers/{id}/suspend"), None);
+        let listed = api(&s, "GET", "/api/v1/customers?status=suspended&per_page=5", None).json();
+        assert_eq!(listed["pagination"]["total"], 1, "{listed}");
+        assert_eq!(listed["data"][0]["id"], id.as_str());
+
+        // Deleting a customer kills its tokens at once.
+        assert_eq!(api(&s, "DELETE", &format!("/api/v1/customers/{id}"), None).status, 204);
+        assert_eq!(get_as(&s, &token, "/packages.json").status, 401);
+        assert_eq!(api(&s, "GET", &format!("/api/v1/customers/{id}"), None).status, 404);
+    }
+}
+
+#[test]
+fn jwts_work_as_composer_credentials() {
+    for backend in backends() {
+        let s = TestServer::start_with(backend, &[("JWT_SECRET", "a-long-test-secret")]);
+        add_core(&s);
+        let (id, _) = customer(&s, "Jwt", None);
+        grant(&s, &id, "acme/core", "~1.0.0");
+        let issued = api(
+            &s,
+            "POST",
+            &format!("/api/v1/customers/{id}/jwt"),
+            Some(&json!({"scope": "download", "expires_in": 600})),
+        );
+        assert_eq!(issued.status, 201, "{}", issued.text());
+        let jwt = issued.json()["data"]["token"].as_str().unwrap().to_string();
+        assert_eq!(p2_versions(&s, &jwt, "acme/core"), ["1.0.0"]);
+        let dir = configured_project(&s, "jwt", &jwt);
+        ok(&composer(&dir, &["require", "acme/core:~1.0.0"]));
+        // It follows the customer's state like any token, and a tampered one is refused.
+        api(&s, "POST", &format!("/api/v1/customers/{id}/suspend"), None);
+        assert_eq!(get_as(&s, &jwt, "/packages.json").status, 403);
+        let tampered = format!("{}x", &jwt[..jwt.len() - 1]);
+        assert_eq!(get_as(&s, &tampered, "/packages.json").status, 401);
+    }
+}
+
+#[test]
+fn cli_manages_customers_and_tokens() {
+    let s = TestServer::start(common::Backend::SqliteFs);
+    add_core(&s);
+    let run = |args: &[&str]| {
+        let out = s.cli(args);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let created: Value = serde_json::from_str(&run(&[
+        "--json", "customer", "create", "--name", "Cli Corp", "--external-id", "cli-1",
+    ]))
+    .unwrap();
+    let id = created["id"].as_str().unwrap().to_string();
+    grant(&s, &id, "acme/core", "*");
+    assert!(run(&["customer", "list"]).contains(&id));
+    let token: Value = serde_json::from_str(&run(&[
+        "--json", "token", "create", "--customer", &id, "--scope", "download", "--packages", "acme/*",
+        "--expires-in-days", "30",
+    ]))
+    .unwrap();
+    let plain = token["plain_token"].as_str().unwrap().to_string();
+    let token_id = token["id"].as_i64().unwrap().to_string();
+    assert_eq!(p2_versions(&s, &plain, "acme/core").len(), 3);
+    assert!(run(&["token", "list", &id]).contains("download"));
+
+    run(&["customer", "suspend", &id, "--reason", "cli test"]);
+    assert_eq!(get_as(&s, &plain, "/packages.json").status, 403);
+    run(&["customer", "reactivate", &id]);
+    assert_eq!(get_as(&s, &plain, "/packages.json").status, 200);
+
+    let rotated: Value = serde_json::from_str(&run(&["--json", "token", "rotate", &token_id])).unwrap();
+    assert_eq!(get_as(&s, &plain, "/packages.json").status, 401);
+    let new_plain = rotated["plain_token"].as_str().unwrap().to_string();
+    assert_eq!(get_as(&s, &new_plain, "/packages.json").status, 200);
+    run(&["token", "revoke", &token_id]);
+    assert_eq!(get_as(&s, &new_plain, "/packages.json").status, 401);
+
+    let refused = s.cli(&["customer", "delete", &id]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--force"));
+    run(&["customer", "delete", &id, "--force"]);
+    assert_eq!(s.cli(&["customer", "show", &id]).status.code(), Some(1));
+}
