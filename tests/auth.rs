@@ -214,7 +214,12 @@ fn routes() -> Vec<(&'static str, &'static str, Option<&'static str>, Needs)> {
             Needs::Write,
         ),
         ("GET", "/api/v1/customers/cust_none", None, Needs::Read),
-        ("GET", "/api/v1/customers/by-external/ext", None, Needs::Read),
+        (
+            "GET",
+            "/api/v1/customers/by-external/ext",
+            None,
+            Needs::Read,
+        ),
         (
             "PATCH",
             "/api/v1/customers/cust_none",
@@ -228,23 +233,48 @@ fn routes() -> Vec<(&'static str, &'static str, Option<&'static str>, Needs)> {
             Some(r#"{"reason":"x"}"#),
             Needs::Write,
         ),
-        ("POST", "/api/v1/customers/cust_none/reactivate", None, Needs::Write),
-        ("POST", "/api/v1/customers/cust_none/expire", None, Needs::Write),
+        (
+            "POST",
+            "/api/v1/customers/cust_none/reactivate",
+            None,
+            Needs::Write,
+        ),
+        (
+            "POST",
+            "/api/v1/customers/cust_none/expire",
+            None,
+            Needs::Write,
+        ),
         (
             "POST",
             "/api/v1/customers/cust_none/freeze",
             Some(r#"{"versions":[]}"#),
             Needs::Write,
         ),
-        ("GET", "/api/v1/customers/cust_none/tokens", None, Needs::Read),
+        (
+            "GET",
+            "/api/v1/customers/cust_none/tokens",
+            None,
+            Needs::Read,
+        ),
         (
             "POST",
             "/api/v1/customers/cust_none/tokens",
             Some(r#"{"name":"x"}"#),
             Needs::Write,
         ),
-        ("GET", "/api/v1/customers/cust_none/tokens/1", None, Needs::Read),
-        ("DELETE", "/api/v1/customers/cust_none/tokens/1", None, Needs::Write),
+        (
+            "GET",
+            "/api/v1/customers/cust_none/tokens/1",
+            None,
+            Needs::Read,
+        ),
+        (
+            "DELETE",
+            "/api/v1/customers/cust_none/tokens/1",
+            None,
+            Needs::Write,
+        ),
         (
             "POST",
             "/api/v1/customers/cust_none/tokens/1/rotate",
@@ -257,9 +287,24 @@ fn routes() -> Vec<(&'static str, &'static str, Option<&'static str>, Needs)> {
             None,
             Needs::Write,
         ),
-        ("DELETE", "/api/v1/customers/cust_none/token", None, Needs::Write),
-        ("POST", "/api/v1/customers/cust_none/jwt", None, Needs::Write),
-        ("GET", "/api/v1/customers/cust_none/packages", None, Needs::Read),
+        (
+            "DELETE",
+            "/api/v1/customers/cust_none/token",
+            None,
+            Needs::Write,
+        ),
+        (
+            "POST",
+            "/api/v1/customers/cust_none/jwt",
+            None,
+            Needs::Write,
+        ),
+        (
+            "GET",
+            "/api/v1/customers/cust_none/packages",
+            None,
+            Needs::Read,
+        ),
         (
             "POST",
             "/api/v1/customers/cust_none/packages",
@@ -290,7 +335,12 @@ fn routes() -> Vec<(&'static str, &'static str, Option<&'static str>, Needs)> {
             None,
             Needs::Write,
         ),
-        ("GET", "/api/v1/packages/acme/widget/customers", None, Needs::Read),
+        (
+            "GET",
+            "/api/v1/packages/acme/widget/customers",
+            None,
+            Needs::Read,
+        ),
         ("GET", "/api/v1/collections", None, Needs::Read),
         (
             "POST",
@@ -309,7 +359,12 @@ fn routes() -> Vec<(&'static str, &'static str, Option<&'static str>, Needs)> {
         // Statistics and the audit log
         ("GET", "/api/v1/stats", None, Needs::Read),
         ("GET", "/api/v1/stats/daily", None, Needs::Read),
-        ("GET", "/api/v1/stats/packages/acme/widget", None, Needs::Read),
+        (
+            "GET",
+            "/api/v1/stats/packages/acme/widget",
+            None,
+            Needs::Read,
+        ),
         (
             "GET",
             "/api/v1/stats/packages/acme/widget/versions/1.0.0",
@@ -391,13 +446,21 @@ fn customer_tokens_on_every_route() {
         let r = as_token(
             &s,
             ADMIN,
-            &["-X", "DELETE", &format!("/api/v1/customers/{customer}/tokens/{revoked_id}")],
+            &[
+                "-X",
+                "DELETE",
+                &format!("/api/v1/customers/{customer}/tokens/{revoked_id}"),
+            ],
         );
         assert_eq!(r.status, 200, "{}", r.text());
         let r = as_token(
             &s,
             ADMIN,
-            &["-X", "POST", &format!("/api/v1/customers/{suspended_id}/suspend")],
+            &[
+                "-X",
+                "POST",
+                &format!("/api/v1/customers/{suspended_id}/suspend"),
+            ],
         );
         assert_eq!(r.status, 200, "{}", r.text());
         std::thread::sleep(std::time::Duration::from_millis(2500));
@@ -405,16 +468,30 @@ fn customer_tokens_on_every_route() {
         for (method, path, body, _) in routes() {
             for (token, who) in [(&revoked, "revoked"), (&expired, "expired")] {
                 let r = call(&s, Some(&bearer(token)), method, path, body);
-                assert_eq!(r.status, 401, "{backend:?} {who} customer token {method} {path}");
+                assert_eq!(
+                    r.status, 401,
+                    "{backend:?} {who} customer token {method} {path}"
+                );
             }
             let r = call(&s, Some(&bearer(&suspended)), method, path, body);
-            assert_eq!(r.status, 403, "{backend:?} suspended customer {method} {path}");
+            assert_eq!(
+                r.status, 403,
+                "{backend:?} suspended customer {method} {path}"
+            );
             if method != "HEAD" && is_composer_route(path) {
-                assert!(r.text().contains("suspended"), "{method} {path}: {}", r.text());
+                assert!(
+                    r.text().contains("suspended"),
+                    "{method} {path}: {}",
+                    r.text()
+                );
             }
             let r = call(&s, Some(&bearer(&webhook)), method, path, body);
             assert_eq!(r.status, 403, "{backend:?} webhook scope {method} {path}");
-            for (token, who) in [(&download, "download"), (&developer, "developer"), (&other, "other customer")] {
+            for (token, who) in [
+                (&download, "download"),
+                (&developer, "developer"),
+                (&other, "other customer"),
+            ] {
                 let r = call(&s, Some(&bearer(token)), method, path, body);
                 if is_composer_route(path) {
                     // Nothing is granted: the index is empty, metadata absent, archives refused.
@@ -425,9 +502,19 @@ fn customer_tokens_on_every_route() {
                     } else {
                         404
                     };
-                    assert_eq!(r.status, expected, "{backend:?} {who} {method} {path}: {}", r.text());
+                    assert_eq!(
+                        r.status,
+                        expected,
+                        "{backend:?} {who} {method} {path}: {}",
+                        r.text()
+                    );
                 } else {
-                    assert_eq!(r.status, 403, "{backend:?} {who} {method} {path}: {}", r.text());
+                    assert_eq!(
+                        r.status,
+                        403,
+                        "{backend:?} {who} {method} {path}: {}",
+                        r.text()
+                    );
                 }
             }
         }

@@ -25,7 +25,9 @@ fn core_repo(root: &Path) -> PathBuf {
         write(
             &repo,
             "src/Core.php",
-            &format!("<?php\nnamespace Acme\\Core;\nclass Core {{ const VERSION = '{version}'; }}\n"),
+            &format!(
+                "<?php\nnamespace Acme\\Core;\nclass Core {{ const VERSION = '{version}'; }}\n"
+            ),
         );
         git(&repo, &["add", "-A"]);
         git(&repo, &["commit", "-q", "-m", version]);
@@ -99,7 +101,11 @@ fn p2_versions(s: &TestServer, token: &str, package: &str) -> Vec<String> {
 fn project(s: &TestServer, name: &str) -> PathBuf {
     let dir = s.dir.path().join(name);
     std::fs::create_dir_all(&dir).unwrap();
-    write(&dir, "composer.json", &json!({"name": "test/app"}).to_string());
+    write(
+        &dir,
+        "composer.json",
+        &json!({"name": "test/app"}).to_string(),
+    );
     dir
 }
 
@@ -146,10 +152,19 @@ fn failed(out: &Output) -> String {
 fn configured_project(s: &TestServer, name: &str, token: &str) -> PathBuf {
     let dir = project(s, name);
     let host = s.base.trim_start_matches("http://");
-    ok(&composer(&dir, &["config", "repositories.my-registry", "composer", &s.base]));
-    ok(&composer(&dir, &["config", &format!("http-basic.{host}"), "token", token]));
+    ok(&composer(
+        &dir,
+        &["config", "repositories.my-registry", "composer", &s.base],
+    ));
+    ok(&composer(
+        &dir,
+        &["config", &format!("http-basic.{host}"), "token", token],
+    ));
     ok(&composer(&dir, &["config", "secure-http", "false"]));
-    ok(&composer(&dir, &["config", "repositories.packagist.org", "false"]));
+    ok(&composer(
+        &dir,
+        &["config", "repositories.packagist.org", "false"],
+    ));
     dir
 }
 
@@ -211,7 +226,11 @@ fn grants_limit_what_composer_resolves() {
         assert_eq!(index["available-packages"], json!(["acme/core"]), "{index}");
         // Composer 1 metadata is filtered the same way.
         let p1 = get_as(&s, &token_a, "/p/acme/core.json").json();
-        let mut v1: Vec<&String> = p1["packages"]["acme/core"].as_object().unwrap().keys().collect();
+        let mut v1: Vec<&String> = p1["packages"]["acme/core"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
         v1.sort();
         assert_eq!(v1, ["1.0.0", "1.1.0"]);
 
@@ -219,9 +238,20 @@ fn grants_limit_what_composer_resolves() {
         let denied = get_as(&s, &token_a, "/dist/acme/core/2.0.0.zip");
         assert_eq!(denied.status, 403, "{}", denied.text());
         assert_eq!(denied.header("content-type"), Some("application/json"));
-        assert!(denied.json()["warning"].as_str().unwrap().contains("acme/core"));
-        assert_eq!(get_as(&s, &token_a, "/dist/acme/core/1.1.0.zip").status, 200);
-        assert_eq!(get_as(&s, &token_b, "/dist/acme/core/1.0.0.zip").status, 403);
+        assert!(
+            denied.json()["warning"]
+                .as_str()
+                .unwrap()
+                .contains("acme/core")
+        );
+        assert_eq!(
+            get_as(&s, &token_a, "/dist/acme/core/1.1.0.zip").status,
+            200
+        );
+        assert_eq!(
+            get_as(&s, &token_b, "/dist/acme/core/1.0.0.zip").status,
+            403
+        );
 
         let dir = configured_project(&s, "a", &token_a);
         ok(&composer(&dir, &["require", "acme/core"]));
@@ -236,7 +266,12 @@ fn grants_limit_what_composer_resolves() {
         // Changing the grant counts on the next request.
         grant(&s, &a, "acme/core", "^2.0");
         assert_eq!(p2_versions(&s, &token_a, "acme/core"), ["2.0.0"]);
-        let removed = api(&s, "DELETE", &format!("/api/v1/customers/{a}/packages/acme%2Fcore"), None);
+        let removed = api(
+            &s,
+            "DELETE",
+            &format!("/api/v1/customers/{a}/packages/acme%2Fcore"),
+            None,
+        );
         assert_eq!(removed.status, 204, "{}", removed.text());
         assert_eq!(p2_versions(&s, &token_a, "acme/core"), Vec::<String>::new());
     }
@@ -268,7 +303,12 @@ fn lifecycle_states_as_composer_sees_them() {
         assert!(out.contains("Payment failed"), "{out}");
         assert_eq!(get_as(&s, &token, "/packages.json").status, 403);
 
-        let reply = api(&s, "POST", &format!("/api/v1/customers/{id}/reactivate"), None);
+        let reply = api(
+            &s,
+            "POST",
+            &format!("/api/v1/customers/{id}/reactivate"),
+            None,
+        );
         assert_eq!(reply.json()["data"]["status"], "active", "{}", reply.text());
         ok(&composer(&dir, &["install"]));
 
@@ -300,7 +340,12 @@ fn lifecycle_states_as_composer_sees_them() {
         let reply = api(&s, "POST", &format!("/api/v1/customers/{id}/expire"), None);
         assert_eq!(reply.json()["data"]["status"], "expired");
         assert_eq!(get_as(&s, &token, "/p2/acme/core.json").status, 403);
-        api(&s, "POST", &format!("/api/v1/customers/{id}/reactivate"), None);
+        api(
+            &s,
+            "POST",
+            &format!("/api/v1/customers/{id}/reactivate"),
+            None,
+        );
         assert_eq!(get_as(&s, &token, "/p2/acme/core.json").status, 200);
         let reply = api(
             &s,
@@ -341,7 +386,13 @@ fn scoped_tokens_rotate_and_revoke_at_once() {
         // Listing never shows values; use is recorded.
         let listed = api(&s, "GET", &format!("/api/v1/customers/{id}/tokens"), None).json();
         assert!(!listed.to_string().contains(&plain));
-        let shown = api(&s, "GET", &format!("/api/v1/customers/{id}/tokens/{token_id}"), None).json();
+        let shown = api(
+            &s,
+            "GET",
+            &format!("/api/v1/customers/{id}/tokens/{token_id}"),
+            None,
+        )
+        .json();
         assert!(shown["data"]["last_used_at"].is_string(), "{shown}");
         assert_eq!(shown["data"]["last_used_ip"], "127.0.0.1");
 
@@ -369,24 +420,54 @@ fn scoped_tokens_rotate_and_revoke_at_once() {
 
         // A download token cannot upload nor use the management API.
         let user = format!("token:{plain}");
-        let put = s.curl(&["--user", &user, "-X", "PUT", "--data-binary", "x", "/api/packages/acme/generic/tool/1.0/tool.bin"]);
+        let put = s.curl(&[
+            "--user",
+            &user,
+            "-X",
+            "PUT",
+            "--data-binary",
+            "x",
+            "/api/packages/acme/generic/tool/1.0/tool.bin",
+        ]);
         assert_eq!(put.status, 403, "{}", put.text());
-        let mgmt = s.curl(&["-H", &format!("Authorization: Bearer {plain}"), "/api/v1/customers"]);
+        let mgmt = s.curl(&[
+            "-H",
+            &format!("Authorization: Bearer {plain}"),
+            "/api/v1/customers",
+        ]);
         assert_eq!(mgmt.status, 403, "{}", mgmt.text());
 
         // Rotation: the old value dies at once, the new one works with the same settings.
-        let rotated = api(&s, "POST", &format!("/api/v1/customers/{id}/tokens/{token_id}/rotate"), None);
+        let rotated = api(
+            &s,
+            "POST",
+            &format!("/api/v1/customers/{id}/tokens/{token_id}/rotate"),
+            None,
+        );
         assert_eq!(rotated.status, 200, "{}", rotated.text());
-        let new_plain = rotated.json()["data"]["plain_token"].as_str().unwrap().to_string();
+        let new_plain = rotated.json()["data"]["plain_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
         assert_eq!(get_as(&s, &plain, "/packages.json").status, 401);
         assert_eq!(p2_versions(&s, &new_plain, "acme/core").len(), 3);
 
-        let revoked = api(&s, "DELETE", &format!("/api/v1/customers/{id}/tokens/{token_id}"), None);
+        let revoked = api(
+            &s,
+            "DELETE",
+            &format!("/api/v1/customers/{id}/tokens/{token_id}"),
+            None,
+        );
         assert_eq!(revoked.status, 200, "{}", revoked.text());
         assert_eq!(get_as(&s, &new_plain, "/packages.json").status, 401);
 
         // Legacy routes: regenerate leaves one new token, DELETE /token revokes all.
-        let regen = api(&s, "POST", &format!("/api/v1/customers/{id}/token/regenerate"), None);
+        let regen = api(
+            &s,
+            "POST",
+            &format!("/api/v1/customers/{id}/token/regenerate"),
+            None,
+        );
         assert_eq!(regen.status, 200, "{}", regen.text());
         let fresh = regen.json()["data"]["token"].as_str().unwrap().to_string();
         assert_eq!(get_as(&s, &other, "/packages.json").status, 401);
@@ -398,12 +479,23 @@ fn scoped_tokens_rotate_and_revoke_at_once() {
         // Bad requests name the problem.
         for (body, needle) in [
             (json!({"name": "x", "scope": "root"}), "scope"),
-            (json!({"name": "x", "package_scopes": ["../etc"]}), "package scope"),
-            (json!({"name": "x", "expires_at": "2001-01-01T00:00:00Z"}), "past"),
+            (
+                json!({"name": "x", "package_scopes": ["../etc"]}),
+                "package scope",
+            ),
+            (
+                json!({"name": "x", "expires_at": "2001-01-01T00:00:00Z"}),
+                "past",
+            ),
             (json!({"name": "x", "expires_at": "tomorrow"}), "RFC 3339"),
             (json!({"name": ""}), "name"),
         ] {
-            let reply = api(&s, "POST", &format!("/api/v1/customers/{id}/tokens"), Some(&body));
+            let reply = api(
+                &s,
+                "POST",
+                &format!("/api/v1/customers/{id}/tokens"),
+                Some(&body),
+            );
             assert_eq!(reply.status, 400, "{body}: {}", reply.text());
             assert!(reply.text().contains(needle), "{body}: {}", reply.text());
         }
@@ -413,7 +505,8 @@ fn scoped_tokens_rotate_and_revoke_at_once() {
 /// POSTs a Stripe event signed the way Stripe signs it.
 fn stripe(s: &TestServer, secret: &str, event: &Value) -> common::Reply {
     let body = event.to_string();
-    let signature = cargoman::billing::stripe::sign(secret, body.as_bytes(), cargoman::clock::now());
+    let signature =
+        cargoman::billing::stripe::sign(secret, body.as_bytes(), cargoman::clock::now());
     s.curl(&[
         "-X",
         "POST",
@@ -454,15 +547,26 @@ fn stripe_events_drive_the_lifecycle() {
         // What the customer has: it downloaded 1.1.0.
         assert_eq!(get_as(&s, &token, "/dist/acme/core/1.1.0.zip").status, 200);
 
-        let failed = stripe(&s, SECRET, &stripe_event("invoice.payment_failed", "cus_paying"));
+        let failed = stripe(
+            &s,
+            SECRET,
+            &stripe_event("invoice.payment_failed", "cus_paying"),
+        );
         assert_eq!(failed.status, 200, "{}", failed.text());
         assert_eq!(failed.json()["outcome"]["action"], "suspended");
         assert_eq!(status_of(&s, &id), "suspended");
         let denied = get_as(&s, &token, "/p2/acme/core.json");
         assert_eq!(denied.status, 403);
-        assert!(denied.text().contains("payment failed"), "{}", denied.text());
+        assert!(
+            denied.text().contains("payment failed"),
+            "{}",
+            denied.text()
+        );
 
-        assert_eq!(stripe(&s, SECRET, &stripe_event("invoice.paid", "cus_paying")).status, 200);
+        assert_eq!(
+            stripe(&s, SECRET, &stripe_event("invoice.paid", "cus_paying")).status,
+            200
+        );
         assert_eq!(status_of(&s, &id), "active");
 
         let deleted = stripe(
@@ -476,8 +580,10 @@ fn stripe_events_drive_the_lifecycle() {
 
         // Forged, stale or unsigned events change nothing.
         let body = stripe_event("invoice.payment_failed", "cus_paying").to_string();
-        let forged = cargoman::billing::stripe::sign("wrong", body.as_bytes(), cargoman::clock::now());
-        let stale = cargoman::billing::stripe::sign(SECRET, body.as_bytes(), cargoman::clock::now() - 3600);
+        let forged =
+            cargoman::billing::stripe::sign("wrong", body.as_bytes(), cargoman::clock::now());
+        let stale =
+            cargoman::billing::stripe::sign(SECRET, body.as_bytes(), cargoman::clock::now() - 3600);
         for header in [forged, stale, String::new()] {
             let r = s.curl(&[
                 "-X",
@@ -493,7 +599,11 @@ fn stripe_events_drive_the_lifecycle() {
         assert_eq!(status_of(&s, &id), "frozen");
 
         // Unknown customers and uninteresting events are acknowledged, not retried forever.
-        let other = stripe(&s, SECRET, &stripe_event("invoice.payment_failed", "cus_unknown"));
+        let other = stripe(
+            &s,
+            SECRET,
+            &stripe_event("invoice.payment_failed", "cus_unknown"),
+        );
         assert_eq!(other.status, 200);
         assert_eq!(other.json()["outcome"]["action"], "ignored");
         let other = stripe(&s, SECRET, &stripe_event("charge.refunded", "cus_paying"));
@@ -536,7 +646,9 @@ fn collections_are_granted_as_a_unit() {
             &s,
             "POST",
             "/api/v1/collections",
-            Some(&json!({"name": "Enterprise Suite", "slug": "enterprise", "packages": ["acme/core"]})),
+            Some(
+                &json!({"name": "Enterprise Suite", "slug": "enterprise", "packages": ["acme/core"]}),
+            ),
         );
         assert_eq!(made.status, 201, "{}", made.text());
         assert_eq!(made.json()["data"]["packages"], json!(["acme/core"]));
@@ -564,11 +676,22 @@ fn collections_are_granted_as_a_unit() {
         );
         assert_eq!(patched.status, 200, "{}", patched.text());
         assert_eq!(p2_versions(&s, &token, "acme/core"), Vec::<String>::new());
-        api(&s, "PATCH", "/api/v1/collections/enterprise", Some(&json!({"packages": ["acme/core"]})));
+        api(
+            &s,
+            "PATCH",
+            "/api/v1/collections/enterprise",
+            Some(&json!({"packages": ["acme/core"]})),
+        );
         assert_eq!(p2_versions(&s, &token, "acme/core").len(), 2);
-        assert_eq!(api(&s, "DELETE", "/api/v1/collections/enterprise", None).status, 204);
+        assert_eq!(
+            api(&s, "DELETE", "/api/v1/collections/enterprise", None).status,
+            204
+        );
         assert_eq!(p2_versions(&s, &token, "acme/core"), Vec::<String>::new());
-        assert_eq!(api(&s, "GET", "/api/v1/collections/enterprise", None).status, 404);
+        assert_eq!(
+            api(&s, "GET", "/api/v1/collections/enterprise", None).status,
+            404
+        );
 
         // PUT replaces every grant at once and checks all before writing any.
         let bad = api(
@@ -597,25 +720,114 @@ fn customer_api_rejects_bad_input_clearly() {
         add_core(&s);
         let (id, token) = customer(&s, "Acme", Some("ext-1"));
         let cases: Vec<(&str, String, Value, u16, &str)> = vec![
-            ("POST", "/api/v1/customers".into(), json!({"name": ""}), 400, "name"),
-            ("POST", "/api/v1/customers".into(), json!({"name": "x", "email": "nope"}), 400, "e-mail"),
-            ("POST", "/api/v1/customers".into(), json!({"name": "x", "external_id": "ext-1"}), 409, "ext-1"),
-            ("POST", "/api/v1/customers".into(), json!({"name": "x", "color": "red"}), 400, "color"),
-            ("PATCH", format!("/api/v1/customers/{id}"), json!({"colour": 1}), 400, "colour"),
-            ("GET", "/api/v1/customers/cust_missing".into(), Value::Null, 404, "cust_missing"),
-            ("GET", "/api/v1/customers?status=happy".into(), Value::Null, 400, "happy"),
-            ("POST", format!("/api/v1/customers/{id}/packages"), json!({"package": "acme/core", "constraint": "^^1"}), 400, "^^1"),
-            ("POST", format!("/api/v1/customers/{id}/packages"), json!({"package": "acme/nope"}), 404, "acme/nope"),
-            ("POST", format!("/api/v1/customers/{id}/packages"), json!({"package": "../etc"}), 400, "invalid"),
-            ("POST", format!("/api/v1/customers/{id}/packages"), json!({"package": "acme/core", "collection": "x"}), 400, "exactly one"),
-            ("POST", format!("/api/v1/customers/{id}/jwt"), Value::Null, 400, "JWT_SECRET"),
-            ("POST", "/api/v1/collections".into(), json!({"name": "x", "slug": "Bad Slug"}), 400, "slug"),
-            ("DELETE", format!("/api/v1/customers/{id}/packages/acme/core"), Value::Null, 404, "no grant"),
+            (
+                "POST",
+                "/api/v1/customers".into(),
+                json!({"name": ""}),
+                400,
+                "name",
+            ),
+            (
+                "POST",
+                "/api/v1/customers".into(),
+                json!({"name": "x", "email": "nope"}),
+                400,
+                "e-mail",
+            ),
+            (
+                "POST",
+                "/api/v1/customers".into(),
+                json!({"name": "x", "external_id": "ext-1"}),
+                409,
+                "ext-1",
+            ),
+            (
+                "POST",
+                "/api/v1/customers".into(),
+                json!({"name": "x", "color": "red"}),
+                400,
+                "color",
+            ),
+            (
+                "PATCH",
+                format!("/api/v1/customers/{id}"),
+                json!({"colour": 1}),
+                400,
+                "colour",
+            ),
+            (
+                "GET",
+                "/api/v1/customers/cust_missing".into(),
+                Value::Null,
+                404,
+                "cust_missing",
+            ),
+            (
+                "GET",
+                "/api/v1/customers?status=happy".into(),
+                Value::Null,
+                400,
+                "happy",
+            ),
+            (
+                "POST",
+                format!("/api/v1/customers/{id}/packages"),
+                json!({"package": "acme/core", "constraint": "^^1"}),
+                400,
+                "^^1",
+            ),
+            (
+                "POST",
+                format!("/api/v1/customers/{id}/packages"),
+                json!({"package": "acme/nope"}),
+                404,
+                "acme/nope",
+            ),
+            (
+                "POST",
+                format!("/api/v1/customers/{id}/packages"),
+                json!({"package": "../etc"}),
+                400,
+                "invalid",
+            ),
+            (
+                "POST",
+                format!("/api/v1/customers/{id}/packages"),
+                json!({"package": "acme/core", "collection": "x"}),
+                400,
+                "exactly one",
+            ),
+            (
+                "POST",
+                format!("/api/v1/customers/{id}/jwt"),
+                Value::Null,
+                400,
+                "JWT_SECRET",
+            ),
+            (
+                "POST",
+                "/api/v1/collections".into(),
+                json!({"name": "x", "slug": "Bad Slug"}),
+                400,
+                "slug",
+            ),
+            (
+                "DELETE",
+                format!("/api/v1/customers/{id}/packages/acme/core"),
+                Value::Null,
+                404,
+                "no grant",
+            ),
         ];
         for (method, path, body, status, needle) in cases {
             let body = (!body.is_null()).then_some(&body);
             let r = api(&s, method, &path, body);
-            assert_eq!(r.status, status, "{backend:?} {method} {path}: {}", r.text());
+            assert_eq!(
+                r.status,
+                status,
+                "{backend:?} {method} {path}: {}",
+                r.text()
+            );
             let error = r.json()["error"].clone();
             assert!(
                 error["message"].as_str().unwrap_or("").contains(needle),
@@ -626,14 +838,26 @@ fn customer_api_rejects_bad_input_clearly() {
         let by_ext = api(&s, "GET", "/api/v1/customers/by-external/ext-1", None).json();
         assert_eq!(by_ext["data"]["id"], id.as_str());
         api(&s, "POST", &format!("/api/v1/customers/{id}/suspend"), None);
-        let listed = api(&s, "GET", "/api/v1/customers?status=suspended&per_page=5", None).json();
+        let listed = api(
+            &s,
+            "GET",
+            "/api/v1/customers?status=suspended&per_page=5",
+            None,
+        )
+        .json();
         assert_eq!(listed["pagination"]["total"], 1, "{listed}");
         assert_eq!(listed["data"][0]["id"], id.as_str());
 
         // Deleting a customer kills its tokens at once.
-        assert_eq!(api(&s, "DELETE", &format!("/api/v1/customers/{id}"), None).status, 204);
+        assert_eq!(
+            api(&s, "DELETE", &format!("/api/v1/customers/{id}"), None).status,
+            204
+        );
         assert_eq!(get_as(&s, &token, "/packages.json").status, 401);
-        assert_eq!(api(&s, "GET", &format!("/api/v1/customers/{id}"), None).status, 404);
+        assert_eq!(
+            api(&s, "GET", &format!("/api/v1/customers/{id}"), None).status,
+            404
+        );
     }
 }
 
@@ -669,19 +893,38 @@ fn cli_manages_customers_and_tokens() {
     add_core(&s);
     let run = |args: &[&str]| {
         let out = s.cli(args);
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     };
     let created: Value = serde_json::from_str(&run(&[
-        "--json", "customer", "create", "--name", "Cli Corp", "--external-id", "cli-1",
+        "--json",
+        "customer",
+        "create",
+        "--name",
+        "Cli Corp",
+        "--external-id",
+        "cli-1",
     ]))
     .unwrap();
     let id = created["id"].as_str().unwrap().to_string();
     grant(&s, &id, "acme/core", "*");
     assert!(run(&["customer", "list"]).contains(&id));
     let token: Value = serde_json::from_str(&run(&[
-        "--json", "token", "create", "--customer", &id, "--scope", "download", "--packages", "acme/*",
-        "--expires-in-days", "30",
+        "--json",
+        "token",
+        "create",
+        "--customer",
+        &id,
+        "--scope",
+        "download",
+        "--packages",
+        "acme/*",
+        "--expires-in-days",
+        "30",
     ]))
     .unwrap();
     let plain = token["plain_token"].as_str().unwrap().to_string();
@@ -694,7 +937,8 @@ fn cli_manages_customers_and_tokens() {
     run(&["customer", "reactivate", &id]);
     assert_eq!(get_as(&s, &plain, "/packages.json").status, 200);
 
-    let rotated: Value = serde_json::from_str(&run(&["--json", "token", "rotate", &token_id])).unwrap();
+    let rotated: Value =
+        serde_json::from_str(&run(&["--json", "token", "rotate", &token_id])).unwrap();
     assert_eq!(get_as(&s, &plain, "/packages.json").status, 401);
     let new_plain = rotated["plain_token"].as_str().unwrap().to_string();
     assert_eq!(get_as(&s, &new_plain, "/packages.json").status, 200);

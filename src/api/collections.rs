@@ -26,7 +26,10 @@ pub fn routes() -> Router<AppState> {
 
 fn check_slug(slug: &str) -> Result<()> {
     let ok = (1..=64).contains(&slug.len())
-        && slug.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && slug
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
         && slug
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');

@@ -20,10 +20,7 @@ use crate::model::customers::{self as rows, Customer, GrantTarget};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route(
-            "/customers/{id}/packages",
-            get(list).post(add).put(replace),
-        )
+        .route("/customers/{id}/packages", get(list).post(add).put(replace))
         .route("/customers/{id}/packages/{package}", delete(remove_encoded))
         .route("/customers/{id}/packages/{vendor}/{name}", delete(remove))
         .route(
@@ -96,7 +93,12 @@ async fn replace(
     Ok(ok(grants_json(&state, &customer).await?))
 }
 
-async fn revoke_grant(state: &AppState, id: &str, target: GrantTarget, what: &str) -> Result<StatusCode> {
+async fn revoke_grant(
+    state: &AppState,
+    id: &str,
+    target: GrantTarget,
+    what: &str,
+) -> Result<StatusCode> {
     let customer = customers::find(&state.registry.db, id).await?;
     let mut tx = state.registry.db.begin_write().await?;
     let removed = rows::remove_grant(&mut tx, customer.id, &target).await?;
@@ -162,13 +164,15 @@ async fn holders(
     let package = customers::package_name(&format!("{vendor}/{name}"))?;
     let mut conn = state.registry.db.pool().acquire().await?;
     let holders = rows::holders_of(&mut conn, &package).await?;
-    Ok(ok(json!(holders
-        .iter()
-        .map(|h| {
-            let mut customer = serde_json::to_value(&h.customer).unwrap_or_default();
-            customer["constraint"] = json!(h.constraint);
-            customer["via_collection"] = json!(h.via_collection);
-            customer
-        })
-        .collect::<Vec<_>>())))
+    Ok(ok(json!(
+        holders
+            .iter()
+            .map(|h| {
+                let mut customer = serde_json::to_value(&h.customer).unwrap_or_default();
+                customer["constraint"] = json!(h.constraint);
+                customer["via_collection"] = json!(h.via_collection);
+                customer
+            })
+            .collect::<Vec<_>>()
+    )))
 }

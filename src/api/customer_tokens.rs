@@ -230,7 +230,9 @@ async fn revoke_all(
     principal.require(Permission::ManageCustomers)?;
     let customer = customers::find(&state.registry.db, &id).await?;
     let ids = revoke_every_token(&state, &customer).await?;
-    Ok(ok(json!({"customer_id": customer.public_id, "revoked": ids})))
+    Ok(ok(
+        json!({"customer_id": customer.public_id, "revoked": ids}),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -250,9 +252,14 @@ async fn jwt(
 ) -> Result<Response> {
     principal.require(Permission::ManageCustomers)?;
     let req = body.parse()?;
-    let secret = state.config.customers.jwt_secret.as_deref().ok_or_else(|| {
-        Error::invalid("JWT_SECRET is not configured on this server, so it cannot issue JWTs")
-    })?;
+    let secret = state
+        .config
+        .customers
+        .jwt_secret
+        .as_deref()
+        .ok_or_else(|| {
+            Error::invalid("JWT_SECRET is not configured on this server, so it cannot issue JWTs")
+        })?;
     let scope = parse_scope(req.as_ref().and_then(|r| r.scope.as_deref()))?;
     if scope == CustomerScope::Webhook {
         return Err(Error::invalid("a JWT cannot have the webhook scope"));

@@ -296,7 +296,12 @@ async fn freeze(
     let versions = req
         .versions
         .into_iter()
-        .map(|v| Ok((customers::package_name(&v.package)?, v.version.trim().to_string())))
+        .map(|v| {
+            Ok((
+                customers::package_name(&v.package)?,
+                v.version.trim().to_string(),
+            ))
+        })
         .collect::<Result<Vec<_>>>()?;
     let customer = customers::find(&state.registry.db, &id).await?;
     let customer = customers::freeze(&state.registry.db, &customer, &versions).await?;

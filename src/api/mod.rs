@@ -6,8 +6,8 @@ mod customer_packages;
 mod customer_tokens;
 mod customers;
 mod owners;
-pub mod stripe_webhook;
 mod stats;
+pub mod stripe_webhook;
 pub mod tasks;
 mod tokens;
 

@@ -54,14 +54,18 @@ async fn receive(
     .map_err(|e| Error::invalid(format!("Stripe-Signature refused: {e}")))?;
     let event = stripe::parse_event(&body).map_err(|e| Error::invalid(e.to_string()))?;
     let outcome = apply(&state, &event).await?;
-    Ok(axum::Json(json!({"received": true, "event": event.id, "outcome": outcome})))
+    Ok(axum::Json(
+        json!({"received": true, "event": event.id, "outcome": outcome}),
+    ))
 }
 
 /// Applies one verified event; events that concern no known customer are acknowledged (Stripe
 /// retries anything but a 2xx).
 async fn apply(state: &AppState, event: &stripe::Event) -> Result<Value> {
     if let LifecycleEvent::Other(kind) = &event.kind {
-        return Ok(json!({"action": "ignored", "reason": format!("{kind} does not change customers")}));
+        return Ok(
+            json!({"action": "ignored", "reason": format!("{kind} does not change customers")}),
+        );
     }
     let Some(external_id) = event.customer.as_deref() else {
         return Ok(json!({"action": "ignored", "reason": "the event names no customer"}));
@@ -71,7 +75,9 @@ async fn apply(state: &AppState, event: &stripe::Event) -> Result<Value> {
         rows::get_by_external_id(&mut conn, external_id).await?
     };
     let Some(customer) = customer else {
-        return Ok(json!({"action": "ignored", "reason": format!("no customer has external_id {external_id}")}));
+        return Ok(
+            json!({"action": "ignored", "reason": format!("no customer has external_id {external_id}")}),
+        );
     };
     let db = &state.registry.db;
     let (action, updated) = match &event.kind {
@@ -83,10 +89,13 @@ async fn apply(state: &AppState, event: &stripe::Event) -> Result<Value> {
             ("suspended", updated)
         }
         LifecycleEvent::Paid if customer.status == CustomerStatus::Active.as_str() => {
-            return Ok(json!({"action": "none", "customer": customer.public_id, "status": customer.status}));
+            return Ok(
+                json!({"action": "none", "customer": customer.public_id, "status": customer.status}),
+            );
         }
         LifecycleEvent::Paid => {
-            let updated = customers::set_status(db, &customer, CustomerStatus::Active, None).await?;
+            let updated =
+                customers::set_status(db, &customer, CustomerStatus::Active, None).await?;
             ("reactivated", updated)
         }
         LifecycleEvent::SubscriptionDeleted => {

@@ -147,7 +147,14 @@ impl Authenticator {
                 let customer = tokens::customer_state(&mut conn, customer_id)
                     .await?
                     .ok_or_else(|| unauthorized("the token's customer no longer exists"))?;
-                customer_principal(row.id, customer_id, scope, row.package_scopes.clone(), customer, now)?
+                customer_principal(
+                    row.id,
+                    customer_id,
+                    scope,
+                    row.package_scopes.clone(),
+                    customer,
+                    now,
+                )?
             }
             None => Principal::Team {
                 token_id: row.id,

@@ -250,9 +250,15 @@ impl CustomerToken {
         };
         match &self.status_reason {
             Some(reason) if !reason.is_empty() => {
-                format!("access denied: customer account {} is {state} ({reason})", self.customer)
+                format!(
+                    "access denied: customer account {} is {state} ({reason})",
+                    self.customer
+                )
             }
-            _ => format!("access denied: customer account {} is {state}", self.customer),
+            _ => format!(
+                "access denied: customer account {} is {state}",
+                self.customer
+            ),
         }
     }
 }

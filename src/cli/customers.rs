@@ -79,7 +79,10 @@ pub enum TokenCommand {
 
 fn print(json_output: bool, value: &Value, text: impl FnOnce() -> String) {
     if json_output {
-        println!("{}", serde_json::to_string_pretty(value).expect("JSON prints"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(value).expect("JSON prints")
+        );
     } else {
         println!("{}", text());
     }
@@ -131,7 +134,8 @@ pub async fn customer_command(
                 return Err(Error::invalid(format!("unknown status {s:?}")));
             }
             let mut conn = db.pool().acquire().await?;
-            let listing = rows::list(&mut conn, status.as_deref(), Page::new(None, Some(limit))).await?;
+            let listing =
+                rows::list(&mut conn, status.as_deref(), Page::new(None, Some(limit))).await?;
             let value = serde_json::to_value(&listing.items).map_err(Error::internal)?;
             print(json_output, &value, || {
                 listing
@@ -148,7 +152,10 @@ pub async fn customer_command(
             let mut value = serde_json::to_value(&customer).map_err(Error::internal)?;
             value["packages"] = serde_json::to_value(rows::grants(&mut conn, customer.id).await?)
                 .map_err(Error::internal)?;
-            println!("{}", serde_json::to_string_pretty(&value).expect("JSON prints"));
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&value).expect("JSON prints")
+            );
         }
         CustomerCommand::Suspend { id, reason } => {
             let customer = customers::find(db, &id).await?;
@@ -234,8 +241,7 @@ pub async fn token_command(
                 name,
                 scope,
                 package_scopes: packages,
-                expires_at: expires_in_days
-                    .map(|d| crate::clock::now() + i64::from(d) * 86_400),
+                expires_at: expires_in_days.map(|d| crate::clock::now() + i64::from(d) * 86_400),
             };
             let (row, plain) =
                 customers::issue_token(db, &customer, &request, config.customers.max_tokens)
@@ -243,15 +249,22 @@ pub async fn token_command(
             let mut value = token_json(&row);
             value["plain_token"] = json!(plain);
             print(json_output, &value, || {
-                format!("token {} for {}\nvalue (shown once): {plain}", row.id, customer.public_id)
+                format!(
+                    "token {} for {}\nvalue (shown once): {plain}",
+                    row.id, customer.public_id
+                )
             });
         }
         TokenCommand::List { customer } => {
             let customer = customers::find(db, &customer).await?;
             let mut conn = db.pool().acquire().await?;
-            let listing =
-                tokens::list(&mut conn, "customer", Some(customer.id), Page::new(None, Some(100)))
-                    .await?;
+            let listing = tokens::list(
+                &mut conn,
+                "customer",
+                Some(customer.id),
+                Page::new(None, Some(100)),
+            )
+            .await?;
             let value = Value::Array(listing.items.iter().map(token_json).collect());
             print(json_output, &value, || {
                 listing

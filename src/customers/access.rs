@@ -118,9 +118,8 @@ pub fn valid_scope(scope: &str) -> bool {
             p.bytes()
                 .next()
                 .is_some_and(|b| b.is_ascii_alphanumeric() || b"*?".contains(&b))
-                && p.bytes().all(|b| {
-                    b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-*?".contains(&b)
-                })
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-*?".contains(&b))
         })
     };
     ok_part(parts.next()) && ok_part(parts.next()) && parts.next().is_none()
@@ -223,11 +222,7 @@ impl AccessCache {
     }
 
     /// A filtered document from memory, or rendered by `render` and remembered.
-    pub fn document(
-        &self,
-        key: String,
-        render: impl FnOnce() -> Result<Bytes>,
-    ) -> Result<Bytes> {
+    pub fn document(&self, key: String, render: impl FnOnce() -> Result<Bytes>) -> Result<Bytes> {
         if let Some(body) = self.documents.lock().expect("document cache").get(&key) {
             return Ok(body.clone());
         }
@@ -269,7 +264,11 @@ mod tests {
     fn grants_filter_versions_and_union_constraints() {
         let access = Access::new(
             CustomerStatus::Active,
-            pairs(&[("acme/core", "^1.0"), ("acme/core", "3.0.0"), ("acme/ui", "*")]),
+            pairs(&[
+                ("acme/core", "^1.0"),
+                ("acme/core", "3.0.0"),
+                ("acme/ui", "*"),
+            ]),
             pairs(&[("acme/core", "2.0.0")]),
         );
         let view = View::Customer {
@@ -281,10 +280,10 @@ mod tests {
         assert!(view.allows_version("acme/core", "3.0.0", "3.0.0.0"));
         assert!(view.allows_version("acme/ui", "dev-main", "dev-main"));
         assert!(!view.allows_package("acme/other"));
-        assert_eq!(view.filter_names(["acme/ui", "acme/x", "acme/core"]), [
-            "acme/ui",
-            "acme/core"
-        ]);
+        assert_eq!(
+            view.filter_names(["acme/ui", "acme/x", "acme/core"]),
+            ["acme/ui", "acme/core"]
+        );
     }
 
     #[test]

@@ -45,7 +45,9 @@ pub fn check_fields(f: &customers::Fields) -> Result<()> {
     if let Some(ext) = &f.external_id
         && (ext.is_empty() || ext.len() > 200 || ext.chars().any(char::is_control))
     {
-        return Err(Error::invalid("external_id must be 1 to 200 printable characters"));
+        return Err(Error::invalid(
+            "external_id must be 1 to 200 printable characters",
+        ));
     }
     Ok(())
 }
@@ -75,11 +77,7 @@ impl TokenRequest {
         if name.is_empty() || name.chars().count() > 100 {
             return Err(Error::invalid("token name must be 1 to 100 characters"));
         }
-        if let Some(bad) = self
-            .package_scopes
-            .iter()
-            .find(|s| !access::valid_scope(s))
-        {
+        if let Some(bad) = self.package_scopes.iter().find(|s| !access::valid_scope(s)) {
             return Err(Error::invalid(format!(
                 "package scope {bad:?} is not a package glob such as vendor/* or vendor/package"
             )));
@@ -199,7 +197,11 @@ pub async fn set_status(
 }
 
 /// Freezes a customer at the given (package, version) pairs, each of which must exist.
-pub async fn freeze(db: &Db, customer: &Customer, versions: &[(String, String)]) -> Result<Customer> {
+pub async fn freeze(
+    db: &Db,
+    customer: &Customer,
+    versions: &[(String, String)],
+) -> Result<Customer> {
     {
         let mut conn = db.pool().acquire().await?;
         for (package, version) in versions {

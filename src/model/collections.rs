@@ -111,13 +111,15 @@ pub async fn update(
     name: &str,
     description: Option<&str>,
 ) -> Result<()> {
-    sqlx::query("UPDATE collections SET name = $2, description = $3, updated_at = $4 WHERE id = $1")
-        .bind(id)
-        .bind(name)
-        .bind(description)
-        .bind(crate::clock::now())
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "UPDATE collections SET name = $2, description = $3, updated_at = $4 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(name)
+    .bind(description)
+    .bind(crate::clock::now())
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

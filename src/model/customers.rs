@@ -104,7 +104,10 @@ pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<Customer>> 
     fetch_one_where(conn, "id", id).await
 }
 
-pub async fn get_by_public_id(conn: &mut AnyConnection, public_id: &str) -> Result<Option<Customer>> {
+pub async fn get_by_public_id(
+    conn: &mut AnyConnection,
+    public_id: &str,
+) -> Result<Option<Customer>> {
     fetch_one_where(conn, "public_id", public_id.to_string()).await
 }
 
@@ -186,7 +189,10 @@ pub async fn bump_access(conn: &mut AnyConnection, id: i64) -> Result<()> {
 }
 
 /// Every customer granted a collection sees its membership change.
-pub async fn bump_access_for_collection(conn: &mut AnyConnection, collection_id: i64) -> Result<()> {
+pub async fn bump_access_for_collection(
+    conn: &mut AnyConnection,
+    collection_id: i64,
+) -> Result<()> {
     sqlx::query(
         "UPDATE customers SET access_version = access_version + 1 WHERE id IN \
          (SELECT customer_id FROM customer_grants WHERE collection_id = $1)",

@@ -186,7 +186,10 @@ pub async fn count_live_for_customer(conn: &mut AnyConnection, customer_id: i64)
 }
 
 /// Revokes every live token of a customer; returns their ids (to drop from caches).
-pub async fn revoke_all_for_customer(conn: &mut AnyConnection, customer_id: i64) -> Result<Vec<i64>> {
+pub async fn revoke_all_for_customer(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+) -> Result<Vec<i64>> {
     let ids: Vec<i64> = sqlx::query_scalar(
         "SELECT id FROM tokens WHERE kind = 'customer' AND customer_id = $1 AND revoked_at IS NULL",
     )

@@ -21,8 +21,8 @@ use crate::auth::{Permission, Principal};
 use crate::customers::View;
 use crate::error::{Error, Result};
 use crate::http::AppState;
-use crate::http::error::ErrorInfo;
 use crate::http::download::serve_file;
+use crate::http::error::ErrorInfo;
 use crate::model::packages::FileCoord;
 use crate::model::{owners, packages};
 
@@ -167,11 +167,7 @@ async fn serve_document(
     let mut response = if unchanged {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        (
-            [(header::CONTENT_TYPE, "application/json")],
-            body,
-        )
-            .into_response()
+        ([(header::CONTENT_TYPE, "application/json")], body).into_response()
     };
     if let Ok(value) = HeaderValue::from_str(&crate::clock::http_date(doc.updated_at)) {
         response.headers_mut().insert(header::LAST_MODIFIED, value);
