@@ -92,39 +92,52 @@ async fn count(
     let body = body.map_err(|e| Error::invalid(e.body_text()))?;
     let batch = parse(&body)?;
     let customer = principal.customer_id();
+    // A customer reports only what it can see: versions outside its grants count for nothing.
+    let view = state.access.view(&state.registry.db, &principal).await?;
     let mut conn = state.registry.db.pool().acquire().await?;
     let Some(owner) = owners::find(&mut conn, OWNER).await? else {
         return Ok(());
     };
-    // Versions of each named package by normalized version, read once per package.
-    let mut known: HashMap<String, Option<HashMap<String, i64>>> = HashMap::new();
+    // The versions of each named package, read once per package.
+    let mut known: HashMap<String, Option<(String, Versions)>> = HashMap::new();
     for entry in &batch.downloads {
         let key = entry.name.to_lowercase();
         if !known.contains_key(&key) {
-            let versions = match packages::find_package(&mut conn, owner.id, FORMAT, &key).await? {
-                Some(package) => Some(normalized_versions(
-                    packages::all_versions(&mut conn, package.id).await?,
+            let found = match packages::find_package(&mut conn, owner.id, FORMAT, &key).await? {
+                Some(package) => Some((
+                    package.name,
+                    normalized_versions(packages::all_versions(&mut conn, package.id).await?),
                 )),
                 None => None,
             };
-            known.insert(key.clone(), versions);
+            known.insert(key.clone(), found);
         }
-        let Some(Some(versions)) = known.get(&key) else {
+        let Some(Some((name, versions))) = known.get(&key) else {
             continue;
         };
-        if let Some(&version_id) = lookup(versions, &entry.version) {
-            state
-                .registry
-                .downloads
-                .record_install(version_id, customer);
+        if let Some(v) = lookup(versions, &entry.version)
+            && view.allows_version(name, &v.version, &v.normalized)
+        {
+            state.registry.downloads.record_install(v.id, customer);
         }
     }
     Ok(())
 }
 
-/// Normalized version (lower-cased) → version id; the normalized form is the one the sync stored
-/// in the version's metadata, or computed from its name.
-fn normalized_versions(versions: Vec<packages::Version>) -> HashMap<String, i64> {
+/// A stored version as notifications name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Known {
+    id: i64,
+    version: String,
+    normalized: String,
+}
+
+/// Lower-cased normalized version → the version.
+type Versions = HashMap<String, Known>;
+
+/// The normalized form is the one the sync stored in the version's metadata, or computed from
+/// the version's name.
+fn normalized_versions(versions: Vec<packages::Version>) -> Versions {
     versions
         .into_iter()
         .filter_map(|v| {
@@ -134,14 +147,21 @@ fn normalized_versions(versions: Vec<packages::Version>) -> HashMap<String, i64>
                 .and_then(|n| n.as_str())
                 .map(str::to_string)
                 .or_else(|| normalize(&v.version).ok())?;
-            Some((normalized.to_lowercase(), v.id))
+            Some((
+                normalized.to_lowercase(),
+                Known {
+                    id: v.id,
+                    version: v.version,
+                    normalized,
+                },
+            ))
         })
         .collect()
 }
 
 /// The version a notification names: by its normalized version, or (old clients, hand-made
 /// calls) by a version string that normalizes to it.
-fn lookup<'a>(versions: &'a HashMap<String, i64>, notified: &str) -> Option<&'a i64> {
+fn lookup<'a>(versions: &'a Versions, notified: &str) -> Option<&'a Known> {
     versions.get(&notified.to_lowercase()).or_else(|| {
         normalize(notified)
             .ok()
@@ -170,16 +190,32 @@ mod tests {
 
     #[test]
     fn versions_match_by_normalized_form() {
-        let versions = HashMap::from([
-            ("1.0.0.0".to_string(), 1),
-            ("2.0.0.0-rc1".to_string(), 2),
-            ("dev-main".to_string(), 3),
+        let version = |id, version: &str, metadata: serde_json::Value| packages::Version {
+            id,
+            package_id: 1,
+            version: version.to_string(),
+            metadata,
+            download_count: 0,
+            created_at: 0,
+        };
+        let versions = normalized_versions(vec![
+            version(1, "1.0.0", json!({"version_normalized": "1.0.0.0"})),
+            version(2, "2.0.0-RC1", json!({"version_normalized": "2.0.0.0-RC1"})),
+            version(3, "dev-main", json!({})),
+            version(4, "1.x-dev", json!({})),
         ]);
-        assert_eq!(lookup(&versions, "1.0.0.0"), Some(&1));
-        assert_eq!(lookup(&versions, "2.0.0.0-RC1"), Some(&2));
-        assert_eq!(lookup(&versions, "v1.0.0"), Some(&1), "pretty versions too");
-        assert_eq!(lookup(&versions, "dev-main"), Some(&3));
-        assert_eq!(lookup(&versions, "1.0.1.0"), None);
-        assert_eq!(lookup(&versions, "not a version"), None);
+        let id = |notified: &str| lookup(&versions, notified).map(|v| v.id);
+        assert_eq!(id("1.0.0.0"), Some(1));
+        assert_eq!(id("2.0.0.0-RC1"), Some(2));
+        assert_eq!(id("2.0.0.0-rc1"), Some(2));
+        assert_eq!(id("v1.0.0"), Some(1), "pretty versions too");
+        assert_eq!(id("dev-main"), Some(3), "normalized from the name");
+        assert_eq!(id("1.9999999.9999999.9999999-dev"), Some(4));
+        assert_eq!(id("1.0.1.0"), None);
+        assert_eq!(id("not a version"), None);
+        assert_eq!(
+            lookup(&versions, "2.0.0.0-RC1").unwrap().version,
+            "2.0.0-RC1"
+        );
     }
 }
