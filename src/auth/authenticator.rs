@@ -11,7 +11,7 @@ use super::secret::{self, CUSTOMER_PREFIX, TEAM_PREFIX};
 use super::{CustomerScope, CustomerStatus, CustomerToken, Principal, TeamLevel};
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::model::tokens;
+use crate::model::tokens::{self, TokenKey};
 
 /// How the root admin token is known.
 pub enum RootToken {
@@ -112,9 +112,9 @@ impl Authenticator {
     ) -> Result<Principal> {
         let cached = self.verified.lock().expect("cache lock").get(&fp).cloned();
         let mut conn = self.db.pool().acquire().await?;
-        let row = match &cached {
-            Some(v) => tokens::get(&mut conn, v.token_id).await?,
-            None => tokens::find_by_lookup(&mut conn, lookup).await?,
+        let (row, customer) = match &cached {
+            Some(v) => tokens::get_for_auth(&mut conn, TokenKey::Id(v.token_id)).await?,
+            None => tokens::get_for_auth(&mut conn, TokenKey::Lookup(lookup)).await?,
         }
         .ok_or_else(|| unauthorized("invalid token"))?;
         // A rotated token keeps its id but gets a new lookup: the old value no longer matches.
@@ -144,8 +144,7 @@ impl Authenticator {
                 let scope = CustomerScope::parse(&row.level).ok_or_else(|| {
                     Error::internal(format!("token {} has unknown scope", row.id))
                 })?;
-                let customer = tokens::customer_state(&mut conn, customer_id)
-                    .await?
+                let customer = customer
                     .ok_or_else(|| unauthorized("the token's customer no longer exists"))?;
                 customer_principal(
                     row.id,

@@ -97,17 +97,6 @@ pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<TokenRow>> 
     row.as_ref().map(from_row).transpose()
 }
 
-pub async fn find_by_lookup(conn: &mut AnyConnection, lookup: &str) -> Result<Option<TokenRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM tokens WHERE lookup = $1"
-    )))
-    .bind(lookup)
-    .fetch_optional(conn)
-    .await?;
-    row.as_ref().map(from_row).transpose()
-}
-
-/// Tokens of one kind, and of one customer when `customer_id` is given.
 pub async fn list(
     conn: &mut AnyConnection,
     kind: &str,
@@ -210,6 +199,51 @@ pub struct CustomerState {
     pub status_reason: Option<String>,
     pub expires_at: Option<i64>,
     pub access_version: i64,
+}
+
+/// A token row with, for a customer token, its customer's state: what authentication needs,
+/// in one query.
+/// How authentication finds a token: by id once verified (cached), else by its lookup prefix.
+pub enum TokenKey<'a> {
+    Id(i64),
+    Lookup(&'a str),
+}
+
+pub async fn get_for_auth(
+    conn: &mut AnyConnection,
+    key: TokenKey<'_>,
+) -> Result<Option<(TokenRow, Option<CustomerState>)>> {
+    let columns: Vec<String> = COLUMNS.split(", ").map(|c| format!("t.{c}")).collect();
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {}, c.public_id AS c_public_id, c.status AS c_status, c.status_reason AS c_reason, \
+         c.expires_at AS c_expires_at, c.access_version AS c_access_version \
+         FROM tokens t LEFT JOIN customers c ON c.id = t.customer_id \
+         WHERE {} = $1",
+        columns.join(", "),
+        match key {
+            TokenKey::Id(_) => "t.id",
+            TokenKey::Lookup(_) => "t.lookup",
+        }
+    )));
+    let row = match key {
+        TokenKey::Id(id) => row.bind(id),
+        TokenKey::Lookup(lookup) => row.bind(lookup),
+    }
+    .fetch_optional(conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let token = from_row(&row)?;
+    let customer = match row.try_get::<Option<String>, _>("c_public_id")? {
+        Some(public_id) => Some(CustomerState {
+            public_id,
+            status: row.try_get("c_status")?,
+            status_reason: row.try_get("c_reason")?,
+            expires_at: row.try_get("c_expires_at")?,
+            access_version: row.try_get("c_access_version")?,
+        }),
+        None => None,
+    };
+    Ok(Some((token, customer)))
 }
 
 /// The customer behind a customer token (None for team tokens or a deleted customer).
