@@ -42,26 +42,9 @@ pub fn composer_auth(state: &AppState, plain: &str) -> Value {
     })
 }
 
-/// A customer token as the API shows it: never its value, only the public prefix.
-pub fn token_view(row: &TokenRow, customer: &Customer) -> Value {
-    json!({
-        "id": row.id,
-        "customer_id": customer.public_id,
-        "name": row.name,
-        "scope": row.level,
-        "package_scopes": row.package_scopes,
-        "prefix": row.lookup,
-        "expires_at": row.expires_at.map(crate::clock::rfc3339),
-        "revoked_at": row.revoked_at.map(crate::clock::rfc3339),
-        "last_used_at": row.last_used_at.map(crate::clock::rfc3339),
-        "last_used_ip": row.last_used_ip,
-        "created_at": crate::clock::rfc3339(row.created_at),
-    })
-}
-
 fn issued(state: &AppState, row: &TokenRow, customer: &Customer, plain: &str) -> Value {
     json!({
-        "token": token_view(row, customer),
+        "token": customers::token_json(row, &customer.public_id),
         "plain_token": plain,
         "composer_auth": composer_auth(state, plain),
     })
@@ -137,7 +120,7 @@ async fn list(
     let items: Vec<Value> = listing
         .items
         .iter()
-        .map(|t| token_view(t, &customer))
+        .map(|t| customers::token_json(t, &customer.public_id))
         .collect();
     Ok(super::page(crate::model::Listing {
         items,
@@ -154,7 +137,7 @@ async fn show(
     principal.require(Permission::ReadAdmin)?;
     let customer = customers::find(&state.registry.db, &id).await?;
     let row = customers::find_token(&state.registry.db, Some(&customer), token_id).await?;
-    Ok(ok(token_view(&row, &customer)))
+    Ok(ok(customers::token_json(&row, &customer.public_id)))
 }
 
 async fn revoke(
@@ -170,7 +153,7 @@ async fn revoke(
     tx.commit().await?;
     state.auth.forget(token_id);
     let row = customers::find_token(&state.registry.db, Some(&customer), token_id).await?;
-    Ok(ok(token_view(&row, &customer)))
+    Ok(ok(customers::token_json(&row, &customer.public_id)))
 }
 
 async fn rotate(

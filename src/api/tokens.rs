@@ -60,15 +60,15 @@ async fn create(
             Error::invalid(format!("expires_at {text:?} is not an RFC 3339 time"))
         })?),
     };
-    let (plain, hash) = new_secret().await?;
+    let fresh = secret::Fresh::generate(TEAM_PREFIX).await?;
     let mut tx = state.registry.db.begin_write().await?;
     let row = tokens::insert(
         &mut tx,
         &NewToken {
             kind: KIND,
             name,
-            lookup: lookup(&plain),
-            secret_hash: &hash,
+            lookup: fresh.lookup(),
+            secret_hash: &fresh.hash,
             level: level.as_str(),
             customer_id: None,
             package_scopes: &[],
@@ -77,7 +77,13 @@ async fn create(
     )
     .await?;
     tx.commit().await?;
-    Ok(Data(StatusCode::CREATED, Issued { row, token: plain }))
+    Ok(Data(
+        StatusCode::CREATED,
+        Issued {
+            row,
+            token: fresh.plain,
+        },
+    ))
 }
 
 async fn list(
@@ -131,26 +137,13 @@ async fn rotate(
     if current.revoked_at.is_some() {
         return Err(Error::conflict("a revoked token cannot be rotated"));
     }
-    let (plain, hash) = new_secret().await?;
+    let fresh = secret::Fresh::generate(TEAM_PREFIX).await?;
     let mut tx = state.registry.db.begin_write().await?;
-    tokens::replace_secret(&mut tx, id, lookup(&plain), &hash).await?;
+    tokens::replace_secret(&mut tx, id, fresh.lookup(), &fresh.hash).await?;
     tx.commit().await?;
     state.auth.forget(id);
     Ok(ok(Issued {
         row: find(&state, id).await?,
-        token: plain,
+        token: fresh.plain,
     }))
-}
-
-async fn new_secret() -> Result<(String, String)> {
-    let plain = secret::generate(TEAM_PREFIX);
-    let to_hash = plain.clone();
-    let hash = tokio::task::spawn_blocking(move || secret::hash(&to_hash))
-        .await
-        .map_err(Error::internal)??;
-    Ok((plain, hash))
-}
-
-fn lookup(plain: &str) -> &str {
-    secret::lookup_of(plain, TEAM_PREFIX).expect("generated tokens are well formed")
 }

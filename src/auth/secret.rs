@@ -33,6 +33,34 @@ pub fn lookup_of<'a>(token: &'a str, prefix: &str) -> Option<&'a str> {
         .then(|| &token[..prefix.len() + LOOKUP_LEN])
 }
 
+/// A new token value and its Argon2 hash and lookup key, hashed off the async threads
+/// (Argon2 is deliberately slow).
+pub struct Fresh {
+    pub plain: String,
+    pub hash: String,
+    prefix_len: usize,
+}
+
+impl Fresh {
+    pub async fn generate(prefix: &'static str) -> Result<Fresh> {
+        let plain = generate(prefix);
+        let to_hash = plain.clone();
+        let hash = tokio::task::spawn_blocking(move || self::hash(&to_hash))
+            .await
+            .map_err(Error::internal)??;
+        Ok(Fresh {
+            plain,
+            hash,
+            prefix_len: prefix.len(),
+        })
+    }
+
+    /// The indexed, non-secret part (the value is well formed by construction).
+    pub fn lookup(&self) -> &str {
+        &self.plain[..self.prefix_len + LOOKUP_LEN]
+    }
+}
+
 pub fn hash(token: &str) -> Result<String> {
     let hashed: PasswordHash = Argon2::default()
         .hash_password(token.as_bytes())

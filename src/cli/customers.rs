@@ -187,18 +187,17 @@ pub async fn customer_command(
     Ok(())
 }
 
-fn token_json(row: &tokens::TokenRow) -> Value {
-    json!({
-        "id": row.id,
-        "name": row.name,
-        "scope": row.level,
-        "package_scopes": row.package_scopes,
-        "prefix": row.lookup,
-        "expires_at": row.expires_at.map(crate::clock::rfc3339),
-        "revoked_at": row.revoked_at.map(crate::clock::rfc3339),
-        "last_used_at": row.last_used_at.map(crate::clock::rfc3339),
-        "last_used_ip": row.last_used_ip,
-    })
+/// A token with its customer's public id, as the API shows it.
+async fn token_json(db: &Db, row: &tokens::TokenRow) -> Result<Value> {
+    let mut conn = db.pool().acquire().await?;
+    let customer = match row.customer_id {
+        Some(id) => rows::get(&mut conn, id).await?.map(|c| c.public_id),
+        None => None,
+    };
+    Ok(customers::token_json(
+        row,
+        customer.as_deref().unwrap_or(""),
+    ))
 }
 
 fn token_line(row: &tokens::TokenRow) -> String {
@@ -246,7 +245,7 @@ pub async fn token_command(
             let (row, plain) =
                 customers::issue_token(db, &customer, &request, config.customers.max_tokens)
                     .await?;
-            let mut value = token_json(&row);
+            let mut value = token_json(db, &row).await?;
             value["plain_token"] = json!(plain);
             print(json_output, &value, || {
                 format!(
@@ -265,7 +264,13 @@ pub async fn token_command(
                 Page::new(None, Some(100)),
             )
             .await?;
-            let value = Value::Array(listing.items.iter().map(token_json).collect());
+            let value = Value::Array(
+                listing
+                    .items
+                    .iter()
+                    .map(|t| customers::token_json(t, &customer.public_id))
+                    .collect(),
+            );
             print(json_output, &value, || {
                 listing
                     .items
@@ -279,13 +284,13 @@ pub async fn token_command(
             let row = customers::find_token(db, None, token_id).await?;
             println!(
                 "{}",
-                serde_json::to_string_pretty(&token_json(&row)).expect("JSON prints")
+                serde_json::to_string_pretty(&token_json(db, &row).await?).expect("JSON prints")
             );
         }
         TokenCommand::Rotate { token_id } => {
             let row = customers::find_token(db, None, token_id).await?;
             let (row, plain) = customers::rotate_token(db, &row).await?;
-            let mut value = token_json(&row);
+            let mut value = token_json(db, &row).await?;
             value["plain_token"] = json!(plain);
             print(json_output, &value, || {
                 format!("token {} rotated\nnew value (shown once): {plain}", row.id)

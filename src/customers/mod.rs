@@ -89,18 +89,21 @@ impl TokenRequest {
     }
 }
 
-/// A token's plain value, hashed off the async threads (Argon2 is deliberately slow).
-async fn new_secret() -> Result<(String, String)> {
-    let plain = secret::generate(CUSTOMER_PREFIX);
-    let to_hash = plain.clone();
-    let hash = tokio::task::spawn_blocking(move || secret::hash(&to_hash))
-        .await
-        .map_err(Error::internal)??;
-    Ok((plain, hash))
-}
-
-fn lookup(plain: &str) -> &str {
-    secret::lookup_of(plain, CUSTOMER_PREFIX).expect("generated tokens are well formed")
+/// A customer token as the API and CLI show it: never its value, only the public prefix.
+pub fn token_json(row: &TokenRow, customer: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": row.id,
+        "customer_id": customer,
+        "name": row.name,
+        "scope": row.level,
+        "package_scopes": row.package_scopes,
+        "prefix": row.lookup,
+        "expires_at": row.expires_at.map(crate::clock::rfc3339),
+        "revoked_at": row.revoked_at.map(crate::clock::rfc3339),
+        "last_used_at": row.last_used_at.map(crate::clock::rfc3339),
+        "last_used_ip": row.last_used_ip,
+        "created_at": crate::clock::rfc3339(row.created_at),
+    })
 }
 
 /// Creates a customer token, within the per-customer maximum; returns the row and plain value.
@@ -111,7 +114,7 @@ pub async fn issue_token(
     max_tokens: u32,
 ) -> Result<(TokenRow, String)> {
     req.check()?;
-    let (plain, hash) = new_secret().await?;
+    let fresh = secret::Fresh::generate(CUSTOMER_PREFIX).await?;
     let mut tx = db.begin_write().await?;
     if tokens::count_live_for_customer(&mut tx, customer.id).await? >= i64::from(max_tokens) {
         return Err(Error::conflict(format!(
@@ -124,8 +127,8 @@ pub async fn issue_token(
         &NewToken {
             kind: "customer",
             name: req.name.trim(),
-            lookup: lookup(&plain),
-            secret_hash: &hash,
+            lookup: fresh.lookup(),
+            secret_hash: &fresh.hash,
             level: req.scope.as_str(),
             customer_id: Some(customer.id),
             package_scopes: &req.package_scopes,
@@ -134,7 +137,7 @@ pub async fn issue_token(
     )
     .await?;
     tx.commit().await?;
-    Ok((row, plain))
+    Ok((row, fresh.plain))
 }
 
 /// Gives a token a new value with the same settings; the old value stops working at once.
@@ -142,15 +145,15 @@ pub async fn rotate_token(db: &Db, token: &TokenRow) -> Result<(TokenRow, String
     if token.revoked_at.is_some() {
         return Err(Error::conflict("a revoked token cannot be rotated"));
     }
-    let (plain, hash) = new_secret().await?;
+    let fresh = secret::Fresh::generate(CUSTOMER_PREFIX).await?;
     let mut tx = db.begin_write().await?;
-    tokens::replace_secret(&mut tx, token.id, lookup(&plain), &hash).await?;
+    tokens::replace_secret(&mut tx, token.id, fresh.lookup(), &fresh.hash).await?;
     tx.commit().await?;
     let mut conn = db.pool().acquire().await?;
     let row = tokens::get(&mut conn, token.id)
         .await?
         .ok_or_else(|| Error::internal("token vanished"))?;
-    Ok((row, plain))
+    Ok((row, fresh.plain))
 }
 
 /// A customer token by id, checked to belong to `customer` when one is given.
