@@ -205,6 +205,17 @@ fn quick_start_works_verbatim() {
         ok(&composer(&dir, &["require", "acme/core"]));
         assert_eq!(installed_version(&dir, "acme/core"), "2.0.0", "{backend:?}");
         assert!(dir.join("vendor/acme/core/src/Core.php").exists());
+
+        // Composer reported the install to `notify-batch`; counts are written every few seconds.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let stats = api(&s, "GET", "/api/v1/stats/packages/acme/core", None).json();
+            if stats["data"]["installs"]["total"] == 1 && stats["data"]["downloads"]["total"] == 1 {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{backend:?}: {stats}");
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
     }
 }
 
