@@ -365,9 +365,22 @@ fn lifecycle_states_as_composer_sees_them() {
             Some(&json!({"expires_at": "2020-01-01T00:00:00Z"})),
         );
         assert_eq!(reply.status, 200, "{}", reply.text());
+        assert_eq!(reply.json()["data"]["status"], "expired");
         let denied = get_as(&s, &token, "/p2/acme/core.json");
         assert_eq!(denied.status, 403);
         assert!(denied.text().contains("expired"), "{}", denied.text());
+        let listed = api(&s, "GET", "/api/v1/customers?status=expired", None).json();
+        assert_eq!(listed["pagination"]["total"], 1, "{listed}");
+        // Reactivation clears the past end date.
+        let reply = api(
+            &s,
+            "POST",
+            &format!("/api/v1/customers/{id}/reactivate"),
+            None,
+        );
+        assert_eq!(reply.json()["data"]["status"], "active");
+        assert!(reply.json()["data"]["expires_at"].is_null());
+        assert_eq!(get_as(&s, &token, "/p2/acme/core.json").status, 200);
     }
 }
 

@@ -30,16 +30,22 @@ pub struct Customer {
 
 const COLUMNS: &str = "id, public_id, name, email, external_id, status, status_reason, expires_at, access_version, created_at, updated_at";
 
+/// A customer whose `expires_at` has passed reads as `expired`.
 fn from_row(row: &AnyRow) -> Result<Customer> {
+    let expires_at: Option<i64> = row.try_get("expires_at")?;
+    let mut status: String = row.try_get("status")?;
+    if expires_at.is_some_and(|t| t <= crate::clock::now()) {
+        status = "expired".into();
+    }
     Ok(Customer {
         id: row.try_get("id")?,
         public_id: row.try_get("public_id")?,
         name: row.try_get("name")?,
         email: row.try_get("email")?,
         external_id: row.try_get("external_id")?,
-        status: row.try_get("status")?,
+        status,
         status_reason: row.try_get("status_reason")?,
-        expires_at: row.try_get("expires_at")?,
+        expires_at,
         access_version: row.try_get("access_version")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -123,19 +129,27 @@ pub async fn list(
     status: Option<&str>,
     page: Page,
 ) -> Result<Listing<Customer>> {
+    // The state a customer is in now: `expired` once its `expires_at` ($2 = now) has passed,
+    // whatever the stored state, as the authenticator and the statistics read it.
+    let filter = "($1 IS NULL OR $1 = CASE WHEN expires_at IS NOT NULL AND expires_at <= $2 \
+                  THEN 'expired' ELSE status END)";
+    let now = crate::clock::now();
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM customers WHERE ($1 IS NULL OR status = $1) ORDER BY id LIMIT $2 OFFSET $3"
+        "SELECT {COLUMNS} FROM customers WHERE {filter} ORDER BY id LIMIT $3 OFFSET $4"
     )))
     .bind(status)
+    .bind(now)
     .bind(page.limit())
     .bind(page.offset())
     .fetch_all(&mut *conn)
     .await?;
-    let total: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE ($1 IS NULL OR status = $1)")
-            .bind(status)
-            .fetch_one(conn)
-            .await?;
+    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM customers WHERE {filter}"
+    )))
+    .bind(status)
+    .bind(now)
+    .fetch_one(conn)
+    .await?;
     Ok(Listing {
         items: rows.iter().map(from_row).collect::<Result<_>>()?,
         total,
@@ -166,9 +180,12 @@ pub async fn set_status(
     status: &str,
     reason: Option<&str>,
 ) -> Result<()> {
+    // Reactivating a customer whose end date has passed would leave it expired: the date goes.
     sqlx::query(
         "UPDATE customers SET status = $2, status_reason = $3, updated_at = $4, \
-         access_version = access_version + 1 WHERE id = $1",
+         access_version = access_version + 1, \
+         expires_at = CASE WHEN $2 = 'active' AND expires_at <= $4 THEN NULL ELSE expires_at END \
+         WHERE id = $1",
     )
     .bind(id)
     .bind(status)
