@@ -274,8 +274,21 @@ fn grants_limit_what_composer_resolves() {
         let out = failed(&composer(&dir, &["require", "acme/core"]));
         assert!(out.contains("acme/core"), "{out}");
 
-        // Changing the grant counts on the next request.
+        // Changing the grant counts on the next request, even for a client holding a cached copy.
+        let user_a = format!("token:{token_a}");
+        let cached = get_as(&s, &token_a, "/p2/acme/core.json");
+        let since = format!(
+            "If-Modified-Since: {}",
+            cached.header("last-modified").unwrap()
+        );
+        let revalidated = s.curl(&["--user", &user_a, "-H", &since, "/p2/acme/core.json"]);
+        assert_eq!(revalidated.status, 304);
         grant(&s, &a, "acme/core", "^2.0");
+        let revalidated = s.curl(&["--user", &user_a, "-H", &since, "/p2/acme/core.json"]);
+        assert_eq!(
+            revalidated.status, 200,
+            "a grant change must move Last-Modified"
+        );
         assert_eq!(p2_versions(&s, &token_a, "acme/core"), ["2.0.0"]);
         let removed = api(
             &s,

@@ -240,5 +240,6 @@ fn customer_principal(
         status,
         status_reason: customer.status_reason,
         access_version: customer.access_version,
+        access_changed_at: customer.updated_at,
     })))
 }

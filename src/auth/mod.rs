@@ -133,6 +133,8 @@ pub struct CustomerToken {
     pub status_reason: Option<String>,
     /// Grows with every change to what the customer may see; keys the caches of filtered views.
     pub access_version: i64,
+    /// When `access_version` last moved: part of the `Last-Modified` of filtered metadata.
+    pub access_changed_at: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -331,6 +333,7 @@ mod tests {
             status,
             status_reason: Some("payment failed".into()),
             access_version: 0,
+            access_changed_at: 0,
         }))
     }
 

@@ -165,6 +165,15 @@ impl View {
             .collect()
     }
 
+    /// When the caller's view of a document last modified at `document_time` changed: a grant or
+    /// state change must move `Last-Modified`, or Composer's `If-Modified-Since` keeps old data.
+    pub fn last_modified(&self, document_time: i64) -> i64 {
+        match self {
+            View::All => document_time,
+            View::Customer { token, .. } => document_time.max(token.access_changed_at),
+        }
+    }
+
     /// None when the caller sees every version of `name` (no filtering needed), else a key
     /// naming the versions it sees.
     pub fn version_key(&self, name: &str) -> Option<String> {
@@ -250,6 +259,7 @@ mod tests {
             status: CustomerStatus::Active,
             status_reason: None,
             access_version: 0,
+            access_changed_at: 0,
         })
     }
 

@@ -160,7 +160,8 @@ pub async fn list(
 pub async fn update(conn: &mut AnyConnection, id: i64, f: &Fields) -> Result<()> {
     sqlx::query(
         "UPDATE customers SET name = $2, email = $3, external_id = $4, expires_at = $5, \
-         updated_at = $6, access_version = access_version + 1 WHERE id = $1",
+         access_version = access_version + 1, \
+         updated_at = CASE WHEN updated_at >= $6 THEN updated_at + 1 ELSE $6 END WHERE id = $1",
     )
     .bind(id)
     .bind(&f.name)
@@ -182,8 +183,8 @@ pub async fn set_status(
 ) -> Result<()> {
     // Reactivating a customer whose end date has passed would leave it expired: the date goes.
     sqlx::query(
-        "UPDATE customers SET status = $2, status_reason = $3, updated_at = $4, \
-         access_version = access_version + 1, \
+        "UPDATE customers SET status = $2, status_reason = $3, access_version = access_version + 1, \
+         updated_at = CASE WHEN updated_at >= $4 THEN updated_at + 1 ELSE $4 END, \
          expires_at = CASE WHEN $2 = 'active' AND expires_at <= $4 THEN NULL ELSE expires_at END \
          WHERE id = $1",
     )
@@ -196,12 +197,18 @@ pub async fn set_status(
     Ok(())
 }
 
-/// Marks a change of what the customer may see (a grant added, removed or changed).
+/// Marks a change of what the customer may see (a grant added, removed or changed). Besides
+/// `access_version`, `updated_at` moves strictly forward: it is the `Last-Modified` of the
+/// customer's filtered metadata, and Composer's `If-Modified-Since` must not hide the change.
 pub async fn bump_access(conn: &mut AnyConnection, id: i64) -> Result<()> {
-    sqlx::query("UPDATE customers SET access_version = access_version + 1 WHERE id = $1")
-        .bind(id)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "UPDATE customers SET access_version = access_version + 1, \
+         updated_at = CASE WHEN updated_at >= $2 THEN updated_at + 1 ELSE $2 END WHERE id = $1",
+    )
+    .bind(id)
+    .bind(crate::clock::now())
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -211,10 +218,12 @@ pub async fn bump_access_for_collection(
     collection_id: i64,
 ) -> Result<()> {
     sqlx::query(
-        "UPDATE customers SET access_version = access_version + 1 WHERE id IN \
+        "UPDATE customers SET access_version = access_version + 1, \
+         updated_at = CASE WHEN updated_at >= $2 THEN updated_at + 1 ELSE $2 END WHERE id IN \
          (SELECT customer_id FROM customer_grants WHERE collection_id = $1)",
     )
     .bind(collection_id)
+    .bind(crate::clock::now())
     .execute(conn)
     .await?;
     Ok(())

@@ -199,6 +199,8 @@ pub struct CustomerState {
     pub status_reason: Option<String>,
     pub expires_at: Option<i64>,
     pub access_version: i64,
+    /// When what the customer may see last changed.
+    pub updated_at: i64,
 }
 
 /// A token row with, for a customer token, its customer's state: what authentication needs,
@@ -216,7 +218,8 @@ pub async fn get_for_auth(
     let columns: Vec<String> = COLUMNS.split(", ").map(|c| format!("t.{c}")).collect();
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {}, c.public_id AS c_public_id, c.status AS c_status, c.status_reason AS c_reason, \
-         c.expires_at AS c_expires_at, c.access_version AS c_access_version \
+         c.expires_at AS c_expires_at, c.access_version AS c_access_version, \
+         c.updated_at AS c_updated_at \
          FROM tokens t LEFT JOIN customers c ON c.id = t.customer_id \
          WHERE {} = $1",
         columns.join(", "),
@@ -240,6 +243,7 @@ pub async fn get_for_auth(
             status_reason: row.try_get("c_reason")?,
             expires_at: row.try_get("c_expires_at")?,
             access_version: row.try_get("c_access_version")?,
+            updated_at: row.try_get("c_updated_at")?,
         }),
         None => None,
     };
@@ -252,7 +256,7 @@ pub async fn customer_state(
     customer_id: i64,
 ) -> Result<Option<CustomerState>> {
     let row = sqlx::query(
-        "SELECT public_id, status, status_reason, expires_at, access_version FROM customers WHERE id = $1",
+        "SELECT public_id, status, status_reason, expires_at, access_version, updated_at FROM customers WHERE id = $1",
     )
     .bind(customer_id)
     .fetch_optional(conn)
@@ -264,6 +268,7 @@ pub async fn customer_state(
             status_reason: r.try_get(2)?,
             expires_at: r.try_get(3)?,
             access_version: r.try_get(4)?,
+            updated_at: r.try_get(5)?,
         })
     })
     .transpose()

@@ -159,17 +159,18 @@ async fn serve_document(
             })?
         }
     };
+    let last_modified = view.last_modified(doc.updated_at);
     let unchanged = headers
         .get(header::IF_MODIFIED_SINCE)
         .and_then(|v| v.to_str().ok())
         .and_then(crate::clock::parse_http_date)
-        .is_some_and(|since| doc.updated_at <= since);
+        .is_some_and(|since| last_modified <= since);
     let mut response = if unchanged {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         ([(header::CONTENT_TYPE, "application/json")], body).into_response()
     };
-    if let Ok(value) = HeaderValue::from_str(&crate::clock::http_date(doc.updated_at)) {
+    if let Ok(value) = HeaderValue::from_str(&crate::clock::http_date(last_modified)) {
         response.headers_mut().insert(header::LAST_MODIFIED, value);
     }
     Ok(response)
