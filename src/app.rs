@@ -56,6 +56,7 @@ impl App {
                     registry.db.clone(),
                     root,
                     config.customers.jwt_secret.as_deref(),
+                    config.auth_cache_ttl,
                 )),
                 tasks: Queue::new(registry.db.clone(), handlers),
                 access: Arc::default(),

@@ -16,6 +16,9 @@ pub struct Config {
     pub request_timeout: Duration,
     pub max_upload_size: u64,
     pub metrics_enabled: bool,
+    /// How long a verified token's row is reused before it is read again (`AUTH_CACHE_TTL_MS`);
+    /// changes made through this process count at once regardless.
+    pub auth_cache_ttl: Duration,
     pub git: GitConfig,
     pub tasks: TaskConfig,
     pub webhooks: WebhookConfig,
@@ -210,6 +213,9 @@ impl Config {
             request_timeout: Duration::from_secs(parse_num("REQUEST_TIMEOUT", 30)?),
             max_upload_size: parse_num("MAX_UPLOAD_SIZE", DEFAULT_MAX_UPLOAD)?,
             metrics_enabled: !is_false(get("METRICS_ENABLED")),
+            auth_cache_ttl: Duration::from_millis(
+                parse_num("AUTH_CACHE_TTL_MS", 1000)?.min(60_000),
+            ),
             git: GitConfig {
                 cache_path: get("GIT_CACHE_PATH")
                     .unwrap_or_else(|| "./data/git".into())

@@ -925,6 +925,16 @@ fn jwts_work_as_composer_credentials() {
 }
 
 #[test]
+fn token_rows_are_read_on_every_request_when_the_cache_is_off() {
+    let s = TestServer::start_with(common::Backend::SqliteFs, &[("AUTH_CACHE_TTL_MS", "0")]);
+    let (id, token) = customer(&s, "Strict", None);
+    assert_eq!(get_as(&s, &token, "/packages.json").status, 200);
+    let out = s.cli(&["customer", "suspend", &id]);
+    assert!(out.status.success());
+    assert_eq!(get_as(&s, &token, "/packages.json").status, 403);
+}
+
+#[test]
 fn cli_manages_customers_and_tokens() {
     let s = TestServer::start(common::Backend::SqliteFs);
     add_core(&s);
@@ -969,18 +979,30 @@ fn cli_manages_customers_and_tokens() {
     assert_eq!(p2_versions(&s, &plain, "acme/core").len(), 3);
     assert!(run(&["token", "list", &id]).contains("download"));
 
+    // The CLI is another process: the server sees its changes once its cached token rows are
+    // older than AUTH_CACHE_TTL_MS (1 s by default), never later.
+    let settles_to = |token: &str, status: u16| {
+        let started = std::time::Instant::now();
+        while get_as(&s, token, "/packages.json").status != status {
+            assert!(
+                started.elapsed() < std::time::Duration::from_millis(1500),
+                "not {status} after 1.5 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
     run(&["customer", "suspend", &id, "--reason", "cli test"]);
-    assert_eq!(get_as(&s, &plain, "/packages.json").status, 403);
+    settles_to(&plain, 403);
     run(&["customer", "reactivate", &id]);
-    assert_eq!(get_as(&s, &plain, "/packages.json").status, 200);
+    settles_to(&plain, 200);
 
     let rotated: Value =
         serde_json::from_str(&run(&["--json", "token", "rotate", &token_id])).unwrap();
-    assert_eq!(get_as(&s, &plain, "/packages.json").status, 401);
+    settles_to(&plain, 401);
     let new_plain = rotated["plain_token"].as_str().unwrap().to_string();
     assert_eq!(get_as(&s, &new_plain, "/packages.json").status, 200);
     run(&["token", "revoke", &token_id]);
-    assert_eq!(get_as(&s, &new_plain, "/packages.json").status, 401);
+    settles_to(&new_plain, 401);
 
     let refused = s.cli(&["customer", "delete", &id]);
     assert_eq!(refused.status.code(), Some(1));

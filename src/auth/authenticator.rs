@@ -3,7 +3,8 @@
 //! token row on every request makes a revocation or rotation count at once on every instance.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use subtle::ConstantTimeEq;
 
@@ -30,6 +31,16 @@ const CACHE_LIMIT: usize = 10_000;
 struct Verified {
     token_id: i64,
     last_touched: i64,
+    /// The token row (and customer state) as last read, reused while fresh.
+    snapshot: Arc<Snapshot>,
+}
+
+struct Snapshot {
+    row: tokens::TokenRow,
+    customer: Option<tokens::CustomerState>,
+    read_at: Instant,
+    /// This process's write count when the row was read: any later write makes it stale.
+    epoch: u64,
 }
 
 pub struct Authenticator {
@@ -37,6 +48,9 @@ pub struct Authenticator {
     root: RootToken,
     /// `JWT_SECRET`: when set, signed customer JWTs are accepted too.
     jwt_secret: Option<Vec<u8>>,
+    /// How long a token row read from the database is reused (`AUTH_CACHE_TTL_MS`) unless this
+    /// process wrote to the database since; zero reads it on every request.
+    row_ttl: Duration,
     /// Fingerprint of the root token once Argon2 accepted it.
     root_verified: Mutex<Option<[u8; 32]>>,
     verified: Mutex<HashMap<[u8; 32], Verified>>,
@@ -49,11 +63,12 @@ fn unauthorized(msg: &str) -> Error {
 }
 
 impl Authenticator {
-    pub fn new(db: Db, root: RootToken, jwt_secret: Option<&str>) -> Self {
+    pub fn new(db: Db, root: RootToken, jwt_secret: Option<&str>, row_ttl: Duration) -> Self {
         Authenticator {
             db,
             root,
             jwt_secret: jwt_secret.map(|s| s.as_bytes().to_vec()),
+            row_ttl,
             root_verified: Mutex::new(None),
             verified: Mutex::new(HashMap::new()),
             rejected: Mutex::new(HashSet::new()),
@@ -111,12 +126,31 @@ impl Authenticator {
         ip: Option<&str>,
     ) -> Result<Principal> {
         let cached = self.verified.lock().expect("cache lock").get(&fp).cloned();
-        let mut conn = self.db.pool().acquire().await?;
-        let (row, customer) = match &cached {
-            Some(v) => tokens::get_for_auth(&mut conn, TokenKey::Id(v.token_id)).await?,
-            None => tokens::get_for_auth(&mut conn, TokenKey::Lookup(lookup)).await?,
-        }
-        .ok_or_else(|| unauthorized("invalid token"))?;
+        let fresh = cached.as_ref().map(|v| v.snapshot.clone()).filter(|snap| {
+            snap.read_at.elapsed() < self.row_ttl && snap.epoch == self.db.write_epoch()
+        });
+        let reread = fresh.is_none();
+        let snapshot = match fresh {
+            Some(snapshot) => snapshot,
+            None => {
+                let epoch = self.db.write_epoch();
+                let mut conn = self.db.pool().acquire().await?;
+                let key = match &cached {
+                    Some(v) => TokenKey::Id(v.token_id),
+                    None => TokenKey::Lookup(lookup),
+                };
+                let (row, customer) = tokens::get_for_auth(&mut conn, key)
+                    .await?
+                    .ok_or_else(|| unauthorized("invalid token"))?;
+                Arc::new(Snapshot {
+                    row,
+                    customer,
+                    read_at: Instant::now(),
+                    epoch,
+                })
+            }
+        };
+        let row = &snapshot.row;
         // A rotated token keeps its id but gets a new lookup: the old value no longer matches.
         if row.lookup != lookup {
             self.forget(row.id);
@@ -144,7 +178,9 @@ impl Authenticator {
                 let scope = CustomerScope::parse(&row.level).ok_or_else(|| {
                     Error::internal(format!("token {} has unknown scope", row.id))
                 })?;
-                let customer = customer
+                let customer = snapshot
+                    .customer
+                    .clone()
                     .ok_or_else(|| unauthorized("the token's customer no longer exists"))?;
                 customer_principal(
                     row.id,
@@ -166,7 +202,11 @@ impl Authenticator {
         let last_touched = cached.map(|v| v.last_touched).unwrap_or(0);
         let touch = now - last_touched >= TOUCH_INTERVAL_SECS;
         if touch {
+            let mut conn = self.db.pool().acquire().await?;
             tokens::touch(&mut conn, row.id, now, ip).await?;
+        }
+        if !touch && !reread {
+            return Ok(principal);
         }
         let mut cache = self.verified.lock().expect("cache lock");
         if cache.len() >= CACHE_LIMIT {
@@ -177,6 +217,7 @@ impl Authenticator {
             Verified {
                 token_id: row.id,
                 last_touched: if touch { now } else { last_touched },
+                snapshot: snapshot.clone(),
             },
         );
         Ok(principal)

@@ -7,6 +7,7 @@ use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
@@ -29,17 +30,22 @@ pub struct Db {
     /// SQLite has one writer at a time; writers of this process queue here instead of polling
     /// SQLite's lock with its busy handler's growing sleeps.
     sqlite_writer: Arc<Mutex<()>>,
+    /// Write transactions this process committed: in-memory copies of rows (the token cache)
+    /// compare it to know whether something may have changed under them.
+    writes: Arc<AtomicU64>,
 }
 
 /// A write transaction; with SQLite it also holds this process's writer turn until it ends.
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
     _turn: Option<OwnedMutexGuard<()>>,
+    writes: Arc<AtomicU64>,
 }
 
 impl WriteTx {
     pub async fn commit(self) -> Result<()> {
         self.tx.commit().await?;
+        self.writes.fetch_add(1, Ordering::Release);
         Ok(())
     }
 }
@@ -94,6 +100,7 @@ impl Db {
             pool,
             backend,
             sqlite_writer: Arc::new(Mutex::new(())),
+            writes: Arc::default(),
         })
     }
 
@@ -114,13 +121,20 @@ impl Db {
                 WriteTx {
                     tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
                     _turn: Some(turn),
+                    writes: self.writes.clone(),
                 }
             }
             Backend::Postgres => WriteTx {
                 tx: self.pool.begin().await?,
                 _turn: None,
+                writes: self.writes.clone(),
             },
         })
+    }
+
+    /// How many write transactions this process has committed so far.
+    pub fn write_epoch(&self) -> u64 {
+        self.writes.load(Ordering::Acquire)
     }
 
     pub async fn ping(&self) -> Result<()> {

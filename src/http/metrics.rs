@@ -18,6 +18,18 @@ pub fn handle() -> PrometheusHandle {
             let handle = recorder.handle();
             // Another recorder may already be installed (e.g. by an embedding program).
             let _ = metrics::set_global_recorder(recorder);
+            // Histograms keep every sample until upkeep folds them in; without it memory grows
+            // with each request until someone scrapes /metrics.
+            let upkeep = handle.clone();
+            std::thread::Builder::new()
+                .name("metrics-upkeep".into())
+                .spawn(move || {
+                    loop {
+                        std::thread::sleep(std::time::Duration::from_secs(5));
+                        upkeep.run_upkeep();
+                    }
+                })
+                .expect("metrics upkeep thread starts");
             handle
         })
         .clone()
