@@ -8,7 +8,7 @@
 #   2. Reads with wrk (1 and 16 connections):
 #      a. `GET /p2/bench/lib01.json` as the customer (HTTP Basic `token:<tok_…>`): the filtered view;
 #      b. the same path with the root token (unfiltered), and with a team token (unfiltered, but
-#         the token row is read per request like a customer's: splits token cost from filtering);
+#         its token row is checked like a customer's: splits token cost from filtering);
 #      c. nginx serving the unfiltered bytes as a static file, no auth;
 #      d. `GET /packages.json` with the customer token, the root token and (1 connection only)
 #         a team token, all as HTTP Basic: what verifying each kind of token costs per request.
@@ -484,7 +484,7 @@ row() { # key -> table cells: req/s, mean time per request (µs), p50, p99, erro
     echo
     echo "The customer sends HTTP Basic \`token:tok_…\` as Composer does; root sends"
     echo "\`Authorization: Bearer ADMIN_TOKEN\`; a team token (\`cma_…\`, viewer, HTTP Basic) sees the"
-    echo "unfiltered document like root but has its row read on every request like the customer."
+    echo "unfiltered document like root but has its row checked like the customer's."
     echo "Target: customer-filtered ≥ 0.5× nginx."
     echo
     echo "| Server / caller | Conns | req/s | mean (conns / req/s) | p50 | p99 | errors | all runs (req/s) |"
@@ -510,7 +510,7 @@ row() { # key -> table cells: req/s, mean time per request (µs), p50, p99, erro
     echo
     echo "The same $INDEX_BYTES-byte answer for every token (all $PACKAGES packages granted), each sent as"
     echo "HTTP Basic. The root token is checked against its SHA-256 in memory; a team or customer token"
-    echo "by a fingerprint cache plus one read of its row (joined with its customer) per request."
+    echo "by a fingerprint cache plus its row (joined with its customer), reused for AUTH_CACHE_TTL_MS."
     echo
     echo "| Token | Conns | req/s | mean (conns / req/s) | p50 | p99 | errors | all runs (req/s) |"
     echo "|---|---:|---:|---:|---:|---:|---:|---|"
