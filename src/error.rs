@@ -17,6 +17,10 @@ pub enum Error {
     Forbidden(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// Well-formed request whose content cannot be accepted (e.g. an uploaded archive without a
+    /// valid composer.json).
+    #[error("{0}")]
+    Unprocessable(String),
     /// The client's body broke off or could not be read; nothing was stored.
     #[error("request body could not be read: {0}")]
     BodyInterrupted(String),
@@ -36,6 +40,9 @@ impl Error {
     }
     pub fn invalid(msg: impl Display) -> Self {
         Error::Validation(msg.to_string())
+    }
+    pub fn unprocessable(msg: impl Display) -> Self {
+        Error::Unprocessable(msg.to_string())
     }
     pub fn conflict(msg: impl Display) -> Self {
         Error::Conflict(msg.to_string())
