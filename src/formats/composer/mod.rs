@@ -13,6 +13,7 @@ pub mod sync;
 pub mod version;
 pub mod webhook_events;
 mod webhooks;
+pub mod zip_inspect;
 
 use std::collections::HashMap;
 use std::sync::Arc;
