@@ -3,6 +3,7 @@
 
 mod api;
 pub mod constraint;
+mod gitea;
 mod manage;
 pub mod metadata;
 pub mod monorepo;
@@ -10,6 +11,7 @@ pub mod names;
 mod notify;
 mod routes;
 pub mod sync;
+pub mod uploads;
 pub mod version;
 pub mod webhook_events;
 mod webhooks;
@@ -44,6 +46,7 @@ pub fn routes() -> Router<AppState> {
     routes::routes()
         .merge(webhooks::routes())
         .merge(notify::routes())
+        .merge(gitea::routes())
 }
 
 pub fn api_routes() -> Router<AppState> {

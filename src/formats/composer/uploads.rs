@@ -1,0 +1,248 @@
+//! Composer packages published by uploading zips rather than synced from Git, held under an owner
+//! (format `composer`) and served by the upload dialects (Gitea's `/api/packages/{owner}/composer`,
+//! Nitro Repo's `/repositories/{storage}/{repository}`). One path for every dialect: the body is
+//! spooled to a temporary file (never held in memory), the archive is inspected before anything is
+//! stored, and the version's Composer entry is built by the same `metadata` code the Git-synced
+//! registry uses. Dist URLs differ per dialect, so each dialect fills them in when it serves.
+
+use futures_util::{Stream, StreamExt};
+use serde_json::{Map, Value};
+use tokio::io::{AsyncSeekExt, AsyncWriteExt};
+
+use super::metadata::{self, VersionFacts};
+use super::zip_inspect::{self, Limits};
+use super::{Composer, FORMAT, version};
+use crate::blobs::{ExtraDigests, PutOptions, file_stream};
+use crate::error::{Error, Result};
+use crate::model::packages::{self, FileCoord};
+use crate::model::{Page, owners};
+use crate::registry::Publish;
+
+/// Where an upload goes and what its URL claims.
+pub struct UploadTarget<'a> {
+    pub owner: &'a str,
+    /// The package name the URL names, if it names one (Nitro); Gitea takes it from composer.json.
+    pub package: Option<&'a str>,
+    pub version: Option<&'a str>,
+    /// The stored file's name for (package, version), as the dialect spells it.
+    pub file_name: &'a (dyn Fn(&str, &str) -> String + Sync),
+    pub uploaded_by: String,
+}
+
+/// A stored upload.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Uploaded {
+    pub package: String,
+    pub version: String,
+    pub file: String,
+    pub shasum: String,
+}
+
+/// One uploaded version as the dialects serve it.
+pub struct UploadedVersion {
+    /// Composer's entry for the version, `dist.url` still to be filled in.
+    pub entry: Map<String, Value>,
+    pub file: String,
+    pub download_count: i64,
+}
+
+impl Composer {
+    /// Spools, inspects and stores an uploaded package zip; refuses (422) an archive that is not
+    /// a Composer package matching the URL, and (409) a version that exists.
+    pub async fn publish_upload<S, E>(&self, target: UploadTarget<'_>, body: S) -> Result<Uploaded>
+    where
+        S: Stream<Item = std::result::Result<bytes::Bytes, E>> + Send,
+        E: std::fmt::Display,
+    {
+        let (file, size) = spool(body, self.config.max_upload_size).await?;
+        let std_file = file.try_clone().await?.into_std().await;
+        let inspected = tokio::task::spawn_blocking(move || {
+            zip_inspect::inspect(std_file, size, &Limits::default())
+        })
+        .await
+        .map_err(Error::internal)??;
+        let package = target.package.unwrap_or(&inspected.name).to_lowercase();
+        let version = zip_inspect::check_coordinates(&inspected, &package, target.version)?;
+        let normalized = version::normalize(&version)
+            .map_err(|e| Error::invalid(format!("version {version:?}: {e}")))?;
+        {
+            let mut conn = self.registry.db.pool().acquire().await?;
+            if let Some(owner) = owners::find(&mut conn, target.owner).await?
+                && let Some(found) =
+                    packages::find_package(&mut conn, owner.id, FORMAT, &package).await?
+                && packages::find_version(&mut conn, found.id, &version)
+                    .await?
+                    .is_some()
+            {
+                return Err(Error::conflict(format!(
+                    "{package} {version} already exists"
+                )));
+            }
+        }
+        let file_name = (target.file_name)(&package, &version);
+        let mut file = file;
+        file.rewind().await?;
+        let now = crate::clock::now();
+        let manifest = inspected.manifest;
+        let stored = self
+            .registry
+            .publish(
+                Publish {
+                    at: FileCoord {
+                        owner: target.owner,
+                        format: FORMAT,
+                        package: &package,
+                        version: &version,
+                        file: &file_name,
+                    },
+                    create_owner: true,
+                    version_metadata: Box::new(|staged| {
+                        let shasum = staged.digests.sha1.as_deref().unwrap_or_default();
+                        Value::Object(metadata::version_entry(
+                            &manifest,
+                            &VersionFacts {
+                                name: &package,
+                                version: &version,
+                                version_normalized: &normalized,
+                                // No commit behind an upload: the archive's SHA-1 names it.
+                                commit: shasum,
+                                time: now,
+                                dist_url: "",
+                                shasum,
+                            },
+                        ))
+                    }),
+                    file_properties: vec![("uploaded_by".into(), target.uploaded_by)],
+                    put: PutOptions {
+                        extra_digests: ExtraDigests {
+                            sha1: true,
+                            ..ExtraDigests::NONE
+                        },
+                        max_size: self.config.max_upload_size,
+                        expected_sha256: None,
+                    },
+                },
+                file_stream(file),
+            )
+            .await?;
+        Ok(Uploaded {
+            package,
+            version,
+            shasum: stored.blob.sha1.clone().unwrap_or_default(),
+            file: file_name,
+        })
+    }
+
+    /// The uploaded versions of a package, newest first; None when the package does not exist.
+    pub async fn uploaded_versions(
+        &self,
+        owner: &str,
+        package: &str,
+    ) -> Result<Option<Vec<UploadedVersion>>> {
+        let mut conn = self.registry.db.pool().acquire().await?;
+        let Some(owner) = owners::find(&mut conn, owner).await? else {
+            return Ok(None);
+        };
+        let Some(found) = packages::find_package(&mut conn, owner.id, FORMAT, package).await?
+        else {
+            return Ok(None);
+        };
+        let mut versions = Vec::new();
+        for v in packages::all_versions(&mut conn, found.id).await? {
+            let Value::Object(entry) = v.metadata else {
+                continue;
+            };
+            let Some(file) = packages::list_files(&mut conn, v.id)
+                .await?
+                .into_iter()
+                .next()
+            else {
+                continue;
+            };
+            versions.push(UploadedVersion {
+                entry,
+                file: file.name,
+                download_count: v.download_count,
+            });
+        }
+        versions.sort_by(|a, b| {
+            let normalized = |e: &Map<String, Value>| {
+                e.get("version_normalized")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string()
+            };
+            version::compare_normalized(&normalized(&b.entry), &normalized(&a.entry))
+        });
+        Ok(Some(versions))
+    }
+
+    /// Names of the owner's Composer packages, sorted.
+    pub async fn uploaded_names(&self, owner: &str) -> Result<Vec<String>> {
+        let mut conn = self.registry.db.pool().acquire().await?;
+        match owners::find(&mut conn, owner).await? {
+            Some(owner) => packages::package_names(&mut conn, owner.id, FORMAT).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// How many packages and versions an owner holds, for repository summaries.
+    pub async fn uploaded_counts(&self, owner: &str) -> Result<(i64, i64)> {
+        let mut conn = self.registry.db.pool().acquire().await?;
+        let Some(owner) = owners::find(&mut conn, owner).await? else {
+            return Ok((0, 0));
+        };
+        let listing =
+            packages::list_packages(&mut conn, owner.id, Some(FORMAT), Page::new(None, Some(1)))
+                .await?;
+        let versions: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM versions v JOIN packages p ON p.id = v.package_id \
+             WHERE p.owner_id = $1 AND p.format = $2",
+        )
+        .bind(owner.id)
+        .bind(FORMAT)
+        .fetch_one(&mut *conn)
+        .await?;
+        Ok((listing.total, versions))
+    }
+}
+
+/// Writes the body to an anonymous temporary file (deleted when dropped); 413 past `max_size`.
+async fn spool<S, E>(body: S, max_size: u64) -> Result<(tokio::fs::File, u64)>
+where
+    S: Stream<Item = std::result::Result<bytes::Bytes, E>> + Send,
+    E: std::fmt::Display,
+{
+    let mut file = tokio::fs::File::from_std(tempfile::tempfile()?);
+    let mut size = 0u64;
+    let mut body = std::pin::pin!(body);
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| Error::BodyInterrupted(e.to_string()))?;
+        size += chunk.len() as u64;
+        if size > max_size {
+            return Err(Error::PayloadTooLarge(format!(
+                "archive is larger than the limit of {max_size} bytes"
+            )));
+        }
+        file.write_all(&chunk).await?;
+    }
+    file.flush().await?;
+    Ok((file, size))
+}
+
+/// Sets each entry's `dist.url` (the only part that depends on the dialect serving it).
+pub fn with_dist_urls(
+    versions: &[UploadedVersion],
+    url_of: impl Fn(&UploadedVersion) -> String,
+) -> Vec<Map<String, Value>> {
+    versions
+        .iter()
+        .map(|v| {
+            let mut entry = v.entry.clone();
+            if let Some(Value::Object(dist)) = entry.get_mut("dist") {
+                dist.insert("url".into(), Value::String(url_of(v)));
+            }
+            entry
+        })
+        .collect()
+}
