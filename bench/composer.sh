@@ -36,60 +36,15 @@ export LC_ALL=C # byte lengths for fast-import, stable sorting
 
 
 # ---------------------------------------------------------------- dependencies
-need_pkgs=()
-command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_pkgs+=(nginx)
-command -v wrk >/dev/null 2>&1 || need_pkgs+=(wrk)
-command -v git >/dev/null 2>&1 || need_pkgs+=(git)
-command -v jq >/dev/null 2>&1 || need_pkgs+=(jq)
-for tool in curl awk sha1sum; do
-    command -v "$tool" >/dev/null 2>&1 || die "$tool is required"
-done
-if [ "${PROFILE:-0}" = 1 ] && ! command -v perf >/dev/null 2>&1; then
-    die "PROFILE=1 needs perf (Debian: linux-perf)"
-fi
-if [ ${#need_pkgs[@]} -gt 0 ]; then
-    log "installing ${need_pkgs[*]} (apt-get)"
-    SUDO=""
-    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-    export DEBIAN_FRONTEND=noninteractive
-    $SUDO apt-get install -y "${need_pkgs[@]}" >/dev/null 2>&1 ||
-        { $SUDO apt-get update && $SUDO apt-get install -y "${need_pkgs[@]}"; }
-fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+apt_ensure nginx wrk git jq
+require_tools curl awk sha1sum
 
 # ---------------------------------------------------------------- build
-if [ -n "${CARGOMAN_BIN:-}" ]; then
-    BIN=$CARGOMAN_BIN
-else
-    BIN="$ROOT/target/release/cargoman"
-    if [ "${SKIP_BUILD:-0}" != 1 ]; then
-        log "cargo build --release (in $ROOT)"
-        (cd "$ROOT" && cargo build --release)
-    fi
-fi
-[ -x "$BIN" ] || die "no Cargoman binary at $BIN"
-# Read right after the build; only what goes into the binary counts as a change.
-GIT_REV=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
-GIT_DIRTY=$(cd "$ROOT" && git status --porcelain --untracked-files=no -- src Cargo.toml Cargo.lock build.rs migrations 2>/dev/null |
-    grep -q . && echo " (+ uncommitted changes to the source)" || true)
-[ -n "${CARGOMAN_BIN:-}" ] && GIT_REV="$BIN, tree at $GIT_REV"
+build_cargoman
 
 # ---------------------------------------------------------------- temp dir, cleanup
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/cargoman-composer-bench.XXXXXX")
-chmod 755 "$TMP" # nginx workers may run as another user
-CARGOMAN_PID=""
-PERF_PID=""
-cleanup() {
-    set +e
-    [ -n "$PERF_PID" ] && kill -INT "$PERF_PID" 2>/dev/null && wait "$PERF_PID" 2>/dev/null
-    stop_servers
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_tmp composer-bench
 
-
-now() { date +%s.%N; }
-elapsed() { awk -v s="$1" -v e="$2" 'BEGIN {printf "%.3f", e - s}'; }
 # CPU seconds (user + system) a process has used so far.
 cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 
@@ -452,13 +407,13 @@ if [ "${PROFILE:-0}" = 1 ]; then
     start_cargoman "$TMP/state-profile"
     sync
     perf record -q -g -o "$TMP/perf.data" -p "$CARGOMAN_PID" 2>"$TMP/perf.log" &
-    PERF_PID=$!
+    HELPER_PID=$!
     sleep 0.5
     first_sync
     read -r w _ <<<"$OUT"
-    kill -INT "$PERF_PID"
-    wait "$PERF_PID" || true
-    PERF_PID=""
+    kill -INT "$HELPER_PID"
+    wait "$HELPER_PID" || true
+    HELPER_PID=""
     echo "  profiled first sync ${w}s" >&2
     PROFILE_TXT=$(perf report -i "$TMP/perf.data" --no-children --sort dso,sym --stdio 2>/dev/null |
         grep -E '^ +[0-9]+\.[0-9]+%' | sed -n 1,30p) # sed, not head: no SIGPIPE under pipefail

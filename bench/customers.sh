@@ -45,59 +45,15 @@ export LC_ALL=C # byte lengths for fast-import, stable sorting
 [ "$TAGS" -ge 1 ] && [ "$TAGS" -le 64 ] || die "TAGS must be 1 to 64"
 
 # ---------------------------------------------------------------- dependencies
-need_pkgs=()
-command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_pkgs+=(nginx)
-command -v wrk >/dev/null 2>&1 || need_pkgs+=(wrk)
-command -v git >/dev/null 2>&1 || need_pkgs+=(git)
-command -v jq >/dev/null 2>&1 || need_pkgs+=(jq)
-for tool in curl awk base64; do
-    command -v "$tool" >/dev/null 2>&1 || die "$tool is required"
-done
-if [ "${PROFILE:-0}" = 1 ] && ! command -v perf >/dev/null 2>&1; then
-    die "PROFILE=1 needs perf (Debian: linux-perf)"
-fi
-if [ ${#need_pkgs[@]} -gt 0 ]; then
-    log "installing ${need_pkgs[*]} (apt-get)"
-    SUDO=""
-    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-    export DEBIAN_FRONTEND=noninteractive
-    $SUDO apt-get install -y "${need_pkgs[@]}" >/dev/null 2>&1 ||
-        { $SUDO apt-get update && $SUDO apt-get install -y "${need_pkgs[@]}"; }
-fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+apt_ensure nginx wrk git jq
+require_tools curl awk base64
 
 # ---------------------------------------------------------------- build
-if [ -n "${CARGOMAN_BIN:-}" ]; then
-    BIN=$CARGOMAN_BIN
-else
-    BIN="$ROOT/target/release/cargoman"
-    if [ "${SKIP_BUILD:-0}" != 1 ]; then
-        log "cargo build --release (in $ROOT)"
-        (cd "$ROOT" && cargo build --release)
-    fi
-fi
-[ -x "$BIN" ] || die "no Cargoman binary at $BIN"
-# Read right after the build; only what goes into the binary counts as a change.
-GIT_REV=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
-GIT_DIRTY=$(cd "$ROOT" && git status --porcelain --untracked-files=no -- src Cargo.toml Cargo.lock build.rs migrations 2>/dev/null |
-    grep -q . && echo " (+ uncommitted changes to the source)" || true)
-[ -n "${CARGOMAN_BIN:-}" ] && GIT_REV="$BIN, tree at $GIT_REV"
+build_cargoman
 
 # ---------------------------------------------------------------- temp dir, cleanup
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/cargoman-customers-bench.XXXXXX")
-chmod 755 "$TMP" # nginx workers may run as another user
-CARGOMAN_PID=""
-PERF_PID=""
-cleanup() {
-    set +e
-    [ -n "$PERF_PID" ] && kill -INT "$PERF_PID" 2>/dev/null && wait "$PERF_PID" 2>/dev/null
-    stop_servers
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_tmp customers-bench
 
-now() { date +%s.%N; }
-elapsed() { awk -v s="$1" -v e="$2" 'BEGIN {printf "%.2f", e - s}'; }
 
 # ---------------------------------------------------------------- versions and grants
 # Tag i is v{1 + i/8}.{(i%8)/2}.{i%2}: 1.0.0 1.0.1 1.1.0 … 1.3.1 2.0.0 … 3.1.1 for 20 tags.
@@ -420,12 +376,12 @@ PROFILE_TXT=""
 if [ "${PROFILE:-0}" = 1 ]; then
     log "profiling Cargoman with perf during one more filtered p2 run (16 connections)"
     perf record -q -g -o "$TMP/perf.data" -p "$CARGOMAN_PID" 2>"$TMP/perf.log" &
-    PERF_PID=$!
+    HELPER_PID=$!
     sleep 0.5
     read -r r _ < <(wrk_cell "$C_BASE$P2" 16 "$H_CUSTOMER")
-    kill -INT "$PERF_PID"
-    wait "$PERF_PID" || true
-    PERF_PID=""
+    kill -INT "$HELPER_PID"
+    wait "$HELPER_PID" || true
+    HELPER_PID=""
     echo "  profiled run: $r req/s" >&2
     PROFILE_TXT=$(perf report -i "$TMP/perf.data" --no-children --sort dso,sym --stdio 2>/dev/null |
         grep -E '^ +[0-9]+\.[0-9]+%' | sed -n 1,40p) # sed, not head: no SIGPIPE under pipefail

@@ -39,3 +39,82 @@ stop_servers() {
         rm -rf "$TMP"
     fi
 }
+
+# Installs the missing ones of the given Debian packages (nginx may live in /usr/sbin, off PATH)
+# and sets NGINX to its binary.
+apt_ensure() {
+    local pkg need=()
+    for pkg in "$@"; do
+        if [ "$pkg" = nginx ]; then
+            command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
+        else
+            command -v "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+        fi
+    done
+    if [ ${#need[@]} -gt 0 ]; then
+        log "installing ${need[*]} (apt-get)"
+        local sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        export DEBIAN_FRONTEND=noninteractive
+        $sudo apt-get install -y "${need[@]}" >/dev/null 2>&1 ||
+            { $sudo apt-get update && $sudo apt-get install -y "${need[@]}"; }
+    fi
+    NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+}
+
+# Dies unless every given tool is on PATH; with PROFILE=1 perf is needed too.
+require_tools() {
+    local tool
+    for tool in "$@"; do
+        command -v "$tool" >/dev/null 2>&1 || die "$tool is required"
+    done
+    if [ "${PROFILE:-0}" = 1 ] && ! command -v perf >/dev/null 2>&1; then
+        die "PROFILE=1 needs perf (Debian: linux-perf)"
+    fi
+}
+
+# Sets BIN (building the release binary unless SKIP_BUILD=1 or CARGOMAN_BIN is given), and
+# GIT_REV / GIT_DIRTY describing what was built: only what goes into the binary counts as a change.
+build_cargoman() {
+    if [ -n "${CARGOMAN_BIN:-}" ]; then
+        BIN=$CARGOMAN_BIN
+    else
+        BIN="$ROOT/target/release/cargoman"
+        if [ "${SKIP_BUILD:-0}" != 1 ]; then
+            log "cargo build --release (in $ROOT)"
+            (cd "$ROOT" && cargo build --release)
+        fi
+    fi
+    [ -x "$BIN" ] || die "no Cargoman binary at $BIN"
+    GIT_REV=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
+    GIT_DIRTY=$(cd "$ROOT" && git status --porcelain --untracked-files=no -- src Cargo.toml Cargo.lock build.rs migrations 2>/dev/null |
+        grep -q . && echo " (+ uncommitted changes to the source)" || true)
+    if [ -n "${CARGOMAN_BIN:-}" ]; then GIT_REV="$BIN, tree at $GIT_REV"; fi
+}
+
+# Creates TMP (named after $1) and arranges that servers, a background helper ($HELPER_PID,
+# stopped with SIGINT so perf writes its data) and TMP go away on exit.
+bench_tmp() {
+    TMP=$(mktemp -d "${TMPDIR:-/tmp}/cargoman-$1.XXXXXX")
+    chmod 755 "$TMP" # nginx workers may run as another user
+    CARGOMAN_PID=""
+    HELPER_PID=""
+    trap bench_cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+
+bench_cleanup() {
+    set +e
+    if [ -n "$HELPER_PID" ]; then
+        # SIGINT lets perf write its data; a shell loop ignores it in the background, so TERM follows.
+        kill -INT "$HELPER_PID" 2>/dev/null
+        sleep 0.5
+        kill "$HELPER_PID" 2>/dev/null
+        wait "$HELPER_PID" 2>/dev/null
+    fi
+    stop_servers
+}
+
+now() { date +%s.%N; }
+
+elapsed() { awk -v s="$1" -v e="$2" 'BEGIN {printf "%.3f", e - s}'; }

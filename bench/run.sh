@@ -26,46 +26,14 @@ MIB=1048576
 
 
 # ---------------------------------------------------------------- dependencies
-need_pkgs=()
-command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_pkgs+=(nginx)
-command -v wrk >/dev/null 2>&1 || need_pkgs+=(wrk)
-for tool in curl openssl awk; do
-    command -v "$tool" >/dev/null 2>&1 || die "$tool is required"
-done
-if [ ${#need_pkgs[@]} -gt 0 ]; then
-    log "installing ${need_pkgs[*]} (apt-get)"
-    SUDO=""
-    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-    export DEBIAN_FRONTEND=noninteractive
-    $SUDO apt-get install -y nginx wrk >/dev/null 2>&1 ||
-        { $SUDO apt-get update && $SUDO apt-get install -y nginx wrk; }
-fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+apt_ensure nginx wrk
+require_tools curl openssl awk
 
 # ---------------------------------------------------------------- build
-if [ -n "${CARGOMAN_BIN:-}" ]; then
-    BIN=$CARGOMAN_BIN
-else
-    BIN="$ROOT/target/release/cargoman"
-    if [ "${SKIP_BUILD:-0}" != 1 ]; then
-        log "cargo build --release (in $ROOT)"
-        (cd "$ROOT" && cargo build --release)
-    fi
-fi
-[ -x "$BIN" ] || die "no Cargoman binary at $BIN"
+build_cargoman
 
 # ---------------------------------------------------------------- temp dir, cleanup
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/cargoman-bench.XXXXXX")
-chmod 755 "$TMP" # nginx workers may run as another user
-CARGOMAN_PID=""
-SAMPLER_PID=""
-cleanup() {
-    set +e
-    [ -n "$SAMPLER_PID" ] && kill "$SAMPLER_PID" 2>/dev/null
-    stop_servers
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_tmp bench
 
 
 # ---------------------------------------------------------------- test files
@@ -174,7 +142,7 @@ done
 
 echo 0 >"$TMP/rss.max"
 rss_max "$CARGOMAN_PID" &
-SAMPLER_PID=$!
+HELPER_PID=$!
 for run in $(seq $UP_RUNS); do
     cat "$TMP/files/big.bin" >/dev/null
     sync # earlier dirty pages must not be written back during the timed run
@@ -191,9 +159,9 @@ for run in $(seq $UP_RUNS); do
     code=$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE -H "Authorization: Bearer $TOKEN" "$C_BASE/big-$run.bin")
     [ "$code" = 204 ] || die "DELETE of big-$run.bin returned $code"
 done
-kill "$SAMPLER_PID" 2>/dev/null || true
-wait "$SAMPLER_PID" 2>/dev/null || true
-SAMPLER_PID=""
+kill "$HELPER_PID" 2>/dev/null || true
+wait "$HELPER_PID" 2>/dev/null || true
+HELPER_PID=""
 RSS_PEAK_KB=$(cat "$TMP/rss.max")
 HWM_KB=$(awk '/^VmHWM:/ {print $2}' "/proc/$CARGOMAN_PID/status")
 
