@@ -423,36 +423,9 @@ if [ "${PROFILE:-0}" = 1 ]; then
 fi
 
 # ---------------------------------------------------------------- nginx
-NGINX_PORT=$(free_port)
-mkdir -p "$TMP/nginx/www/p2/bench" "$TMP/nginx/temp"
+mkdir -p "$TMP/nginx/www/p2/bench"
 cp "$TMP/p2.json" "$TMP/nginx/www/p2/$PACKAGE.json"
-chmod -R a+rX "$TMP/nginx/www"
-cat >"$TMP/nginx/nginx.conf" <<EOF
-worker_processes auto;
-daemon on;
-pid $TMP/nginx/nginx.pid;
-error_log $TMP/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_requests 100000;
-    default_type application/json;
-    client_body_temp_path $TMP/nginx/temp/client_body;
-    proxy_temp_path $TMP/nginx/temp/proxy;
-    fastcgi_temp_path $TMP/nginx/temp/fastcgi;
-    uwsgi_temp_path $TMP/nginx/temp/uwsgi;
-    scgi_temp_path $TMP/nginx/temp/scgi;
-    server {
-        listen 127.0.0.1:$NGINX_PORT;
-        root $TMP/nginx/www;
-    }
-}
-EOF
-log "starting nginx on 127.0.0.1:$NGINX_PORT"
-"$NGINX" -c "$TMP/nginx/nginx.conf" -p "$TMP/nginx" ||
-    { cat "$TMP/nginx/error.log" >&2 || true; die "nginx did not start"; }
+start_nginx application/json
 N_BASE="http://127.0.0.1:$NGINX_PORT"
 curl -sSf "$N_BASE/p2/$PACKAGE.json" | cmp -s - "$TMP/p2.json" || die "nginx served other bytes"
 curl -sSf -H "Authorization: Bearer $TOKEN" "$C_BASE/p2/$PACKAGE.json" | cmp -s - "$TMP/p2.json" ||

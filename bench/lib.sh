@@ -118,3 +118,37 @@ bench_cleanup() {
 now() { date +%s.%N; }
 
 elapsed() { awk -v s="$1" -v e="$2" 'BEGIN {printf "%.3f", e - s}'; }
+
+# Starts nginx (daemon) serving $TMP/nginx/www as static files with sendfile, on a free port
+# (NGINX_PORT); $1 is the default Content-Type.
+start_nginx() {
+    NGINX_PORT=$(free_port)
+    mkdir -p "$TMP/nginx/www" "$TMP/nginx/temp"
+    chmod -R a+rX "$TMP/nginx/www"
+    cat >"$TMP/nginx/nginx.conf" <<CONF
+worker_processes auto;
+daemon on;
+pid $TMP/nginx/nginx.pid;
+error_log $TMP/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 100000;
+    default_type $1;
+    client_body_temp_path $TMP/nginx/temp/client_body;
+    proxy_temp_path $TMP/nginx/temp/proxy;
+    fastcgi_temp_path $TMP/nginx/temp/fastcgi;
+    uwsgi_temp_path $TMP/nginx/temp/uwsgi;
+    scgi_temp_path $TMP/nginx/temp/scgi;
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        root $TMP/nginx/www;
+    }
+}
+CONF
+    log "starting nginx on 127.0.0.1:$NGINX_PORT"
+    "$NGINX" -c "$TMP/nginx/nginx.conf" -p "$TMP/nginx" ||
+        { cat "$TMP/nginx/error.log" >&2 || true; die "nginx did not start"; }
+}

@@ -44,36 +44,9 @@ head -c $((100 * MIB)) /dev/urandom >"$TMP/files/medium.bin"
 head -c $((1024 * MIB)) /dev/urandom >"$TMP/files/big.bin"
 
 # ---------------------------------------------------------------- nginx
-NGINX_PORT=$(free_port)
-mkdir -p "$TMP/nginx/www/api/packages/bench/generic/files/1.0" "$TMP/nginx/temp"
+mkdir -p "$TMP/nginx/www/api/packages/bench/generic/files/1.0"
 cp "$TMP/files/small.bin" "$TMP/files/medium.bin" "$TMP/nginx/www/api/packages/bench/generic/files/1.0/"
-chmod -R a+rX "$TMP/nginx/www"
-cat >"$TMP/nginx/nginx.conf" <<EOF
-worker_processes auto;
-daemon on;
-pid $TMP/nginx/nginx.pid;
-error_log $TMP/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_requests 100000;
-    default_type application/octet-stream;
-    client_body_temp_path $TMP/nginx/temp/client_body;
-    proxy_temp_path $TMP/nginx/temp/proxy;
-    fastcgi_temp_path $TMP/nginx/temp/fastcgi;
-    uwsgi_temp_path $TMP/nginx/temp/uwsgi;
-    scgi_temp_path $TMP/nginx/temp/scgi;
-    server {
-        listen 127.0.0.1:$NGINX_PORT;
-        root $TMP/nginx/www;
-    }
-}
-EOF
-log "starting nginx on 127.0.0.1:$NGINX_PORT"
-"$NGINX" -c "$TMP/nginx/nginx.conf" -p "$TMP/nginx" ||
-    { cat "$TMP/nginx/error.log" >&2 || true; die "nginx did not start"; }
+start_nginx application/octet-stream
 
 # ---------------------------------------------------------------- Cargoman
 CARGOMAN_PORT=$(free_port)
