@@ -23,9 +23,18 @@ pub fn routes() -> Router<AppState> {
         .route("/customers", get(list).post(create))
         .route("/customers/by-external/{external_id}", get(by_external))
         .route("/customers/{id}", get(show).patch(update).delete(remove))
-        .route("/customers/{id}/suspend", post(suspend))
-        .route("/customers/{id}/reactivate", post(reactivate))
-        .route("/customers/{id}/expire", post(expire))
+        .route(
+            "/customers/{id}/suspend",
+            lifecycle_route(CustomerStatus::Suspended),
+        )
+        .route(
+            "/customers/{id}/reactivate",
+            lifecycle_route(CustomerStatus::Active),
+        )
+        .route(
+            "/customers/{id}/expire",
+            lifecycle_route(CustomerStatus::Expired),
+        )
         .route("/customers/{id}/freeze", post(freeze))
 }
 
@@ -230,46 +239,29 @@ fn optional_reason(body: OptionalJson<Reason>) -> Result<Option<String>> {
         .filter(|r| !r.is_empty()))
 }
 
-async fn change_status(
-    state: &AppState,
-    id: &str,
+/// `suspend`, `expire` and `reactivate`: one state change each, with an optional reason.
+async fn lifecycle(
+    state: AppState,
+    principal: Principal,
+    id: String,
+    body: OptionalJson<Reason>,
     status: CustomerStatus,
-    reason: Option<&str>,
-) -> Result<Data<Value>> {
-    let customer = customers::find(&state.registry.db, id).await?;
-    let customer = customers::set_status(&state.registry.db, &customer, status, reason).await?;
-    Ok(ok(detail(state, &customer).await?))
-}
-
-async fn suspend(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(id): Path<String>,
-    body: OptionalJson<Reason>,
 ) -> Result<Data<Value>> {
     principal.require(Permission::ManageCustomers)?;
-    let reason = optional_reason(body)?;
-    change_status(&state, &id, CustomerStatus::Suspended, reason.as_deref()).await
+    let reason = optional_reason(body)?.filter(|_| status != CustomerStatus::Active);
+    let customer = customers::find(&state.registry.db, &id).await?;
+    let customer =
+        customers::set_status(&state.registry.db, &customer, status, reason.as_deref()).await?;
+    Ok(ok(detail(&state, &customer).await?))
 }
 
-async fn expire(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(id): Path<String>,
-    body: OptionalJson<Reason>,
-) -> Result<Data<Value>> {
-    principal.require(Permission::ManageCustomers)?;
-    let reason = optional_reason(body)?;
-    change_status(&state, &id, CustomerStatus::Expired, reason.as_deref()).await
-}
-
-async fn reactivate(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(id): Path<String>,
-) -> Result<Data<Value>> {
-    principal.require(Permission::ManageCustomers)?;
-    change_status(&state, &id, CustomerStatus::Active, None).await
+fn lifecycle_route(status: CustomerStatus) -> axum::routing::MethodRouter<AppState> {
+    post(
+        move |State(state): State<AppState>,
+              principal: Principal,
+              Path(id): Path<String>,
+              body: OptionalJson<Reason>| lifecycle(state, principal, id, body, status),
+    )
 }
 
 #[derive(Deserialize)]
