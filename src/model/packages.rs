@@ -395,3 +395,135 @@ pub async fn add_downloads(conn: &mut AnyConnection, version_id: i64, count: i64
         .await?;
     Ok(())
 }
+
+/// A file found by its name alone within an owner's packages of one format, with where it sits.
+#[derive(Debug, Clone)]
+pub struct NamedFile {
+    pub package: String,
+    pub version: String,
+    pub file: File,
+}
+
+/// The file of that name (any case) in any version of the owner's packages of `format`; the
+/// oldest when several versions hold one (dialects whose file names are unique never have two).
+pub async fn find_file_named(
+    conn: &mut AnyConnection,
+    owner_id: i64,
+    format: &str,
+    file: &str,
+) -> Result<Option<NamedFile>> {
+    let row = sqlx::query(concat!(
+        "SELECT p.name AS package_name, v.version AS version_name, \
+         f.id, f.version_id, f.name, f.created_at, ",
+        blob_columns!(),
+        " FROM files f JOIN blobs b ON b.sha256 = f.blob_sha256 \
+          JOIN versions v ON v.id = f.version_id \
+          JOIN packages p ON p.id = v.package_id \
+          WHERE p.owner_id = $1 AND p.format = $2 AND f.lower_name = $3 \
+          ORDER BY f.id LIMIT 1"
+    ))
+    .bind(owner_id)
+    .bind(format)
+    .bind(file.to_lowercase())
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref()
+        .map(|row| {
+            Ok(NamedFile {
+                package: row.try_get("package_name")?,
+                version: row.try_get("version_name")?,
+                file: file_from_row(row)?,
+            })
+        })
+        .transpose()
+}
+
+/// Replaces a version's format metadata.
+pub async fn set_version_metadata(
+    conn: &mut AnyConnection,
+    version_id: i64,
+    metadata: &serde_json::Value,
+) -> Result<()> {
+    sqlx::query("UPDATE versions SET metadata = $2 WHERE id = $1")
+        .bind(version_id)
+        .bind(metadata.to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// What an owner holds in one format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub packages: i64,
+    pub versions: i64,
+    /// Downloads counted on the versions (flushed in batches).
+    pub downloads: i64,
+    /// Bytes of the distinct contents its files use.
+    pub bytes: i64,
+    /// When the newest version or file was added, if any.
+    pub last_added: Option<i64>,
+}
+
+pub async fn totals(conn: &mut AnyConnection, owner_id: i64, format: &str) -> Result<Totals> {
+    let packages: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM packages WHERE owner_id = $1 AND format = $2")
+            .bind(owner_id)
+            .bind(format)
+            .fetch_one(&mut *conn)
+            .await?;
+    let versions = sqlx::query(
+        "SELECT COUNT(v.id) AS versions, CAST(COALESCE(SUM(v.download_count), 0) AS BIGINT) AS downloads, \
+         MAX(v.created_at) AS last_version FROM versions v JOIN packages p ON p.id = v.package_id \
+         WHERE p.owner_id = $1 AND p.format = $2",
+    )
+    .bind(owner_id)
+    .bind(format)
+    .fetch_one(&mut *conn)
+    .await?;
+    let files = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(b.size), 0) AS BIGINT) AS bytes, \
+         (SELECT MAX(f.created_at) FROM files f JOIN versions v ON v.id = f.version_id \
+          JOIN packages p ON p.id = v.package_id WHERE p.owner_id = $1 AND p.format = $2) AS last_file \
+         FROM blobs b WHERE b.sha256 IN (SELECT f.blob_sha256 FROM files f \
+          JOIN versions v ON v.id = f.version_id JOIN packages p ON p.id = v.package_id \
+          WHERE p.owner_id = $1 AND p.format = $2)",
+    )
+    .bind(owner_id)
+    .bind(format)
+    .fetch_one(&mut *conn)
+    .await?;
+    let last_version: Option<i64> = versions.try_get("last_version")?;
+    let last_file: Option<i64> = files.try_get("last_file")?;
+    Ok(Totals {
+        packages,
+        versions: versions.try_get("versions")?,
+        downloads: versions.try_get("downloads")?,
+        bytes: files.try_get("bytes")?,
+        last_added: last_version.max(last_file),
+    })
+}
+
+/// The owner's `limit` packages of `format` with the most downloads (counted on their versions),
+/// most first, as (name, downloads).
+pub async fn most_downloaded(
+    conn: &mut AnyConnection,
+    owner_id: i64,
+    format: &str,
+    limit: i64,
+) -> Result<Vec<(String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT p.name, CAST(COALESCE(SUM(v.download_count), 0) AS BIGINT) AS downloads \
+         FROM packages p JOIN versions v ON v.package_id = p.id \
+         WHERE p.owner_id = $1 AND p.format = $2 \
+         GROUP BY p.id, p.name, p.lower_name ORDER BY downloads DESC, p.lower_name LIMIT $3",
+    )
+    .bind(owner_id)
+    .bind(format)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("name")?, row.try_get("downloads")?)))
+        .collect()
+}

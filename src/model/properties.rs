@@ -6,6 +6,8 @@ use crate::error::Result;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefType {
+    /// An owner (a Nitro repository keeps its storage and configuration here).
+    Owner,
     Package,
     Version,
     File,
@@ -14,6 +16,7 @@ pub enum RefType {
 impl RefType {
     fn as_str(self) -> &'static str {
         match self {
+            RefType::Owner => "owner",
             RefType::Package => "package",
             RefType::Version => "version",
             RefType::File => "file",
@@ -77,4 +80,34 @@ pub async fn delete_named(
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// The first value of a named property, if any.
+pub async fn get(
+    conn: &mut AnyConnection,
+    ref_type: RefType,
+    ref_id: i64,
+    name: &str,
+) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT value FROM properties WHERE ref_type = $1 AND ref_id = $2 AND name = $3 \
+         ORDER BY id LIMIT 1",
+    )
+    .bind(ref_type.as_str())
+    .bind(ref_id)
+    .bind(name)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Replaces every value of a named property with one.
+pub async fn set(
+    conn: &mut AnyConnection,
+    ref_type: RefType,
+    ref_id: i64,
+    name: &str,
+    value: &str,
+) -> Result<()> {
+    delete_named(conn, ref_type, ref_id, name).await?;
+    add(conn, ref_type, ref_id, name, value).await
 }
