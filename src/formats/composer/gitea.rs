@@ -12,8 +12,9 @@ use axum::routing::get;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::dialect::{self, SearchIn, SearchQuery, composer, percent_encode};
 use super::uploads::{UploadTarget, with_dist_urls};
-use super::{Composer, FORMAT, metadata};
+use super::{FORMAT, metadata};
 use crate::api::Query;
 use crate::auth::{Permission, Principal};
 use crate::error::{Error, Result};
@@ -37,13 +38,6 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-fn composer(state: &AppState) -> Composer {
-    Composer {
-        registry: state.registry.clone(),
-        config: state.config.clone(),
-    }
-}
-
 fn base_url(state: &AppState, owner: &str) -> String {
     format!("{}/api/packages/{owner}/composer", state.config.base_url)
 }
@@ -51,18 +45,6 @@ fn base_url(state: &AppState, owner: &str) -> String {
 /// Gitea names the stored file `{vendor}-{project}.{version}.zip`.
 fn file_name(package: &str, version: &str) -> String {
     format!("{}.{version}.zip", package.replace('/', "-"))
-}
-
-fn percent_encode(segment: &str) -> String {
-    segment
-        .bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 async fn readable_owner(principal: &Principal, owner: &str) -> Result<()> {
@@ -95,16 +77,6 @@ async fn list(
     Ok(axum::Json(json!({"packageNames": names})).into_response())
 }
 
-#[derive(Deserialize)]
-struct SearchQuery {
-    #[serde(default)]
-    q: String,
-    #[serde(default, rename = "type")]
-    kind: String,
-    page: Option<u32>,
-    per_page: Option<u32>,
-}
-
 /// Packages whose name contains `q` (any case) and, with `type`, whose newest version has it.
 async fn search(
     State(state): State<AppState>,
@@ -113,51 +85,17 @@ async fn search(
     Query(q): Query<SearchQuery>,
 ) -> Result<Response> {
     readable_owner(&principal, &owner).await?;
-    let composer = composer(&state);
-    let needle = q.q.to_lowercase();
-    let mut hits = Vec::new();
-    for name in composer.uploaded_names(&owner).await? {
-        if !name.contains(&needle) {
-            continue;
-        }
-        let Some(versions) = composer.uploaded_versions(&owner, &name).await? else {
-            continue;
-        };
-        let Some(newest) = versions.first() else {
-            continue;
-        };
-        let kind = newest
-            .entry
-            .get("type")
-            .and_then(Value::as_str)
-            .unwrap_or("library");
-        if !q.kind.is_empty() && kind != q.kind {
-            continue;
-        }
-        let downloads: i64 = versions.iter().map(|v| v.download_count).sum();
-        hits.push(json!({
-            "name": name,
-            "description": newest.entry.get("description").cloned().unwrap_or(json!("")),
-            "downloads": downloads,
-        }));
-    }
-    let per_page = q.per_page.filter(|&n| n > 0).unwrap_or(10).min(100) as usize;
-    let page = q.page.filter(|&n| n > 0).unwrap_or(1) as usize;
-    let total = hits.len();
-    let results: Vec<Value> = hits
+    let found = dialect::search(&composer(&state), &owner, &q, SearchIn::Name).await?;
+    let results: Vec<Value> = found
+        .hits
         .into_iter()
-        .skip((page - 1) * per_page)
-        .take(per_page)
+        .map(|hit| {
+            json!({"name": hit.name, "description": hit.description, "downloads": hit.downloads})
+        })
         .collect();
-    let mut body = json!({"total": total, "results": results});
-    if page * per_page < total {
-        body["next"] = json!(format!(
-            "{}/search.json?q={}&type={}&page={}&per_page={per_page}",
-            base_url(&state, &owner),
-            percent_encode(&q.q),
-            percent_encode(&q.kind),
-            page + 1
-        ));
+    let mut body = json!({"total": found.total, "results": results});
+    if let Some(next) = found.next {
+        body["next"] = json!(format!("{}/search.json?{next}", base_url(&state, &owner)));
     }
     Ok(axum::Json(body).into_response())
 }
@@ -255,6 +193,7 @@ async fn upload(
                 owner: &owner,
                 package: None,
                 version,
+                version_from_name: None,
                 file_name: &file_name,
                 uploaded_by: principal.display_name(),
             },

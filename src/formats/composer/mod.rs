@@ -3,11 +3,14 @@
 
 mod api;
 pub mod constraint;
+mod dialect;
 mod gitea;
 mod manage;
 pub mod metadata;
 pub mod monorepo;
 pub mod names;
+mod nitro;
+mod nitro_api;
 mod notify;
 mod routes;
 pub mod sync;
@@ -47,6 +50,7 @@ pub fn routes() -> Router<AppState> {
         .merge(webhooks::routes())
         .merge(notify::routes())
         .merge(gitea::routes())
+        .merge(nitro::routes())
 }
 
 pub fn api_routes() -> Router<AppState> {

@@ -6,7 +6,8 @@
 //! Each entry naming an existing version of a Composer package counts one install (in memory,
 //! flushed with the download counts); unknown packages and versions are ignored, as Packagist
 //! does. Answers are JSON: 200 `{"status": "success"}`, or `{"status": "error", "message"}` with
-//! the error's status (400 for a malformed body, 401 without credentials).
+//! the error's status (400 for a malformed body, 401 without credentials). The Nitro dialect
+//! counts its repositories' notifications with the same `count_installs`.
 
 use std::collections::HashMap;
 
@@ -90,12 +91,27 @@ async fn count(
     let principal = principal?;
     principal.require(Permission::ReadGranted)?;
     let body = body.map_err(|e| Error::invalid(e.body_text()))?;
-    let batch = parse(&body)?;
-    let customer = principal.customer_id();
     // A customer reports only what it can see: versions outside its grants count for nothing.
     let view = state.access.view(&state.registry.db, &principal).await?;
+    count_installs(state, OWNER, &body, principal.customer_id(), |name, v| {
+        view.allows_version(name, &v.version, &v.normalized)
+    })
+    .await
+}
+
+/// Counts the installs a notification batch reports for the Composer packages of `owner`, those
+/// `allows` lets through (by package name and version), for `customer` (None: not a customer).
+/// Unknown packages and versions are ignored; a malformed batch is 400.
+pub(super) async fn count_installs(
+    state: &AppState,
+    owner: &str,
+    body: &[u8],
+    customer: Option<i64>,
+    allows: impl Fn(&str, &Known) -> bool,
+) -> Result<()> {
+    let batch = parse(body)?;
     let mut conn = state.registry.db.pool().acquire().await?;
-    let Some(owner) = owners::find(&mut conn, OWNER).await? else {
+    let Some(owner) = owners::find(&mut conn, owner).await? else {
         return Ok(());
     };
     // The versions of each named package, read once per package.
@@ -116,7 +132,7 @@ async fn count(
             continue;
         };
         if let Some(v) = lookup(versions, &entry.version)
-            && view.allows_version(name, &v.version, &v.normalized)
+            && allows(name, v)
         {
             state.registry.downloads.record_install(v.id, customer);
         }
@@ -126,10 +142,10 @@ async fn count(
 
 /// A stored version as notifications name it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Known {
+pub(super) struct Known {
     id: i64,
-    version: String,
-    normalized: String,
+    pub version: String,
+    pub normalized: String,
 }
 
 /// Lower-cased normalized version → the version.

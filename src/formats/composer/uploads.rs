@@ -18,12 +18,20 @@ use crate::model::packages::{self, FileCoord};
 use crate::model::{Page, owners};
 use crate::registry::Publish;
 
+/// Given the package name read from an archive, the version its upload URL names.
+pub type VersionFromName<'a> = &'a (dyn Fn(&str) -> Result<String> + Sync);
+
 /// Where an upload goes and what its URL claims.
 pub struct UploadTarget<'a> {
     pub owner: &'a str,
     /// The package name the URL names, if it names one (Nitro); Gitea takes it from composer.json.
     pub package: Option<&'a str>,
     pub version: Option<&'a str>,
+    /// For URLs that name the version only together with the package (Nitro's
+    /// `{vendor}-{package}-{version}.zip`): given the package name read from the archive, the
+    /// version the URL names, or a refusal (422) when the URL does not fit that name. Takes the
+    /// place of `version`.
+    pub version_from_name: Option<VersionFromName<'a>>,
     /// The stored file's name for (package, version), as the dialect spells it.
     pub file_name: &'a (dyn Fn(&str, &str) -> String + Sync),
     pub uploaded_by: String,
@@ -44,6 +52,11 @@ pub struct UploadedVersion {
     pub entry: Map<String, Value>,
     pub file: String,
     pub download_count: i64,
+    pub version_id: i64,
+    /// When the version was uploaded (epoch seconds).
+    pub created_at: i64,
+    /// The archive's size in bytes.
+    pub size: i64,
 }
 
 impl Composer {
@@ -62,20 +75,32 @@ impl Composer {
         .await
         .map_err(Error::internal)??;
         let package = target.package.unwrap_or(&inspected.name).to_lowercase();
-        let version = zip_inspect::check_coordinates(&inspected, &package, target.version)?;
+        let named = target.version_from_name.map(|f| f(&package)).transpose()?;
+        let version = zip_inspect::check_coordinates(
+            &inspected,
+            &package,
+            named.as_deref().or(target.version),
+        )?;
         let normalized = version::normalize(&version)
             .map_err(|e| Error::invalid(format!("version {version:?}: {e}")))?;
         {
             let mut conn = self.registry.db.pool().acquire().await?;
+            // The same version spelled otherwise ("1.0" after "1.0.0") would list twice.
             if let Some(owner) = owners::find(&mut conn, target.owner).await?
                 && let Some(found) =
                     packages::find_package(&mut conn, owner.id, FORMAT, &package).await?
-                && packages::find_version(&mut conn, found.id, &version)
+                && let Some(taken) = packages::all_versions(&mut conn, found.id)
                     .await?
-                    .is_some()
+                    .into_iter()
+                    .find(|v| {
+                        v.version.eq_ignore_ascii_case(&version)
+                            || v.metadata.get("version_normalized").and_then(Value::as_str)
+                                == Some(normalized.as_str())
+                    })
             {
                 return Err(Error::conflict(format!(
-                    "{package} {version} already exists"
+                    "{package} {} already exists",
+                    taken.version
                 )));
             }
         }
@@ -163,6 +188,9 @@ impl Composer {
                 entry,
                 file: file.name,
                 download_count: v.download_count,
+                version_id: v.id,
+                created_at: v.created_at,
+                size: file.blob.size,
             });
         }
         versions.sort_by(|a, b| {
@@ -175,6 +203,36 @@ impl Composer {
             version::compare_normalized(&normalized(&b.entry), &normalized(&a.entry))
         });
         Ok(Some(versions))
+    }
+
+    /// Changes one uploaded version's Composer entry in one write transaction and returns it;
+    /// 404 when the version does not exist, nothing changed when `update` refuses.
+    pub async fn update_uploaded_entry(
+        &self,
+        owner: &str,
+        package: &str,
+        version: &str,
+        update: impl FnOnce(&mut Map<String, Value>) -> Result<()>,
+    ) -> Result<Map<String, Value>> {
+        let not_found =
+            || Error::not_found(format!("package {package} version {version} not found"));
+        let mut tx = self.registry.db.begin_write().await?;
+        let owner = owners::find(&mut tx, owner).await?.ok_or_else(not_found)?;
+        let found = packages::find_package(&mut tx, owner.id, FORMAT, package)
+            .await?
+            .ok_or_else(not_found)?;
+        let row = packages::find_version(&mut tx, found.id, version)
+            .await?
+            .ok_or_else(not_found)?;
+        let Value::Object(mut entry) = row.metadata else {
+            return Err(Error::internal(format!(
+                "{package} {version} has no Composer entry"
+            )));
+        };
+        update(&mut entry)?;
+        packages::set_version_metadata(&mut tx, row.id, &Value::Object(entry.clone())).await?;
+        tx.commit().await?;
+        Ok(entry)
     }
 
     /// Names of the owner's Composer packages, sorted.
