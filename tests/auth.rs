@@ -372,6 +372,107 @@ fn routes() -> Vec<(&'static str, &'static str, Option<&'static str>, Needs)> {
             Needs::Read,
         ),
         ("GET", "/api/v1/audit", None, Needs::Read),
+        // Nitro Repo's Composer repositories (seed 003) and their management API
+        ("GET", "/repositories/default/acme/", None, Needs::Read),
+        (
+            "GET",
+            "/repositories/default/acme/packages.json",
+            None,
+            Needs::Read,
+        ),
+        (
+            "PUT",
+            "/repositories/default/acme/packages.json",
+            Some("{}"),
+            Needs::Write,
+        ),
+        (
+            "GET",
+            "/repositories/default/acme/p/acme/widget.json",
+            None,
+            Needs::Read,
+        ),
+        (
+            "PUT",
+            "/repositories/default/acme/p/acme/widget.json",
+            Some(r#"{"version":"1.0.0"}"#),
+            Needs::Write,
+        ),
+        (
+            "GET",
+            "/repositories/default/acme/p/acme/widget/1.0.0.json",
+            None,
+            Needs::Read,
+        ),
+        (
+            "PUT",
+            "/repositories/default/acme/p/acme/widget/1.0.0.json",
+            Some("{}"),
+            Needs::Write,
+        ),
+        (
+            "GET",
+            "/repositories/default/acme/downloads/acme-widget-1.0.0.zip",
+            None,
+            Needs::Read,
+        ),
+        (
+            "HEAD",
+            "/repositories/default/acme/downloads/acme-widget-1.0.0.zip",
+            None,
+            Needs::Read,
+        ),
+        (
+            "PUT",
+            "/repositories/default/acme/downloads/acme-widget-1.0.0.zip",
+            Some("data"),
+            Needs::Write,
+        ),
+        (
+            "DELETE",
+            "/repositories/default/acme/downloads/acme-widget-1.0.0.zip",
+            None,
+            Needs::Write,
+        ),
+        (
+            "POST",
+            "/repositories/default/acme/downloads",
+            Some(r#"{"downloads":[]}"#),
+            Needs::Read,
+        ),
+        (
+            "GET",
+            "/repositories/default/acme/provider.json",
+            None,
+            Needs::Read,
+        ),
+        (
+            "GET",
+            "/repositories/default/acme/search.json",
+            None,
+            Needs::Read,
+        ),
+        (
+            "GET",
+            "/repositories/default/acme/packages/list.json",
+            None,
+            Needs::Read,
+        ),
+        ("GET", "/api/repository/acme/packages", None, Needs::Read),
+        (
+            "DELETE",
+            "/api/repository/acme/packages",
+            Some(r#"{"paths":["downloads/acme-widget-1.0.0.zip"]}"#),
+            Needs::Write,
+        ),
+        ("GET", "/api/repository/acme/config/php", None, Needs::Read),
+        (
+            "PUT",
+            "/api/repository/acme/config/php",
+            Some(r#"{"description":"x"}"#),
+            Needs::Write,
+        ),
+        ("GET", "/api/repository/acme/stats", None, Needs::Read),
     ]
 }
 
