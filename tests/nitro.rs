@@ -1050,6 +1050,20 @@ fn management_api_lists_deletes_configures_and_counts() {
         let r = manage(&s, ADMIN, "PUT", config_path, Some(&config));
         assert_eq!(r.status, 200, "{}", r.text());
         assert_eq!(manage(&s, ADMIN, "GET", config_path, None).json(), config);
+        // Repository management is administration: it is in the audit log.
+        let audit = manage(
+            &s,
+            ADMIN,
+            "GET",
+            "/api/v1/audit?action=PUT%20/api/repository",
+            None,
+        )
+        .json();
+        assert_eq!(
+            audit["data"][0]["action"], "PUT /api/repository/{id}/config/php",
+            "{audit}"
+        );
+        assert_eq!(audit["data"][0]["actor"], "root", "{audit}");
         assert_eq!(repo.get("").json()["description"], "Team packages");
         for bad in [
             json!([1]),

@@ -1,5 +1,6 @@
-//! The audit middleware around `/api/v1`: every administrative action is recorded in the audit
-//! log (`model::audit`) without the handlers doing anything.
+//! The audit middleware: every administrative action — under `/api/v1` and Nitro Repo's
+//! repository management `/api/repository/…` — is recorded in the audit log (`model::audit`)
+//! without the handlers doing anything.
 //!
 //! What counts as an action: a request whose method changes something (not GET, HEAD or
 //! OPTIONS) and that succeeded (status below 400). Refusals (401/403), validation errors and
@@ -40,11 +41,13 @@ impl AuditActor {
     }
 }
 
-/// Does this request/answer pair go into the audit log?
+/// Does this request/answer pair go into the audit log? Package uploads and deletes through a
+/// format's own routes are publishing, recorded as files' `uploaded_by`, not administration.
 pub fn is_audited(method: &Method, path: &str, status: u16) -> bool {
     let changes = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
     let webhook = path == "/api/v1/webhooks" || path.starts_with("/api/v1/webhooks/");
-    changes && status < 400 && !webhook
+    let admin = path.starts_with("/api/v1/") || path.starts_with("/api/repository/");
+    changes && status < 400 && admin && !webhook
 }
 
 pub async fn record(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
@@ -76,7 +79,8 @@ pub async fn record(State(state): State<AppState>, mut request: Request, next: N
     }
     // Without a matched route (the fallback) the concrete path stands in for the template.
     let template = template.unwrap_or_else(|| path.clone());
-    let template = if template.starts_with("/api/v1") {
+    // Inside the nested `/api/v1` router the template lacks the prefix.
+    let template = if template.starts_with("/api/") {
         template
     } else {
         format!("/api/v1{template}")
@@ -121,6 +125,26 @@ mod tests {
         assert!(!is_audited(&Method::POST, "/api/v1/tokens", 403));
         assert!(!is_audited(&Method::POST, "/api/v1/webhooks/stripe", 200));
         assert!(is_audited(&Method::POST, "/api/v1/webhooksx", 200));
+        assert!(is_audited(
+            &Method::PUT,
+            "/api/repository/php/config/php",
+            200
+        ));
+        assert!(is_audited(
+            &Method::DELETE,
+            "/api/repository/php/packages",
+            200
+        ));
+        assert!(!is_audited(
+            &Method::PUT,
+            "/api/packages/acme/generic/a/1/f",
+            201
+        ));
+        assert!(!is_audited(
+            &Method::PUT,
+            "/repositories/s/r/downloads/a-b-1.0.0.zip",
+            201
+        ));
     }
 
     #[test]

@@ -41,7 +41,6 @@ pub fn router(state: AppState) -> Router {
     // API gets REQUEST_TIMEOUT and a small body limit.
     let api = crate::api::routes()
         .layer(middleware::from_fn(error::api_envelope))
-        .layer(middleware::from_fn_with_state(state.clone(), audit::record))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
@@ -54,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .merge(crate::formats::routes())
         .merge(crate::api::stripe_webhook::routes())
+        .layer(middleware::from_fn_with_state(state.clone(), audit::record))
         .layer(middleware::from_fn(metrics::track))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
