@@ -10,7 +10,6 @@ pub mod metadata;
 pub mod monorepo;
 pub mod names;
 mod nitro;
-mod nitro_api;
 mod notify;
 mod routes;
 pub mod sync;

@@ -1,7 +1,7 @@
 //! Nitro Repo's repository management API (seed 003) at the server root, for Bearer tokens:
 //! `GET|DELETE /api/repository/{id}/packages`, `GET|PUT /api/repository/{id}/config/php` and
 //! `GET /api/repository/{id}/stats`. The repository id is the repository's (owner's) name; errors
-//! are Nitro's JSON body (`nitro::errors`).
+//! are Nitro's JSON body (`super::errors`).
 
 use std::collections::BTreeSet;
 
@@ -13,14 +13,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
-use super::FORMAT;
-use super::dialect::composer;
-use super::nitro::{
-    CONFIG_PROPERTY, DEFAULT_DESCRIPTION, Details, errors, find_version, json_object, stored_config,
-};
+use super::documents::find_version;
+use super::updates::json_object;
+use super::{CONFIG_PROPERTY, DEFAULT_DESCRIPTION, Details, errors, stored_config};
 use crate::api::{PageQuery, Query, pagination};
 use crate::auth::{Permission, Principal};
 use crate::error::{Error, Result};
+use crate::formats::composer::FORMAT;
+use crate::formats::composer::dialect::composer;
 use crate::http::AppState;
 use crate::model::owners::{self, Owner, check_owner_name};
 use crate::model::packages;
