@@ -4,7 +4,7 @@
 
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
-use super::{Listing, Page};
+use super::{Listing, Page, Param};
 use crate::db::Db;
 use crate::error::{Error, Result};
 
@@ -108,31 +108,24 @@ pub async fn list(
     const WHERE: &str = "WHERE ($1 IS NULL OR actor = $1) \
          AND ($2 IS NULL OR substr(action, 1, length($2)) = $2) \
          AND ($3 IS NULL OR at >= $3) AND ($4 IS NULL OR at <= $4)";
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM audit_log {WHERE} ORDER BY at DESC, id DESC LIMIT $5 OFFSET $6"
-    )))
-    .bind(filters.actor)
-    .bind(filters.action_prefix)
-    .bind(filters.since)
-    .bind(filters.until)
-    .bind(page.limit())
-    .bind(page.offset())
-    .fetch_all(&mut *conn)
-    .await?;
-    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT COUNT(*) FROM audit_log {WHERE}"
-    )))
-    .bind(filters.actor)
-    .bind(filters.action_prefix)
-    .bind(filters.since)
-    .bind(filters.until)
-    .fetch_one(conn)
-    .await?;
-    Ok(Listing {
-        items: rows.iter().map(from_row).collect::<Result<_>>()?,
-        total,
+    super::fetch_page(
+        conn,
+        super::Select {
+            columns: COLUMNS,
+            from: "audit_log",
+            filter: WHERE,
+            order: "at DESC, id DESC",
+        },
+        &[
+            Param::Text(filters.actor),
+            Param::Text(filters.action_prefix),
+            Param::Int(filters.since),
+            Param::Int(filters.until),
+        ],
         page,
-    })
+        from_row,
+    )
+    .await
 }
 
 /// Deletes entries older than `epoch` (strictly); returns how many.

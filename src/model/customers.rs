@@ -3,7 +3,7 @@
 
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
-use super::{Listing, Page};
+use super::{Listing, Page, Param};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -131,30 +131,20 @@ pub async fn list(
 ) -> Result<Listing<Customer>> {
     // The state a customer is in now: `expired` once its `expires_at` ($2 = now) has passed,
     // whatever the stored state, as the authenticator and the statistics read it.
-    let filter = "($1 IS NULL OR $1 = CASE WHEN expires_at IS NOT NULL AND expires_at <= $2 \
-                  THEN 'expired' ELSE status END)";
-    let now = crate::clock::now();
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM customers WHERE {filter} ORDER BY id LIMIT $3 OFFSET $4"
-    )))
-    .bind(status)
-    .bind(now)
-    .bind(page.limit())
-    .bind(page.offset())
-    .fetch_all(&mut *conn)
-    .await?;
-    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT COUNT(*) FROM customers WHERE {filter}"
-    )))
-    .bind(status)
-    .bind(now)
-    .fetch_one(conn)
-    .await?;
-    Ok(Listing {
-        items: rows.iter().map(from_row).collect::<Result<_>>()?,
-        total,
+    super::fetch_page(
+        conn,
+        super::Select {
+            columns: COLUMNS,
+            from: "customers",
+            filter: "WHERE ($1 IS NULL OR $1 = CASE WHEN expires_at IS NOT NULL AND expires_at <= $2 \
+         THEN 'expired' ELSE status END)",
+            order: "id",
+        },
+        &[Param::Text(status), Param::Int(Some(crate::clock::now()))],
         page,
-    })
+        from_row,
+    )
+    .await
 }
 
 pub async fn update(conn: &mut AnyConnection, id: i64, f: &Fields) -> Result<()> {

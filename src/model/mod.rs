@@ -50,6 +50,75 @@ pub struct Listing<T> {
     pub page: Page,
 }
 
+/// A value bound to a listing's filter parameters.
+#[derive(Debug, Clone, Copy)]
+pub enum Param<'a> {
+    Text(Option<&'a str>),
+    Int(Option<i64>),
+}
+
+/// `SELECT {columns} FROM {from} {filter} ORDER BY {order}`, for `fetch_page`.
+pub struct Select<'a> {
+    pub columns: &'a str,
+    pub from: &'a str,
+    /// `WHERE …` with `$1…$n` for the params, or empty.
+    pub filter: &'a str,
+    pub order: &'a str,
+}
+
+/// One page of a `Select` and the total number of rows its filter selects. `params` bind the
+/// filter's `$1…$n`; limit and offset come after.
+pub async fn fetch_page<T>(
+    conn: &mut sqlx::AnyConnection,
+    select: Select<'_>,
+    params: &[Param<'_>],
+    page: Page,
+    from_row: impl Fn(&sqlx::any::AnyRow) -> crate::error::Result<T>,
+) -> crate::error::Result<Listing<T>> {
+    let Select {
+        columns,
+        from,
+        filter,
+        order,
+    } = select;
+    let n = params.len();
+    let select = format!(
+        "SELECT {columns} FROM {from} {filter} ORDER BY {order} LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    );
+    let mut rows = sqlx::query(sqlx::AssertSqlSafe(select));
+    for p in params {
+        rows = match *p {
+            Param::Text(v) => rows.bind(v),
+            Param::Int(v) => rows.bind(v),
+        };
+    }
+    let rows = rows
+        .bind(page.limit())
+        .bind(page.offset())
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM {from} {filter}"
+    )));
+    for p in params {
+        count = match *p {
+            Param::Text(v) => count.bind(v),
+            Param::Int(v) => count.bind(v),
+        };
+    }
+    let total = count.fetch_one(conn).await?;
+    Ok(Listing {
+        items: rows
+            .iter()
+            .map(from_row)
+            .collect::<crate::error::Result<_>>()?,
+        total,
+        page,
+    })
+}
+
 /// Times are epoch seconds in the database and RFC 3339 in JSON.
 pub fn serialize_time<S: serde::Serializer>(epoch: &i64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&crate::clock::rfc3339(*epoch))

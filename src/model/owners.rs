@@ -61,21 +61,19 @@ pub async fn find_or_create(conn: &mut AnyConnection, name: &str) -> Result<Owne
 }
 
 pub async fn list(conn: &mut AnyConnection, page: Page) -> Result<Listing<Owner>> {
-    let rows = sqlx::query(
-        "SELECT id, name, created_at FROM owners ORDER BY lower_name LIMIT $1 OFFSET $2",
-    )
-    .bind(page.limit())
-    .bind(page.offset())
-    .fetch_all(&mut *conn)
-    .await?;
-    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM owners")
-        .fetch_one(conn)
-        .await?;
-    Ok(Listing {
-        items: rows.iter().map(from_row).collect::<Result<_>>()?,
-        total,
+    super::fetch_page(
+        conn,
+        super::Select {
+            columns: "id, name, created_at",
+            from: "owners",
+            filter: "",
+            order: "lower_name",
+        },
+        &[],
         page,
-    })
+        from_row,
+    )
+    .await
 }
 
 /// Deletes an owner that holds no package; one that still does is a conflict.

@@ -5,7 +5,7 @@ use sqlx::{AnyConnection, Row, any::AnyRow};
 
 use super::blobs::{self, Blob, blob_columns};
 use super::properties::{self, RefType};
-use super::{Listing, Page};
+use super::{Listing, Page, Param};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -241,28 +241,19 @@ pub async fn list_packages(
     format: Option<&str>,
     page: Page,
 ) -> Result<Listing<Package>> {
-    let rows = sqlx::query(
-        "SELECT id, owner_id, format, name, created_at FROM packages \
-         WHERE owner_id = $1 AND ($2 IS NULL OR format = $2) ORDER BY format, lower_name LIMIT $3 OFFSET $4",
-    )
-    .bind(owner_id)
-    .bind(format)
-    .bind(page.limit())
-    .bind(page.offset())
-    .fetch_all(&mut *conn)
-    .await?;
-    let total: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM packages WHERE owner_id = $1 AND ($2 IS NULL OR format = $2)",
-    )
-    .bind(owner_id)
-    .bind(format)
-    .fetch_one(conn)
-    .await?;
-    Ok(Listing {
-        items: rows.iter().map(package_from_row).collect::<Result<_>>()?,
-        total,
+    super::fetch_page(
+        conn,
+        super::Select {
+            columns: "id, owner_id, format, name, created_at",
+            from: "packages",
+            filter: "WHERE owner_id = $1 AND ($2 IS NULL OR format = $2)",
+            order: "format, lower_name",
+        },
+        &[Param::Int(Some(owner_id)), Param::Text(format)],
         page,
-    })
+        package_from_row,
+    )
+    .await
 }
 
 /// Names of every package of one format under an owner, sorted.
@@ -285,24 +276,19 @@ pub async fn list_versions(
     package_id: i64,
     page: Page,
 ) -> Result<Listing<Version>> {
-    let rows = sqlx::query(
-        "SELECT id, package_id, version, metadata, download_count, created_at FROM versions \
-         WHERE package_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
-    )
-    .bind(package_id)
-    .bind(page.limit())
-    .bind(page.offset())
-    .fetch_all(&mut *conn)
-    .await?;
-    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM versions WHERE package_id = $1")
-        .bind(package_id)
-        .fetch_one(conn)
-        .await?;
-    Ok(Listing {
-        items: rows.iter().map(version_from_row).collect::<Result<_>>()?,
-        total,
+    super::fetch_page(
+        conn,
+        super::Select {
+            columns: "id, package_id, version, metadata, download_count, created_at",
+            from: "versions",
+            filter: "WHERE package_id = $1",
+            order: "created_at DESC, id DESC",
+        },
+        &[Param::Int(Some(package_id))],
         page,
-    })
+        version_from_row,
+    )
+    .await
 }
 
 /// Deletes one file; the version goes with its last file and the package with its last version.

@@ -2,7 +2,7 @@
 
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
-use super::{Listing, Page};
+use super::{Listing, Page, Param};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -103,28 +103,19 @@ pub async fn list(
     customer_id: Option<i64>,
     page: Page,
 ) -> Result<Listing<TokenRow>> {
-    let filter = "kind = $1 AND ($2 IS NULL OR customer_id = $2)";
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM tokens WHERE {filter} ORDER BY id LIMIT $3 OFFSET $4"
-    )))
-    .bind(kind)
-    .bind(customer_id)
-    .bind(page.limit())
-    .bind(page.offset())
-    .fetch_all(&mut *conn)
-    .await?;
-    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT COUNT(*) FROM tokens WHERE {filter}"
-    )))
-    .bind(kind)
-    .bind(customer_id)
-    .fetch_one(conn)
-    .await?;
-    Ok(Listing {
-        items: rows.iter().map(from_row).collect::<Result<_>>()?,
-        total,
+    super::fetch_page(
+        conn,
+        super::Select {
+            columns: COLUMNS,
+            from: "tokens",
+            filter: "WHERE kind = $1 AND ($2 IS NULL OR customer_id = $2)",
+            order: "id",
+        },
+        &[Param::Text(Some(kind)), Param::Int(customer_id)],
         page,
-    })
+        from_row,
+    )
+    .await
 }
 
 pub async fn revoke(conn: &mut AnyConnection, id: i64) -> Result<()> {

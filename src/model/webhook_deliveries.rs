@@ -72,23 +72,17 @@ pub async fn list_for_package(
     package_id: i64,
     page: Page,
 ) -> Result<Listing<Delivery>> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM webhook_deliveries WHERE package_id = $1 \
-         ORDER BY id DESC LIMIT $2 OFFSET $3"
-    )))
-    .bind(package_id)
-    .bind(page.limit())
-    .bind(page.offset())
-    .fetch_all(&mut *conn)
-    .await?;
-    let total: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM webhook_deliveries WHERE package_id = $1")
-            .bind(package_id)
-            .fetch_one(conn)
-            .await?;
-    Ok(Listing {
-        items: rows.iter().map(from_row).collect::<Result<_>>()?,
-        total,
+    super::fetch_page(
+        conn,
+        super::Select {
+            columns: COLUMNS,
+            from: "webhook_deliveries",
+            filter: "WHERE package_id = $1",
+            order: "id DESC",
+        },
+        &[super::Param::Int(Some(package_id))],
         page,
-    })
+        from_row,
+    )
+    .await
 }

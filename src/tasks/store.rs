@@ -125,24 +125,19 @@ pub async fn list(
     page: Page,
 ) -> Result<Listing<Task>> {
     let status = status.map(TaskStatus::as_str);
-    let rows = sqlx::query(select(
-        "WHERE ($1 IS NULL OR status = $1) ORDER BY id DESC LIMIT $2 OFFSET $3",
-    ))
-    .bind(status)
-    .bind(page.limit())
-    .bind(page.offset())
-    .fetch_all(&mut *conn)
-    .await?;
-    let total: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM tasks WHERE ($1 IS NULL OR status = $1)")
-            .bind(status)
-            .fetch_one(conn)
-            .await?;
-    Ok(Listing {
-        items: rows.iter().map(from_row).collect::<Result<_>>()?,
-        total,
+    crate::model::fetch_page(
+        conn,
+        crate::model::Select {
+            columns: COLUMNS,
+            from: "tasks",
+            filter: "WHERE ($1 IS NULL OR status = $1)",
+            order: "id DESC",
+        },
+        &[crate::model::Param::Text(status)],
         page,
-    })
+        from_row,
+    )
+    .await
 }
 
 /// Takes the oldest pending task, if any. Two workers racing for one row: the loser's update
