@@ -257,6 +257,10 @@ GIT_DIRTY=$(cd "$ROOT" && git status --porcelain --untracked-files=no 2>/dev/nul
     echo "| VmHWM after upload$([ $HWM_RESET = yes ] && echo " (reset before it)" || echo " (whole process life)") | $hwm_mib MiB | < 64 MiB | $(verdict "$hwm_mib" "<" 64) |"
     echo "| Reference: \`dd bs=1M conv=fdatasync\` of the file (disk write + flush) | $(calc %.3f "1 / $DD_T") GiB/s (${DD_T} s; runs: ${DD_TIMES[*]}) | | |"
     echo "| VmRSS idle, before upload | $(calc %.1f "$RSS_IDLE_KB / 1024") MiB | | |"
+    echo
+    echo "Composer (Git sync, \`p2\` against nginx): [RESULTS-composer.md](RESULTS-composer.md) from"
+    echo "\`bench/composer.sh\`. Customers (filtered \`p2\`, token checks): [RESULTS-customers.md](RESULTS-customers.md)"
+    echo "from \`bench/customers.sh\`."
 } >"$RESULTS"
 
 log "results written to $RESULTS"
