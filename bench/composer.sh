@@ -264,57 +264,6 @@ SATIS_ZIP="$TMP/satis-$RUNS/out/$LAST_TAG.zip"
 TOKEN="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 CARGOMAN_PORT=""
 
-start_cargoman() { # state dir
-    local state=$1 i
-    mkdir -p "$state"
-    CARGOMAN_PORT=$(free_port)
-    ADMIN_TOKEN=$TOKEN HOST=127.0.0.1 PORT=$CARGOMAN_PORT BASE_URL="http://127.0.0.1:$CARGOMAN_PORT" \
-        DATABASE_URL="sqlite://$state/c.db" STORAGE_PATH="$state/packages" GIT_CACHE_PATH="$state/git" \
-        TASK_SYNC_INTERVAL=0 RUST_LOG=warn \
-        "$BIN" serve >"$state/cargoman.log" 2>&1 &
-    CARGOMAN_PID=$!
-    for i in $(seq 300); do
-        curl -sf -o /dev/null "http://127.0.0.1:$CARGOMAN_PORT/health" && return 0
-        kill -0 "$CARGOMAN_PID" 2>/dev/null || { cat "$state/cargoman.log" >&2; die "Cargoman exited"; }
-        sleep 0.1
-    done
-    cat "$state/cargoman.log" >&2
-    die "Cargoman not healthy after 30 s"
-}
-
-stop_cargoman() {
-    kill "$CARGOMAN_PID" 2>/dev/null || true
-    wait "$CARGOMAN_PID" 2>/dev/null || true
-    CARGOMAN_PID=""
-}
-
-api() { # method path [json body] -> body on stdout; dies on a non-2xx answer
-    local method=$1 path=$2 body=${3:-} code
-    local -a data=()
-    [ -n "$body" ] && data=(-H 'Content-Type: application/json' --data "$body")
-    code=$(curl -sS -o "$TMP/api.out" -w '%{http_code}' -X "$method" \
-        -H "Authorization: Bearer $TOKEN" "${data[@]}" "http://127.0.0.1:$CARGOMAN_PORT$path")
-    case $code in
-        2??) cat "$TMP/api.out" ;;
-        *) cat "$TMP/api.out" >&2; die "$method $path returned $code" ;;
-    esac
-}
-
-wait_task() { # id -> task JSON once done; dies when it fails or takes over 30 minutes
-    local id=$1 status
-    local deadline=$((SECONDS + 1800))
-    while :; do
-        api GET "/api/v1/tasks/$id" >"$TMP/task.json"
-        status=$(jq -r '.data.status' "$TMP/task.json")
-        case $status in
-            done) cat "$TMP/task.json"; return 0 ;;
-            failed) cat "$TMP/task.json" >&2; die "task $id failed" ;;
-        esac
-        [ "$SECONDS" -lt "$deadline" ] || die "task $id not done after 30 minutes"
-        sleep 0.02
-    done
-}
-
 # first_sync -> OUT="wall_s cpu_s"; checks what the sync made
 first_sync() {
     local s e cpu0 cpu1 id

@@ -164,48 +164,9 @@ echo "  $(elapsed "$s" "$(now)") s" >&2
 
 # ---------------------------------------------------------------- Cargoman
 TOKEN="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-CARGOMAN_PORT=$(free_port)
 STATE="$TMP/state"
-mkdir -p "$STATE"
-log "starting Cargoman on 127.0.0.1:$CARGOMAN_PORT"
-ADMIN_TOKEN=$TOKEN HOST=127.0.0.1 PORT=$CARGOMAN_PORT BASE_URL="http://127.0.0.1:$CARGOMAN_PORT" \
-    DATABASE_URL="sqlite://$STATE/c.db" STORAGE_PATH="$STATE/packages" GIT_CACHE_PATH="$STATE/git" \
-    TASK_SYNC_INTERVAL=0 RUST_LOG=warn \
-    "$BIN" serve >"$STATE/cargoman.log" 2>&1 &
-CARGOMAN_PID=$!
-for i in $(seq 300); do
-    curl -sf -o /dev/null "http://127.0.0.1:$CARGOMAN_PORT/health" && break
-    kill -0 "$CARGOMAN_PID" 2>/dev/null || { cat "$STATE/cargoman.log" >&2; die "Cargoman exited"; }
-    [ "$i" -lt 300 ] || { cat "$STATE/cargoman.log" >&2; die "Cargoman not healthy after 30 s"; }
-    sleep 0.1
-done
+start_cargoman "$STATE"
 C_BASE="http://127.0.0.1:$CARGOMAN_PORT"
-
-api() { # method path [json body] -> body on stdout; dies on a non-2xx answer
-    local method=$1 path=$2 body=${3:-} code
-    local -a data=()
-    [ -n "$body" ] && data=(-H 'Content-Type: application/json' --data "$body")
-    code=$(curl -sS -o "$TMP/api.out" -w '%{http_code}' -X "$method" \
-        -H "Authorization: Bearer $TOKEN" "${data[@]}" "$C_BASE$path")
-    case $code in
-        2??) cat "$TMP/api.out" ;;
-        *) cat "$TMP/api.out" >&2; die "$method $path returned $code" ;;
-    esac
-}
-
-wait_task() { # id -> dies when the task fails or takes over 30 minutes
-    local id=$1 status
-    local deadline=$((SECONDS + 1800))
-    while :; do
-        status=$(api GET "/api/v1/tasks/$id" | tee "$TMP/task.json" | jq -r '.data.status')
-        case $status in
-            done) return 0 ;;
-            failed) cat "$TMP/task.json" >&2; die "task $id failed" ;;
-        esac
-        [ "$SECONDS" -lt "$deadline" ] || die "task $id not done after 30 minutes"
-        sleep 0.05
-    done
-}
 
 log "adding and syncing $PACKAGES packages"
 s=$(now)
@@ -218,7 +179,7 @@ for ((k = 1; k <= PACKAGES; k++)); do
     [[ "$id" =~ ^[0-9]+$ ]] || die "no task id in the create response for $name"
     TASKS+=("$id")
 done
-for id in "${TASKS[@]}"; do wait_task "$id"; done
+for id in "${TASKS[@]}"; do wait_task "$id" >/dev/null; done
 SYNC_T=$(elapsed "$s" "$(now)")
 echo "  $PACKAGES packages synced in ${SYNC_T} s" >&2
 

@@ -49,19 +49,8 @@ cp "$TMP/files/small.bin" "$TMP/files/medium.bin" "$TMP/nginx/www/api/packages/b
 start_nginx application/octet-stream
 
 # ---------------------------------------------------------------- Cargoman
-CARGOMAN_PORT=$(free_port)
 TOKEN="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-log "starting Cargoman on 127.0.0.1:$CARGOMAN_PORT"
-ADMIN_TOKEN=$TOKEN HOST=127.0.0.1 PORT=$CARGOMAN_PORT \
-    DATABASE_URL="sqlite://$TMP/c.db" STORAGE_PATH="$TMP/packages" RUST_LOG=warn \
-    "$BIN" serve >"$TMP/cargoman.log" 2>&1 &
-CARGOMAN_PID=$!
-for i in $(seq 300); do
-    curl -sf -o /dev/null "http://127.0.0.1:$CARGOMAN_PORT/health" && break
-    kill -0 "$CARGOMAN_PID" 2>/dev/null || { cat "$TMP/cargoman.log" >&2; die "Cargoman exited"; }
-    [ "$i" -lt 300 ] || { cat "$TMP/cargoman.log" >&2; die "Cargoman not healthy after 30 s"; }
-    sleep 0.1
-done
+start_cargoman "$TMP/state"
 
 C_BASE="http://127.0.0.1:$CARGOMAN_PORT/api/packages/bench/generic/files/1.0"
 N_BASE="http://127.0.0.1:$NGINX_PORT/api/packages/bench/generic/files/1.0"
