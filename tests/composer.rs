@@ -3,7 +3,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{ADMIN, TestServer, api, backends, git, versions, wait_for_task, write};
@@ -62,18 +61,7 @@ fn widget_repo(root: &Path) -> PathBuf {
 }
 
 fn composer(project: &Path, s: &TestServer, args: &[&str]) -> std::process::Output {
-    let host = s.base.trim_start_matches("http://");
-    let auth = json!({"http-basic": {host: {"username": "token", "password": ADMIN}}});
-    Command::new("composer")
-        .args(args)
-        .args(["--no-interaction", "--no-progress"])
-        .current_dir(project)
-        .env("COMPOSER_HOME", project.join(".composer-home"))
-        .env("COMPOSER_CACHE_DIR", project.join(".composer-cache"))
-        .env("COMPOSER_ALLOW_SUPERUSER", "1")
-        .env("COMPOSER_AUTH", auth.to_string())
-        .output()
-        .expect("composer is installed")
+    common::composer(project, Some((s, ADMIN)), args)
 }
 
 fn new_project(root: &Path, s: &TestServer, name: &str) -> PathBuf {

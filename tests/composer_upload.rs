@@ -5,7 +5,6 @@ mod common;
 
 use std::io::Write;
 use std::path::Path;
-use std::process::Command;
 
 use common::{ADMIN, TestServer, backends, write};
 use serde_json::{Value, json};
@@ -185,18 +184,7 @@ fn gitea_composer_endpoints_behave_as_gitea_tests_them() {
 }
 
 fn composer(project: &Path, s: &TestServer, args: &[&str]) -> std::process::Output {
-    let host = s.base.trim_start_matches("http://");
-    let auth = json!({"http-basic": {host: {"username": "ci", "password": ADMIN}}});
-    Command::new("composer")
-        .args(args)
-        .args(["--no-interaction", "--no-progress"])
-        .current_dir(project)
-        .env("COMPOSER_HOME", project.join(".composer-home"))
-        .env("COMPOSER_CACHE_DIR", project.join(".composer-cache"))
-        .env("COMPOSER_ALLOW_SUPERUSER", "1")
-        .env("COMPOSER_AUTH", auth.to_string())
-        .output()
-        .expect("composer is installed")
+    common::composer(project, Some((s, ADMIN)), args)
 }
 
 #[test]

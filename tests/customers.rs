@@ -3,7 +3,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::{TestServer, api, backends, git, wait_for_task, write};
 use serde_json::{Value, json};
@@ -110,22 +110,7 @@ fn project(s: &TestServer, name: &str) -> PathBuf {
 }
 
 fn composer(dir: &Path, args: &[&str]) -> Output {
-    let progress: &[&str] = if args.first() == Some(&"config") {
-        &[]
-    } else {
-        &["--no-progress"]
-    };
-    Command::new("composer")
-        .args(args)
-        .arg("--no-interaction")
-        .args(progress)
-        .current_dir(dir)
-        .env("COMPOSER_HOME", dir.join(".composer-home"))
-        .env("COMPOSER_CACHE_DIR", dir.join(".composer-cache"))
-        .env("COMPOSER_ALLOW_SUPERUSER", "1")
-        .env_remove("COMPOSER_AUTH")
-        .output()
-        .expect("composer is installed")
+    common::composer(dir, None, args)
 }
 
 fn ok(out: &Output) -> String {

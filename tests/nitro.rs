@@ -269,19 +269,7 @@ fn composer_require(
         "minimum-stability": "stable",
     });
     std::fs::write(dir.join("composer.json"), manifest.to_string()).unwrap();
-    let host = s.base.trim_start_matches("http://");
-    Command::new("composer")
-        .args(["require", package, "--no-interaction", "--no-progress"])
-        .current_dir(&dir)
-        .env("COMPOSER_HOME", dir.join(".home"))
-        .env("COMPOSER_CACHE_DIR", dir.join(".cache"))
-        .env("COMPOSER_ALLOW_SUPERUSER", "1")
-        .env(
-            "COMPOSER_AUTH",
-            json!({"http-basic": {host: {"username": "ci", "password": ADMIN}}}).to_string(),
-        )
-        .output()
-        .expect("composer is installed")
+    common::composer(&dir, Some((s, ADMIN)), &["require", package])
 }
 
 fn assert_installed(s: &TestServer, project: &str, out: &std::process::Output, file: &str) {

@@ -409,3 +409,37 @@ pub fn versions(s: &TestServer) -> Vec<String> {
         .map(|v| v.as_str().unwrap().to_string())
         .collect()
 }
+
+/// Runs the real `composer` in `dir` with its own home and cache, never interactive. With `auth`,
+/// HTTP Basic credentials (user `token`, the given token as password) for the server's host come
+/// from `COMPOSER_AUTH`; without, none are inherited.
+pub fn composer(
+    dir: &Path,
+    auth: Option<(&TestServer, &str)>,
+    args: &[&str],
+) -> std::process::Output {
+    // `composer config` has no --no-progress.
+    let progress: &[&str] = if args.first() == Some(&"config") {
+        &[]
+    } else {
+        &["--no-progress"]
+    };
+    let mut cmd = Command::new("composer");
+    cmd.args(args)
+        .arg("--no-interaction")
+        .args(progress)
+        .current_dir(dir)
+        .env("COMPOSER_HOME", dir.join(".composer-home"))
+        .env("COMPOSER_CACHE_DIR", dir.join(".composer-cache"))
+        .env("COMPOSER_ALLOW_SUPERUSER", "1");
+    match auth {
+        Some((s, token)) => {
+            let host = s.base.trim_start_matches("http://");
+            let auth =
+                serde_json::json!({"http-basic": {host: {"username": "token", "password": token}}});
+            cmd.env("COMPOSER_AUTH", auth.to_string())
+        }
+        None => cmd.env_remove("COMPOSER_AUTH"),
+    };
+    cmd.output().expect("composer is installed")
+}
