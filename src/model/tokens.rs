@@ -240,27 +240,3 @@ pub async fn get_for_auth(
     };
     Ok(Some((token, customer)))
 }
-
-/// The customer behind a customer token (None for team tokens or a deleted customer).
-pub async fn customer_state(
-    conn: &mut AnyConnection,
-    customer_id: i64,
-) -> Result<Option<CustomerState>> {
-    let row = sqlx::query(
-        "SELECT public_id, status, status_reason, expires_at, access_version, updated_at FROM customers WHERE id = $1",
-    )
-    .bind(customer_id)
-    .fetch_optional(conn)
-    .await?;
-    row.map(|r| {
-        Ok(CustomerState {
-            public_id: r.try_get(0)?,
-            status: r.try_get(1)?,
-            status_reason: r.try_get(2)?,
-            expires_at: r.try_get(3)?,
-            access_version: r.try_get(4)?,
-            updated_at: r.try_get(5)?,
-        })
-    })
-    .transpose()
-}
