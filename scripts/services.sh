@@ -14,8 +14,9 @@
 #   CARGOMAN_TEST_S3_REGION      us-east-1 (s3s-fs accepts any region)
 #   CARGOMAN_TEST_S3_DIR         s3s-fs data dir; a bucket is a subfolder (mkdir it to create one)
 
-_SERVICES_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-: "${TOOLS_DIR:=$_SERVICES_REPO/.tools}"
+# Built test tools live outside the checkout, so a fresh clone (CI) finds the s3s-fs that an
+# earlier run built instead of spending ~12 minutes rebuilding it.
+: "${TOOLS_DIR:=${CARGOMAN_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/cargoman-tools}}"
 S3S_FS_VERSION="0.14.1"
 
 _SERVICES_PG_DIR="${_SERVICES_PG_DIR:-}"
