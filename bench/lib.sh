@@ -153,15 +153,18 @@ CONF
         { cat "$TMP/nginx/error.log" >&2 || true; die "nginx did not start"; }
 }
 
-# Starts Cargoman ($BIN, admin token $TOKEN) on SQLite and the filesystem with its state in the
-# given folder, on a free port (CARGOMAN_PORT), and waits until it is healthy. `api` then calls it.
+# Starts Cargoman ($BIN, admin token $TOKEN; an empty one makes it generate its own) on SQLite
+# and the filesystem with its state in the given folder, on a free port (CARGOMAN_PORT), and waits
+# until it is healthy. `api` then calls it. CARGOMAN_ENV may add space-separated KEY=VALUE settings.
 start_cargoman() { # state dir
     local state=$1 i
+    local -a extra=()
+    [ -n "${CARGOMAN_ENV:-}" ] && read -ra extra <<<"$CARGOMAN_ENV"
     mkdir -p "$state"
     CARGOMAN_PORT=$(free_port)
-    ADMIN_TOKEN=$TOKEN HOST=127.0.0.1 PORT=$CARGOMAN_PORT BASE_URL="http://127.0.0.1:$CARGOMAN_PORT" \
+    env ADMIN_TOKEN="$TOKEN" HOST=127.0.0.1 PORT="$CARGOMAN_PORT" BASE_URL="http://127.0.0.1:$CARGOMAN_PORT" \
         DATABASE_URL="sqlite://$state/c.db" STORAGE_PATH="$state/packages" GIT_CACHE_PATH="$state/git" \
-        TASK_SYNC_INTERVAL=0 RUST_LOG=warn \
+        TASK_SYNC_INTERVAL=0 RUST_LOG=warn "${extra[@]}" \
         "$BIN" serve >"$state/cargoman.log" 2>&1 &
     CARGOMAN_PID=$!
     for i in $(seq 300); do

@@ -20,6 +20,8 @@ use crate::registry::Registry;
 use crate::tasks::Queue;
 
 const GENERATED_ADMIN_HASH: &str = "admin_token_hash";
+/// The generated root token's lookup prefix, so guesses of another prefix are never hashed.
+const GENERATED_ADMIN_LOOKUP: &str = "admin_token_lookup";
 const DOWNLOAD_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
 /// How often entries older than `AUDIT_LOG_RETENTION_DAYS` are removed (also by `cleanup` tasks).
 const AUDIT_PURGE_INTERVAL: Duration = Duration::from_secs(3600);
@@ -56,7 +58,7 @@ impl App {
                     registry.db.clone(),
                     root,
                     config.customers.jwt_secret.as_deref(),
-                    config.auth_cache_ttl,
+                    &config.auth,
                 )),
                 tasks: Queue::new(registry.db.clone(), handlers),
                 access: Arc::default(),
@@ -170,19 +172,30 @@ async fn root_token(db: &Db, source: &AdminTokenSource) -> Result<RootToken> {
         AdminTokenSource::Argon2Hash(hash) => RootToken::Argon2(hash.clone()),
         AdminTokenSource::Generated => {
             let mut conn = db.pool().acquire().await?;
-            if let Some(hash) = settings::get(&mut conn, GENERATED_ADMIN_HASH).await? {
-                return Ok(RootToken::Argon2(hash));
+            if settings::get(&mut conn, GENERATED_ADMIN_HASH)
+                .await?
+                .is_none()
+            {
+                let token = secret::Fresh::generate(secret::ROOT_PREFIX).await?;
+                let in_force =
+                    settings::set_if_absent(&mut conn, GENERATED_ADMIN_HASH, &token.hash).await?;
+                // Another instance starting at the same moment may have won; its token stands.
+                if in_force == token.hash {
+                    settings::set_if_absent(&mut conn, GENERATED_ADMIN_LOOKUP, token.lookup())
+                        .await?;
+                    println!(
+                        "\nNo ADMIN_TOKEN was configured, so one was generated. It is shown only this once;\n\
+                         only its hash is stored. Keep it safe:\n\n    ADMIN_TOKEN={}\n",
+                        token.plain
+                    );
+                }
             }
-            let token = secret::generate("cmr_");
-            let hash = secret::hash(&token)?;
-            let in_force = settings::set_if_absent(&mut conn, GENERATED_ADMIN_HASH, &hash).await?;
-            if in_force == hash {
-                println!(
-                    "\nNo ADMIN_TOKEN was configured, so one was generated. It is shown only this once;\n\
-                     only its hash is stored. Keep it safe:\n\n    ADMIN_TOKEN={token}\n"
-                );
+            RootToken::Generated {
+                phc: settings::get(&mut conn, GENERATED_ADMIN_HASH)
+                    .await?
+                    .ok_or_else(|| crate::error::Error::internal("the root token hash vanished"))?,
+                lookup: settings::get(&mut conn, GENERATED_ADMIN_LOOKUP).await?,
             }
-            RootToken::Argon2(in_force)
         }
     })
 }

@@ -16,13 +16,27 @@ pub struct Config {
     pub request_timeout: Duration,
     pub max_upload_size: u64,
     pub metrics_enabled: bool,
-    /// How long a verified token's row is reused before it is read again (`AUTH_CACHE_TTL_MS`);
-    /// changes made through this process count at once regardless.
-    pub auth_cache_ttl: Duration,
+    pub auth: AuthConfig,
     pub git: GitConfig,
     pub tasks: TaskConfig,
     pub webhooks: WebhookConfig,
     pub customers: CustomerConfig,
+}
+
+/// Token checking: caching of verified tokens and the bounds on failed checks.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// How long a verified token's row is reused before it is read again (`AUTH_CACHE_TTL_MS`);
+    /// changes made through this process count at once regardless.
+    pub cache_ttl: Duration,
+    /// Failed token checks one client address may make per minute before it gets 429
+    /// (`AUTH_FAILURE_LIMIT`); zero turns the limit off.
+    pub failure_limit: u32,
+    /// Every failed check is answered no sooner than this after it began
+    /// (`AUTH_FAILURE_DELAY_MS`), so response times reveal nothing.
+    pub failure_delay: Duration,
+    /// Threads that run Argon2 (half the cores): the rest keep serving during a flood of guesses.
+    pub hash_threads: usize,
 }
 
 /// Customer access: token limits, JWTs, the Stripe lifecycle webhook and the audit log.
@@ -213,9 +227,15 @@ impl Config {
             request_timeout: Duration::from_secs(parse_num("REQUEST_TIMEOUT", 30)?),
             max_upload_size: parse_num("MAX_UPLOAD_SIZE", DEFAULT_MAX_UPLOAD)?,
             metrics_enabled: !is_false(get("METRICS_ENABLED")),
-            auth_cache_ttl: Duration::from_millis(
-                parse_num("AUTH_CACHE_TTL_MS", 1000)?.min(60_000),
-            ),
+            auth: AuthConfig {
+                cache_ttl: Duration::from_millis(parse_num("AUTH_CACHE_TTL_MS", 1000)?.min(60_000)),
+                failure_limit: parse_num("AUTH_FAILURE_LIMIT", 20)?.min(u32::MAX as u64) as u32,
+                failure_delay: Duration::from_millis(
+                    parse_num("AUTH_FAILURE_DELAY_MS", 100)?.min(10_000),
+                ),
+                hash_threads: std::thread::available_parallelism()
+                    .map_or(1, |n| (n.get() / 2).max(1)),
+            },
             git: GitConfig {
                 cache_path: get("GIT_CACHE_PATH")
                     .unwrap_or_else(|| "./data/git".into())

@@ -21,6 +21,18 @@ pub enum Error {
     /// valid composer.json).
     #[error("{0}")]
     Unprocessable(String),
+    /// The caller sent too many failed requests; `Retry-After` tells it when to try again.
+    #[error("{message}")]
+    RateLimited {
+        message: String,
+        retry_after_secs: u64,
+    },
+    /// The server cannot take this request now (a bounded queue is full); retry shortly.
+    #[error("{message}")]
+    Unavailable {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// The client's body broke off or could not be read; nothing was stored.
     #[error("request body could not be read: {0}")]
     BodyInterrupted(String),

@@ -885,3 +885,144 @@ fn health_on(backend: common::Backend) {
         "{metrics}"
     );
 }
+
+/// Sends one GET of `path` per token, `parallel` at a time, and returns the status codes.
+fn statuses_in_parallel(
+    s: &TestServer,
+    path: &str,
+    tokens: &[String],
+    parallel: usize,
+) -> Vec<u16> {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("requests");
+    let requests: Vec<String> = tokens
+        .iter()
+        .map(|token| {
+            format!(
+                "url = \"{}\"\nheader = \"Authorization: Bearer {token}\"\noutput = \"/dev/null\"\nwrite-out = \"%{{http_code}}\\n\"\n",
+                s.url(path)
+            )
+        })
+        .collect();
+    std::fs::write(&config, requests.join("next\n")).unwrap();
+    let out = std::process::Command::new("curl")
+        .args([
+            "-sS",
+            "--parallel",
+            "--parallel-max",
+            &parallel.to_string(),
+            "-K",
+        ])
+        .arg(&config)
+        .output()
+        .expect("curl runs");
+    let codes: Vec<u16> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.trim().parse().unwrap_or(0))
+        .collect();
+    assert_eq!(
+        codes.len(),
+        tokens.len(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    codes
+}
+
+fn random_suffix(n: usize, seed: usize) -> String {
+    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    common::pseudo_random(n, (seed % 251) as u8)
+        .iter()
+        .enumerate()
+        .map(|(i, b)| CHARS[(*b as usize + i * 7 + seed) % CHARS.len()] as char)
+        .collect()
+}
+
+/// The security review's flood: random tokens against the default setup (a generated root
+/// token kept as an Argon2 hash). Tokens that cannot match are never hashed, so a burst of them
+/// never fills the bounded hashing queue (503); guesses at a real lookup prefix are hashed, but
+/// only a queue's worth at a time.
+#[test]
+fn wrong_tokens_are_never_hashed_unless_they_can_match() {
+    for backend in backends() {
+        let s = TestServer::start_with(backend, &[("ADMIN_TOKEN", "")]);
+        let created = s.cli(&["--json", "customer", "create", "--name", "Flood Ltd"]);
+        assert!(created.status.success(), "{created:?}");
+        let customer: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
+        let real = customer["token"].as_str().unwrap().to_string();
+        assert_eq!(as_token(&s, &real, &["/packages.json"]).status, 200);
+
+        let unmatchable: Vec<String> = (0..240)
+            .map(|n| match n % 4 {
+                0 => format!("x{}", random_suffix(40, n)),
+                1 => format!("cmr_{}", random_suffix(32, n)), // root shape, wrong lookup
+                2 => format!("cma_{}", random_suffix(32, n)), // no such team token
+                _ => format!("tok_{}", random_suffix(32, n)), // no such customer token
+            })
+            .collect();
+        let codes = statuses_in_parallel(&s, "/packages.json", &unmatchable, 120);
+        assert!(codes.iter().all(|&c| c == 401), "{backend:?}: {codes:?}");
+
+        // Right lookup, wrong secret: each is a real Argon2 check, bounded by the queue.
+        let guesses: Vec<String> = (0..120)
+            .map(|n| format!("{}{}", &real[..12], random_suffix(24, n)))
+            .collect();
+        let codes = statuses_in_parallel(&s, "/packages.json", &guesses, 120);
+        assert!(
+            codes.iter().all(|&c| c == 401 || c == 503),
+            "{backend:?}: {codes:?}"
+        );
+        // 120 checks at once cannot all fit the queue: the overflow is refused, not queued.
+        assert!(codes.contains(&503), "{backend:?}: {codes:?}");
+        assert_eq!(as_token(&s, &real, &["/packages.json"]).status, 200);
+    }
+}
+
+/// A client that keeps presenting wrong tokens gets 429 after `AUTH_FAILURE_LIMIT` of them,
+/// without further work; tokens it already proved stay usable, and revoked or expired tokens
+/// (real ones) do not count as guesses. Every failure takes at least `AUTH_FAILURE_DELAY_MS`.
+#[test]
+fn failed_checks_are_limited_per_client_and_slowed_alike() {
+    for backend in backends() {
+        let s = TestServer::start_with(
+            backend,
+            &[
+                ("AUTH_FAILURE_LIMIT", "5"),
+                ("AUTH_FAILURE_DELAY_MS", "100"),
+            ],
+        );
+        let (_, proven) = team_token(&s, "viewer", None);
+        assert_eq!(as_token(&s, &proven, &["/api/v1/owners"]).status, 200);
+        let (revoked_id, revoked) = team_token(&s, "viewer", None);
+        let del = s.admin(&["-X", "DELETE", &format!("/api/v1/tokens/{revoked_id}")]);
+        assert_eq!(del.status, 200, "{}", del.text());
+        for _ in 0..8 {
+            assert_eq!(as_token(&s, &revoked, &["/api/v1/owners"]).status, 401);
+        }
+
+        for n in 0..5 {
+            let wrong = format!("cma_{}", random_suffix(32, n));
+            let started = std::time::Instant::now();
+            let r = as_token(&s, &wrong, &["/api/v1/owners"]);
+            assert_eq!(r.status, 401, "{}", r.text());
+            assert!(
+                started.elapsed() >= std::time::Duration::from_millis(100),
+                "a failure is answered after the configured delay"
+            );
+        }
+        let refused = as_token(&s, "cma_whatever", &["/api/v1/owners"]);
+        assert_eq!(refused.status, 429, "{}", refused.text());
+        assert_eq!(refused.json()["error"]["code"], "RATE_LIMITED");
+        let wait: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+        assert!((1..=60).contains(&wait));
+        let refused = as_token(&s, "wrong", &[GENERIC_FILE]);
+        assert_eq!(refused.status, 429);
+        assert!(refused.header("retry-after").is_some());
+
+        // What this client already proved still works; a token it never used must wait.
+        assert_eq!(as_token(&s, &proven, &["/api/v1/owners"]).status, 200);
+        assert_eq!(s.admin(&["/api/v1/owners"]).status, 200);
+        let (_, unproven) = team_token(&s, "viewer", None);
+        assert_eq!(as_token(&s, &unproven, &["/api/v1/owners"]).status, 429);
+    }
+}

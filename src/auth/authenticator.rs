@@ -1,6 +1,13 @@
 //! Turns a presented token into a `Principal`. Argon2 is deliberately slow, so each token is
 //! verified with it once; afterwards a fingerprint cache answers, and a primary-key read of the
 //! token row on every request makes a revocation or rotation count at once on every instance.
+//!
+//! Wrong tokens must stay cheap, or anyone could exhaust the server by sending random ones: only a
+//! token of a shape that can match is ever hashed (a stored token's lookup prefix must exist, the
+//! generated root token has its own prefix), hashing runs on a few threads behind a short queue,
+//! lookups found absent are remembered, a client's failures are counted and, past a limit,
+//! refused without any work, and every failure is answered after the same delay, so timing tells
+//! nothing about which part of a token was right.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -8,8 +15,11 @@ use std::time::{Duration, Instant};
 
 use subtle::ConstantTimeEq;
 
-use super::secret::{self, CUSTOMER_PREFIX, TEAM_PREFIX};
+use super::failures::FailureLimiter;
+use super::secret::{self, CUSTOMER_PREFIX, ROOT_PREFIX, TEAM_PREFIX};
+use super::verifier::Verifier;
 use super::{CustomerScope, CustomerStatus, CustomerToken, Principal, TeamLevel};
+use crate::config::AuthConfig;
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::model::tokens::{self, TokenKey};
@@ -18,14 +28,21 @@ use crate::model::tokens::{self, TokenKey};
 pub enum RootToken {
     /// From `ADMIN_TOKEN`: only its SHA-256 is kept in memory.
     Digest([u8; 32]),
-    /// From `ADMIN_TOKEN_HASH` or generated at first start: an Argon2 PHC string.
+    /// From `ADMIN_TOKEN_HASH`: an Argon2 PHC string of a token of any shape.
     Argon2(String),
+    /// Generated at first start: `cmr_` + 32 characters, kept as an Argon2 PHC string, with its
+    /// lookup prefix where one was stored (tokens generated before it was kept have none).
+    Generated { phc: String, lookup: Option<String> },
 }
 
 /// How often a token's `last_used_at` is written at most.
 const TOUCH_INTERVAL_SECS: i64 = 60;
 /// Bound on the caches, so random tokens cannot grow them without limit.
 const CACHE_LIMIT: usize = 10_000;
+/// The refusal of a token that did not verify; `failed_check` recognises it.
+const INVALID: &str = "invalid token";
+/// The window in which a client's failed checks are counted.
+const FAILURE_WINDOW: Duration = Duration::from_secs(60);
 
 #[derive(Clone)]
 struct Verified {
@@ -56,29 +73,87 @@ pub struct Authenticator {
     verified: Mutex<HashMap<[u8; 32], Verified>>,
     /// Fingerprints Argon2 already refused: a client retrying a wrong token costs no more hashing.
     rejected: Mutex<HashSet<[u8; 32]>>,
+    /// Lookup prefixes that had no token row, with when and at which write epoch that was read.
+    absent: Mutex<HashMap<String, (Instant, u64)>>,
+    argon2: Verifier,
+    failures: FailureLimiter,
+    /// No failed check is answered sooner than this after it began.
+    failure_floor: Duration,
 }
 
 fn unauthorized(msg: &str) -> Error {
     Error::Unauthorized(msg.into())
 }
 
+fn invalid() -> Error {
+    unauthorized(INVALID)
+}
+
+/// A refusal because the token itself did not verify (a guess), as opposed to a real token that
+/// was revoked or expired.
+fn failed_check(error: &Error) -> bool {
+    matches!(error, Error::Unauthorized(m) if m.starts_with(INVALID))
+}
+
 impl Authenticator {
-    pub fn new(db: Db, root: RootToken, jwt_secret: Option<&str>, row_ttl: Duration) -> Self {
+    pub fn new(db: Db, root: RootToken, jwt_secret: Option<&str>, settings: &AuthConfig) -> Self {
         Authenticator {
             db,
             root,
             jwt_secret: jwt_secret.map(|s| s.as_bytes().to_vec()),
-            row_ttl,
+            row_ttl: settings.cache_ttl,
             root_verified: Mutex::new(None),
             verified: Mutex::new(HashMap::new()),
             rejected: Mutex::new(HashSet::new()),
+            absent: Mutex::new(HashMap::new()),
+            argon2: Verifier::new(settings.hash_threads),
+            failures: FailureLimiter::new(settings.failure_limit, FAILURE_WINDOW),
+            failure_floor: settings.failure_delay,
         }
     }
 
-    pub async fn authenticate(&self, token: &str, ip: Option<&str>) -> Result<Principal> {
+    /// The caller a token stands for. `client` (the peer address) counts failed checks: past
+    /// `AUTH_FAILURE_LIMIT` a client gets 429 for tokens not already verified.
+    pub async fn authenticate(&self, token: &str, client: Option<&str>) -> Result<Principal> {
+        let started = Instant::now();
         let fp = secret::fingerprint(token);
+        if let Some(client) = client
+            && let Some(retry_after_secs) = self.failures.blocked(client)
+            && !self.already_verified(&fp)
+        {
+            return Err(Error::RateLimited {
+                message: format!(
+                    "too many failed authentication attempts from {client}; retry in {retry_after_secs} s"
+                ),
+                retry_after_secs,
+            });
+        }
+        let result = self.check(token, fp, client).await;
+        if let Err(error) = &result
+            && matches!(error, Error::Unauthorized(_))
+        {
+            if let Some(client) = client
+                && failed_check(error)
+            {
+                self.failures.record_failure(client);
+            }
+            tokio::time::sleep_until((started + self.failure_floor).into()).await;
+        }
+        result
+    }
+
+    /// Whether this exact token was verified before (no hashing needed to accept it again).
+    fn already_verified(&self, fp: &[u8; 32]) -> bool {
+        let root = match &self.root {
+            RootToken::Digest(expected) => bool::from(fp.ct_eq(expected)),
+            _ => *self.root_verified.lock().expect("root lock") == Some(*fp),
+        };
+        root || self.verified.lock().expect("cache lock").contains_key(fp)
+    }
+
+    async fn check(&self, token: &str, fp: [u8; 32], ip: Option<&str>) -> Result<Principal> {
         if self.rejected.lock().expect("rejected lock").contains(&fp) {
-            return Err(unauthorized("invalid token"));
+            return Err(invalid());
         }
         for prefix in [TEAM_PREFIX, CUSTOMER_PREFIX] {
             if let Some(lookup) = secret::lookup_of(token, prefix) {
@@ -93,28 +168,56 @@ impl Authenticator {
         if self.is_root(token, fp).await? {
             return Ok(Principal::Root);
         }
-        Err(unauthorized("invalid token"))
+        Err(invalid())
     }
 
     async fn is_root(&self, token: &str, fp: [u8; 32]) -> Result<bool> {
-        match &self.root {
-            RootToken::Digest(expected) => Ok(bool::from(fp.ct_eq(expected))),
-            RootToken::Argon2(phc) => {
-                if let Some(known) = *self.root_verified.lock().expect("root lock") {
-                    return Ok(bool::from(fp.ct_eq(&known)));
+        let phc = match &self.root {
+            RootToken::Digest(expected) => return Ok(bool::from(fp.ct_eq(expected))),
+            RootToken::Argon2(phc) => phc,
+            RootToken::Generated { phc, lookup } => {
+                // Only a token of the generated shape (and lookup, where known) can match.
+                let Some(presented) = secret::lookup_of(token, ROOT_PREFIX) else {
+                    return Ok(false);
+                };
+                if lookup.as_deref().is_some_and(|l| l != presented) {
+                    return Ok(false);
                 }
-                let (token, phc) = (token.to_string(), phc.clone());
-                let ok = tokio::task::spawn_blocking(move || secret::verify(&token, &phc))
-                    .await
-                    .map_err(Error::internal)?;
-                if ok {
-                    *self.root_verified.lock().expect("root lock") = Some(fp);
-                } else {
-                    self.remember_rejection(fp);
-                }
-                Ok(ok)
+                phc
             }
+        };
+        if let Some(known) = *self.root_verified.lock().expect("root lock") {
+            return Ok(bool::from(fp.ct_eq(&known)));
         }
+        let ok = self.argon2.verify(token, phc).await?;
+        if ok {
+            *self.root_verified.lock().expect("root lock") = Some(fp);
+        } else {
+            self.remember_rejection(fp);
+        }
+        Ok(ok)
+    }
+
+    /// Whether `lookup` was recently found to have no token row (and nothing was written since).
+    fn known_absent(&self, lookup: &str) -> bool {
+        self.absent
+            .lock()
+            .expect("absent lock")
+            .get(lookup)
+            .is_some_and(|(read_at, epoch)| self.still_fresh(*read_at, *epoch))
+    }
+
+    fn remember_absent(&self, lookup: &str, read_at: Instant, epoch: u64) {
+        let mut absent = self.absent.lock().expect("absent lock");
+        if absent.len() >= CACHE_LIMIT {
+            absent.clear();
+        }
+        absent.insert(lookup.to_string(), (read_at, epoch));
+    }
+
+    /// A database read made at `read_at`, at write epoch `epoch`, may still be trusted.
+    fn still_fresh(&self, read_at: Instant, epoch: u64) -> bool {
+        read_at.elapsed() < self.row_ttl && epoch == self.db.write_epoch()
     }
 
     /// A token stored in the `tokens` table (team or customer), found by its lookup prefix.
@@ -126,9 +229,13 @@ impl Authenticator {
         ip: Option<&str>,
     ) -> Result<Principal> {
         let cached = self.verified.lock().expect("cache lock").get(&fp).cloned();
-        let fresh = cached.as_ref().map(|v| v.snapshot.clone()).filter(|snap| {
-            snap.read_at.elapsed() < self.row_ttl && snap.epoch == self.db.write_epoch()
-        });
+        let fresh = cached
+            .as_ref()
+            .map(|v| v.snapshot.clone())
+            .filter(|snap| self.still_fresh(snap.read_at, snap.epoch));
+        if cached.is_none() && self.known_absent(lookup) {
+            return Err(invalid());
+        }
         let reread = fresh.is_none();
         let snapshot = match fresh {
             Some(snapshot) => snapshot,
@@ -139,13 +246,17 @@ impl Authenticator {
                     Some(v) => TokenKey::Id(v.token_id),
                     None => TokenKey::Lookup(lookup),
                 };
-                let (row, customer) = tokens::get_for_auth(&mut conn, key)
-                    .await?
-                    .ok_or_else(|| unauthorized("invalid token"))?;
+                let read_at = Instant::now();
+                let Some((row, customer)) = tokens::get_for_auth(&mut conn, key).await? else {
+                    if cached.is_none() {
+                        self.remember_absent(lookup, read_at, epoch);
+                    }
+                    return Err(invalid());
+                };
                 Arc::new(Snapshot {
                     row,
                     customer,
-                    read_at: Instant::now(),
+                    read_at,
                     epoch,
                 })
             }
@@ -154,17 +265,11 @@ impl Authenticator {
         // A rotated token keeps its id but gets a new lookup: the old value no longer matches.
         if row.lookup != lookup {
             self.forget(row.id);
-            return Err(unauthorized("invalid token"));
+            return Err(invalid());
         }
-        if cached.is_none() {
-            let (plain, phc) = (token.to_string(), row.secret_hash.clone());
-            let ok = tokio::task::spawn_blocking(move || secret::verify(&plain, &phc))
-                .await
-                .map_err(Error::internal)?;
-            if !ok {
-                self.remember_rejection(fp);
-                return Err(unauthorized("invalid token"));
-            }
+        if cached.is_none() && !self.argon2.verify(token, &row.secret_hash).await? {
+            self.remember_rejection(fp);
+            return Err(invalid());
         }
         let now = crate::clock::now();
         if row.revoked_at.is_some() {
@@ -228,9 +333,9 @@ impl Authenticator {
     async fn authenticate_jwt(&self, secret: &[u8], token: &str) -> Result<Principal> {
         let now = crate::clock::now();
         let claims = super::jwt::verify(secret, token, now)
-            .map_err(|e| Error::Unauthorized(format!("invalid token: {e}")))?;
+            .map_err(|e| Error::Unauthorized(format!("{INVALID}: {e}")))?;
         let scope = CustomerScope::parse(&claims.scope)
-            .ok_or_else(|| unauthorized("invalid token: unknown scope"))?;
+            .ok_or_else(|| Error::Unauthorized(format!("{INVALID}: unknown scope")))?;
         let mut conn = self.db.pool().acquire().await?;
         let customer = crate::model::customers::get_by_public_id(&mut conn, &claims.sub)
             .await?

@@ -3,8 +3,10 @@
 
 mod authenticator;
 mod credentials;
+mod failures;
 pub mod jwt;
 pub mod secret;
+mod verifier;
 
 pub use authenticator::{Authenticator, RootToken};
 pub use credentials::presented_token;

@@ -7,6 +7,8 @@ use rand::distr::Alphanumeric;
 use crate::error::{Error, Result};
 
 pub const TEAM_PREFIX: &str = "cma_";
+/// The root token generated at first start when no `ADMIN_TOKEN` is configured.
+pub const ROOT_PREFIX: &str = "cmr_";
 /// Customer tokens, used by Composer as the HTTP Basic password.
 pub const CUSTOMER_PREFIX: &str = "tok_";
 const SECRET_LEN: usize = 32;

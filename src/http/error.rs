@@ -28,6 +28,8 @@ impl Error {
             Error::Forbidden(_) => (StatusCode::FORBIDDEN, "FORBIDDEN"),
             Error::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
             Error::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "UNPROCESSABLE_ENTITY"),
+            Error::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
+            Error::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
             Error::Database(_) | Error::Storage(_) | Error::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR")
             }
@@ -38,6 +40,15 @@ impl Error {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let (status, code) = self.status();
+        let retry_after = match &self {
+            Error::RateLimited {
+                retry_after_secs, ..
+            }
+            | Error::Unavailable {
+                retry_after_secs, ..
+            } => Some(HeaderValue::from(*retry_after_secs)),
+            _ => None,
+        };
         let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
             // Details go to the log, not to the client.
             tracing::error!(error = %self, "request failed");
@@ -56,6 +67,9 @@ impl IntoResponse for Error {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static(r#"Basic realm="Cargoman""#),
             );
+        }
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, seconds);
         }
         response
             .extensions_mut()
@@ -76,6 +90,11 @@ pub async fn api_envelope(request: Request, next: Next) -> Response {
         "error": {"code": info.code, "message": info.message},
     });
     let mut enveloped = (status, axum::Json(body)).into_response();
+    if let Some(retry_after) = response.headers().get(header::RETRY_AFTER) {
+        enveloped
+            .headers_mut()
+            .insert(header::RETRY_AFTER, retry_after.clone());
+    }
     if status == StatusCode::UNAUTHORIZED {
         enveloped.headers_mut().insert(
             header::WWW_AUTHENTICATE,

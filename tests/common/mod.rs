@@ -75,6 +75,10 @@ impl TestServer {
             dir.path().join("git").display().to_string(),
         );
         env.insert("TASK_SYNC_INTERVAL".into(), "0".into());
+        // The permission matrices send many wrong tokens from one address on purpose; the
+        // failure limit and delay have tests of their own (tests/auth.rs).
+        env.insert("AUTH_FAILURE_LIMIT".into(), "0".into());
+        env.insert("AUTH_FAILURE_DELAY_MS".into(), "0".into());
         match backend {
             Backend::SqliteFs => {
                 env.insert(
@@ -138,7 +142,9 @@ impl TestServer {
             .entry("BASE_URL".into())
             .or_insert_with(|| format!("http://{addr}"));
         let env = self.env.clone();
-        let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config");
+        // An empty value means unset, as in the environment (`ADMIN_TOKEN=""` → generated).
+        let config = Config::from_lookup(|k| env.get(k).filter(|v| !v.is_empty()).cloned())
+            .expect("test config");
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {

@@ -108,7 +108,7 @@ async fn errors(request: Request, next: Next) -> Response {
     }
     let body = json!({"error": reason, "message": message, "details": details});
     let mut rendered = (status, axum::Json(body)).into_response();
-    for name in [header::WWW_AUTHENTICATE, header::ALLOW] {
+    for name in [header::WWW_AUTHENTICATE, header::ALLOW, header::RETRY_AFTER] {
         if let Some(value) = response.headers().get(&name) {
             rendered.headers_mut().insert(name, value.clone());
         }
