@@ -2,8 +2,12 @@
 //! owner/package/version, find it, stream it, delete it. Formats add their own naming rules and
 //! metadata; storage, dedupe, cleanup and counting live only here.
 
+mod file_cache;
+
 use bytes::Bytes;
 use futures_util::Stream;
+
+use file_cache::FileCache;
 
 use crate::blobs::{BlobStore, ByteStream, ExtraDigests, PutOptions, StagedBlob};
 use crate::db::Db;
@@ -21,6 +25,7 @@ pub struct Registry {
     pub blobs: BlobStore,
     pub downloads: DownloadCounter,
     pub documents: DocumentCache,
+    files: FileCache,
 }
 
 pub type VersionMetadata<'a> = Box<dyn FnOnce(&StagedBlob) -> serde_json::Value + Send + 'a>;
@@ -48,6 +53,7 @@ impl Registry {
             blobs,
             downloads: DownloadCounter::default(),
             documents: DocumentCache::default(),
+            files: FileCache::default(),
         }
     }
 
@@ -115,11 +121,18 @@ impl Registry {
         Ok(file)
     }
 
+    /// The file at `at`, from a lookup made a moment ago when nothing was written since.
     pub async fn find_file(&self, at: FileCoord<'_>) -> Result<File> {
+        let epoch = self.db.write_epoch();
+        if let Some(file) = self.files.get(&at, epoch) {
+            return Ok(file);
+        }
         let mut conn = self.db.pool().acquire().await?;
-        packages::find_file(&mut conn, at)
+        let file = packages::find_file(&mut conn, at)
             .await?
-            .ok_or_else(|| Error::not_found(format!("file {} not found", at.file)))
+            .ok_or_else(|| Error::not_found(format!("file {} not found", at.file)))?;
+        self.files.insert(&at, &file, epoch);
+        Ok(file)
     }
 
     /// Streams a file's content (or an inclusive byte range of it) and counts the download,

@@ -5,12 +5,14 @@
 use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
 use memmap2::{Advice, MmapOptions};
 use tokio::sync::mpsc;
 
+use super::map_cache::{self, MapCache};
 use super::{ByteStream, StoredObject, new_object_name};
 use crate::error::{Error, Result};
 
@@ -20,9 +22,11 @@ const POPULATE_LIMIT: u64 = 8 * 1024 * 1024;
 /// final flush waits only for the tail instead of the whole file.
 const WRITEBACK_SLICE: u64 = 16 * 1024 * 1024;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct FsBackend {
     root: PathBuf,
+    /// Small blobs served before, still mapped.
+    maps: Arc<MapCache>,
 }
 
 impl FsBackend {
@@ -33,7 +37,10 @@ impl FsBackend {
                 Error::storage(format!("cannot create {}: {e}", root.join(sub).display()))
             })?;
         }
-        Ok(FsBackend { root })
+        Ok(FsBackend {
+            root,
+            maps: Arc::default(),
+        })
     }
 
     fn path_of(&self, key: &str) -> Result<PathBuf> {
@@ -80,15 +87,27 @@ impl FsBackend {
     }
 
     pub async fn open(&self, key: &str, range: Option<(u64, u64)>) -> Result<ByteStream> {
+        let unreadable =
+            |e: std::io::Error| Error::storage(format!("blob {key} cannot be read: {e}"));
+        if let Some(whole) = self.maps.get(key) {
+            return slice(whole, range).map_err(unreadable);
+        }
         let path = self.path_of(key)?;
-        let key = key.to_string();
-        tokio::task::spawn_blocking(move || map_range(&path, range))
+        let mapped = tokio::task::spawn_blocking(move || map_file(&path, range))
             .await
             .map_err(Error::internal)?
-            .map_err(|e| Error::storage(format!("blob {key} cannot be read: {e}")))
+            .map_err(unreadable)?;
+        match mapped {
+            Mapped::Whole(whole) => {
+                self.maps.insert(key, whole.clone());
+                slice(whole, range).map_err(unreadable)
+            }
+            Mapped::Part(part) => Ok(once(part)),
+        }
     }
 
     pub async fn delete(&self, key: &str) -> Result<()> {
+        self.maps.remove(key);
         match tokio::fs::remove_file(self.path_of(key)?).await {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
             _ => Ok(()),
@@ -126,37 +145,71 @@ impl FsBackend {
     }
 }
 
-/// Maps the inclusive range (or the whole file) as one `Bytes`. Blob files are written once under
-/// a fresh name and never modified, only unlinked, so a mapping stays valid while it is sent; the
-/// range is checked against the file's real length so no page beyond its end is touched.
-fn map_range(path: &Path, range: Option<(u64, u64)>) -> std::io::Result<ByteStream> {
+enum Mapped {
+    /// A small file, mapped whole (and worth keeping mapped).
+    Whole(Bytes),
+    /// The requested range of a large file.
+    Part(Bytes),
+}
+
+/// Maps a small file whole, or the inclusive range (or all) of a large one. Blob files are written
+/// once under a fresh name and never modified, only unlinked, so a mapping stays valid while it is
+/// sent; the range is checked against the file's real length so no page beyond its end is touched.
+fn map_file(path: &Path, range: Option<(u64, u64)>) -> std::io::Result<Mapped> {
     let file = std::fs::File::open(path)?;
     let len = file.metadata()?.len();
-    let (first, last) = match range {
-        Some(r) => r,
-        None if len == 0 => return Ok(futures_util::stream::empty().boxed()),
-        None => (0, len - 1),
-    };
+    if len <= map_cache::FILE_LIMIT {
+        if len == 0 {
+            return Ok(Mapped::Whole(Bytes::new()));
+        }
+        return Ok(Mapped::Whole(map(&file, 0, len)?));
+    }
+    let (first, last) = range.unwrap_or((0, len - 1));
+    check_range(first, last, len)?;
+    Ok(Mapped::Part(map(&file, first, last - first + 1)?))
+}
+
+fn map(file: &std::fs::File, offset: u64, count: u64) -> std::io::Result<Bytes> {
+    let mut options = MmapOptions::new();
+    options.offset(offset).len(count as usize);
+    if count <= POPULATE_LIMIT {
+        options.populate();
+    }
+    // SAFETY: the file is immutable for as long as it exists (see `map_file`) and the mapped
+    // range lies within its length, so the memory stays readable and unchanged while mapped.
+    let map = unsafe { options.map(file)? };
+    if count > POPULATE_LIMIT {
+        let _ = map.advise(Advice::Sequential);
+    }
+    Ok(Bytes::from_owner(map))
+}
+
+fn check_range(first: u64, last: u64, len: u64) -> std::io::Result<()> {
     if first > last || last >= len {
         return Err(std::io::Error::new(
             std::io::ErrorKind::UnexpectedEof,
             format!("range {first}-{last} is outside the stored {len} bytes"),
         ));
     }
-    let count = last - first + 1;
-    let mut options = MmapOptions::new();
-    options.offset(first).len(count as usize);
-    if count <= POPULATE_LIMIT {
-        options.populate();
+    Ok(())
+}
+
+/// The inclusive range (or all) of a whole mapped file, as a stream.
+fn slice(whole: Bytes, range: Option<(u64, u64)>) -> std::io::Result<ByteStream> {
+    match range {
+        None => Ok(once(whole)),
+        Some((first, last)) => {
+            check_range(first, last, whole.len() as u64)?;
+            Ok(once(whole.slice(first as usize..=last as usize)))
+        }
     }
-    // SAFETY: the file is immutable for as long as it exists (see above) and the mapped range
-    // lies within its length, so the memory stays readable and unchanged while mapped.
-    let map = unsafe { options.map(&file)? };
-    if count > POPULATE_LIMIT {
-        let _ = map.advise(Advice::Sequential);
+}
+
+fn once(bytes: Bytes) -> ByteStream {
+    if bytes.is_empty() {
+        return futures_util::stream::empty().boxed();
     }
-    let bytes = Bytes::from_owner(map);
-    Ok(futures_util::stream::once(async move { Ok(bytes) }).boxed())
+    futures_util::stream::once(async move { Ok(bytes) }).boxed()
 }
 
 /// Asks the kernel to start writing a written slice to disk without waiting for it.
@@ -277,21 +330,54 @@ mod tests {
             .collect()
     }
 
+    /// Stores `content` as a blob file and returns its key.
+    fn put_blob(dir: &Path, name: &str, content: &[u8]) -> String {
+        std::fs::create_dir_all(dir.join("blobs/aa")).unwrap();
+        std::fs::write(dir.join("blobs/aa").join(name), content).unwrap();
+        format!("blobs/aa/{name}")
+    }
+
     #[tokio::test]
-    async fn maps_whole_files_ranges_and_refuses_reads_past_the_end() {
+    async fn serves_whole_files_and_ranges_mapped_or_kept_and_refuses_reads_past_the_end() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("blob");
-        let content: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
-        std::fs::write(&path, &content).unwrap();
-        assert_eq!(read_all(map_range(&path, None).unwrap()).await, content);
-        assert_eq!(
-            read_all(map_range(&path, Some((4097, 5000))).unwrap()).await,
-            &content[4097..=5000]
+        let fs = FsBackend::new(dir.path()).unwrap();
+        let small: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        let large: Vec<u8> = (0..map_cache::FILE_LIMIT as u32 + 4096)
+            .map(|i| (i % 253) as u8)
+            .collect();
+        for (name, content) in [("aa01", &small), ("aa02", &large)] {
+            let key = put_blob(dir.path(), name, content);
+            let len = content.len() as u64;
+            // Twice: the first read maps the file, the second may come from the kept mapping.
+            for _ in 0..2 {
+                assert_eq!(read_all(fs.open(&key, None).await.unwrap()).await, *content);
+                assert_eq!(
+                    read_all(fs.open(&key, Some((4097, 5000))).await.unwrap()).await,
+                    &content[4097..=5000]
+                );
+                assert!(fs.open(&key, Some((len - 1, len))).await.is_err());
+                assert!(fs.open(&key, Some((5, 4))).await.is_err());
+            }
+        }
+        let empty = put_blob(dir.path(), "aa03", b"");
+        assert!(
+            read_all(fs.open(&empty, None).await.unwrap())
+                .await
+                .is_empty()
         );
-        assert!(map_range(&path, Some((9_000, 10_000))).is_err());
-        assert!(map_range(&path, Some((5, 4))).is_err());
-        std::fs::write(&path, b"").unwrap();
-        assert!(read_all(map_range(&path, None).unwrap()).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_deleted_blob_is_no_longer_served_from_its_kept_mapping() {
+        let dir = tempfile::tempdir().unwrap();
+        let fs = FsBackend::new(dir.path()).unwrap();
+        let key = put_blob(dir.path(), "aa04", b"content");
+        assert_eq!(
+            read_all(fs.open(&key, None).await.unwrap()).await,
+            b"content"
+        );
+        fs.delete(&key).await.unwrap();
+        assert!(fs.open(&key, None).await.is_err());
     }
 
     #[tokio::test]

@@ -4,6 +4,7 @@
 
 pub mod digest;
 mod fs;
+mod map_cache;
 mod s3;
 
 use bytes::Bytes;
