@@ -208,3 +208,31 @@ wait_task() { # id -> task JSON once done; dies when it fails or takes over 30 m
         sleep 0.02
     done
 }
+
+to_ms() { # wrk's "123.45us" / "1.2ms" / "1.1s" -> ms
+    awk -v v="$1" 'BEGIN {
+        u = v; sub(/[0-9.]+/, "", u); n = v; sub(/[a-z]+$/, "", n)
+        if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
+        printf "%.3f", n}'
+}
+
+# wrk_cell url conc [header] -> "req_s errors p50_ms p99_ms". wrk's own "Latency Avg" is left out:
+# with one connection it disagrees with 1 / req/s by several times; the tables derive the mean
+# time per request from req/s instead (connections / req/s, Little's law).
+wrk_cell() {
+    local url=$1 conc=$2 hdr=${3:-} threads out rps errs p50 p99
+    local -a h=()
+    [ -n "$hdr" ] && h=(-H "$hdr")
+    threads=1
+    [ "$conc" -gt 1 ] && threads=2
+    out=$(wrk -t"$threads" -c"$conc" -d"$DURATION" --latency --timeout 30s "${h[@]}" "$url")
+    printf '%s\n%s\n' "== $url c=$conc" "$out" >>"$TMP/wrk.log"
+    rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+    errs=$(awk '
+        /Non-2xx or 3xx responses:/ {n += $NF}
+        /Socket errors:/ {gsub(",", ""); n += $4 + $6 + $8 + $10}
+        END {print n + 0}' <<<"$out")
+    p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
+    p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
+    echo "${rps:-0} $errs $p50 $p99"
+}

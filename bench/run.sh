@@ -250,7 +250,14 @@ GIT_DIRTY=$(cd "$ROOT" && git status --porcelain --untracked-files=no 2>/dev/nul
     echo "Composer (Git sync, \`p2\` against nginx): [RESULTS-composer.md](RESULTS-composer.md) from"
     echo "\`bench/composer.sh\`. Customers (filtered \`p2\`, token checks): [RESULTS-customers.md](RESULTS-customers.md)"
     echo "from \`bench/customers.sh\`."
-} >"$RESULTS"
+    echo "Token floods: [RESULTS-auth.md](RESULTS-auth.md) from \`bench/auth_flood.sh\`."
+    # The read-path table that bench/read_path.sh keeps in this file survives a re-run.
+    if [ -f "$RESULTS" ] && grep -q '<!-- read-path -->' "$RESULTS"; then
+        echo
+        sed -n '/<!-- read-path -->/,/<!-- \/read-path -->/p' "$RESULTS"
+    fi
+} >"$RESULTS.new"
+mv "$RESULTS.new" "$RESULTS"
 
 log "results written to $RESULTS"
 cat "$RESULTS"
