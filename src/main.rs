@@ -41,11 +41,13 @@ enum Command {
     Migrate,
     /// Delete blobs no file uses and stored objects no blob row names.
     Gc {
-        /// Leave objects younger than this alone (uploads may still be in progress).
+        /// Leave objects younger than this alone (uploads may still be in progress); 0 is safe
+        /// when no server is running, e.g. to clean up after a crash.
         #[arg(long, default_value_t = 3600)]
         grace_seconds: i64,
     },
-    /// Report blob rows whose object is missing or corrupt and objects nothing references.
+    /// Report blob rows whose object is missing or corrupt and objects nothing references (exit
+    /// code 1); temporary files of interrupted uploads are listed apart and are no problem.
     Fsck {
         /// Also read every object and check its SHA-256.
         #[arg(long)]
@@ -147,28 +149,7 @@ fn main() -> ExitCode {
             Command::Fsck { verify } => {
                 let registry = open_registry(&config).await?;
                 let report = maintenance::fsck(&registry, verify).await?;
-                print_report(cli.json, &report, || {
-                    let mut lines = vec![format!("fsck: checked {} blob(s)", report.blobs_checked)];
-                    lines.extend(
-                        report
-                            .missing
-                            .iter()
-                            .map(|s| format!("missing object for blob {s}")),
-                    );
-                    lines.extend(
-                        report
-                            .corrupt
-                            .iter()
-                            .map(|s| format!("corrupt object for blob {s}")),
-                    );
-                    lines.extend(
-                        report
-                            .unreferenced
-                            .iter()
-                            .map(|k| format!("unreferenced object {k}")),
-                    );
-                    lines.join("\n")
-                });
+                print_report(cli.json, &report, || fsck_text(&report));
                 Ok(if report.is_clean() {
                     ExitCode::SUCCESS
                 } else {
@@ -272,6 +253,21 @@ async fn package_command(
         }
     }
     Ok(())
+}
+
+/// One line per problem found, then the temporary upload files, which are not problems.
+fn fsck_text(report: &maintenance::FsckReport) -> String {
+    let mut lines = vec![format!("fsck: checked {} blob(s)", report.blobs_checked)];
+    let mut add = |items: &[String], describe: fn(&String) -> String| {
+        lines.extend(items.iter().map(describe));
+    };
+    add(&report.missing, |s| format!("missing object for blob {s}"));
+    add(&report.corrupt, |s| format!("corrupt object for blob {s}"));
+    add(&report.unreferenced, |k| format!("unreferenced object {k}"));
+    add(&report.temporary_uploads, |k| {
+        format!("temporary upload file {k} (an upload in progress or interrupted; gc removes it)")
+    });
+    lines.join("\n")
 }
 
 /// One line per synced package: what changed, then the refs skipped and why.

@@ -202,6 +202,51 @@ fn fsck_finds_missing_corrupt_and_stray_objects_and_gc_cleans() {
     assert!(!stray.exists());
 }
 
+/// Filesystem only: temporary upload files exist only there (an S3 multipart upload that never
+/// completed is not listed).
+#[test]
+fn fsck_reports_temporary_upload_files_apart_and_exits_0_for_them() {
+    let s = TestServer::start(Backend::SqliteFs);
+    let a = s.make_file("a.bin", 3000, 3);
+    let put = s.admin(&[
+        "--upload-file",
+        a.to_str().unwrap(),
+        "/api/packages/acme/generic/p/1/a.bin",
+    ]);
+    assert_eq!(put.status, 201);
+    // What a server killed in the middle of an upload leaves behind.
+    let leftover = s.dir.path().join("packages/tmp/0123456789abcdef");
+    std::fs::write(&leftover, b"half an upload").unwrap();
+
+    let text = s.cli(&["fsck"]);
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert_eq!(text.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("temporary upload file tmp/0123456789abcdef"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("unreferenced"), "{stdout}");
+    let json = s.cli(&["--json", "fsck"]);
+    assert_eq!(json.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["temporary_uploads"][0], "tmp/0123456789abcdef");
+    assert_eq!(report["unreferenced"].as_array().unwrap().len(), 0);
+
+    // A blob row whose object is gone is a real problem.
+    for object in walk(&s.dir.path().join("packages/blobs")) {
+        std::fs::remove_file(object).unwrap();
+    }
+    let broken = s.cli(&["fsck"]);
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&broken.stdout).contains("missing object"));
+
+    // With no server running (after a crash) gc may skip the grace period.
+    let gc = s.cli(&["--json", "gc", "--grace-seconds", "0"]);
+    let gc: serde_json::Value = serde_json::from_slice(&gc.stdout).unwrap();
+    assert_eq!(gc["objects_removed"], 1, "{gc}");
+    assert!(!leftover.exists());
+}
+
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
