@@ -133,10 +133,21 @@ impl App {
     }
 }
 
-/// The database (migrated) and blob store, without the HTTP side: what `migrate`, `gc` and
-/// `fsck` need.
+/// The database (migrated, created when missing) and blob store, without the HTTP side: what
+/// `serve` and `migrate` start from.
 pub async fn open_registry(config: &Config) -> Result<Registry> {
     let db = Db::connect(&config.database_url, config.database_max_connections).await?;
+    registry_on(db, config).await
+}
+
+/// The same on a database that must exist already (pending migrations are still applied): what
+/// every other command works on.
+pub async fn open_existing_registry(config: &Config) -> Result<Registry> {
+    let db = Db::connect_existing(&config.database_url, config.database_max_connections).await?;
+    registry_on(db, config).await
+}
+
+async fn registry_on(db: Db, config: &Config) -> Result<Registry> {
     run_migrations(&db).await?;
     let blobs = BlobStore::from_config(&config.storage)?;
     Ok(Registry::new(db, blobs))

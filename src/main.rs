@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use cargoman::app::{App, open_registry};
+use cargoman::app::{App, open_existing_registry, open_registry};
 use cargoman::cli::customers::{CustomerCommand, TokenCommand, customer_command, token_command};
 use cargoman::config::Config;
 use cargoman::error::Error;
@@ -136,7 +136,7 @@ fn main() -> ExitCode {
                 Ok(ExitCode::SUCCESS)
             }
             Command::Gc { grace_seconds } => {
-                let registry = open_registry(&config).await?;
+                let registry = open_existing_registry(&config).await?;
                 let report = maintenance::gc(&registry, grace_seconds).await?;
                 print_report(cli.json, &report, || {
                     format!(
@@ -147,7 +147,7 @@ fn main() -> ExitCode {
                 Ok(ExitCode::SUCCESS)
             }
             Command::Fsck { verify } => {
-                let registry = open_registry(&config).await?;
+                let registry = open_existing_registry(&config).await?;
                 let report = maintenance::fsck(&registry, verify).await?;
                 print_report(cli.json, &report, || fsck_text(&report));
                 Ok(if report.is_clean() {
@@ -157,7 +157,7 @@ fn main() -> ExitCode {
                 })
             }
             Command::Package { action } => {
-                let registry = open_registry(&config).await?;
+                let registry = open_existing_registry(&config).await?;
                 let composer = Composer {
                     registry,
                     config: std::sync::Arc::new(config),
@@ -166,12 +166,12 @@ fn main() -> ExitCode {
                 Ok(ExitCode::SUCCESS)
             }
             Command::Customer { action } => {
-                let registry = open_registry(&config).await?;
+                let registry = open_existing_registry(&config).await?;
                 customer_command(&registry.db, &config, action, cli.json).await?;
                 Ok(ExitCode::SUCCESS)
             }
             Command::Token { action } => {
-                let registry = open_registry(&config).await?;
+                let registry = open_existing_registry(&config).await?;
                 token_command(&registry.db, &config, action, cli.json).await?;
                 Ok(ExitCode::SUCCESS)
             }
@@ -182,7 +182,7 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("error: {e}");
             match e {
-                Error::Database(_) => ExitCode::from(3),
+                Error::Database(_) | Error::DatabaseUnavailable(_) => ExitCode::from(3),
                 _ => ExitCode::FAILURE,
             }
         }

@@ -153,6 +153,66 @@ fn exit_codes_name_configuration_and_database_problems() {
     assert_eq!(bad_env.status.code(), Some(2));
 }
 
+#[test]
+fn commands_on_a_missing_database_name_it_and_create_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let expected = dir.path().join("data/cargoman.db");
+    let commands: &[&[&str]] = &[
+        &["gc"],
+        &["fsck"],
+        &["package", "list"],
+        &["customer", "list"],
+        &["token", "list", "cust_x"],
+    ];
+    for command in commands {
+        let out = cargoman(dir.path(), &[]).args(*command).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{command:?}: {stderr}");
+        assert!(
+            stderr.contains(&expected.display().to_string()),
+            "{command:?}: {stderr}"
+        );
+    }
+    assert!(!dir.path().join("data").exists(), "nothing was created");
+
+    // A file without Cargoman's tables is no registry either.
+    std::fs::create_dir(dir.path().join("data")).unwrap();
+    std::fs::write(&expected, b"").unwrap();
+    let empty = cargoman(dir.path(), &[]).arg("gc").output().unwrap();
+    assert_eq!(empty.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("no Cargoman tables"));
+
+    // `migrate` creates it; then the same commands work.
+    let migrated = cargoman(dir.path(), &[]).arg("migrate").output().unwrap();
+    assert!(migrated.status.success(), "{migrated:?}");
+    let gc = cargoman(dir.path(), &[]).arg("gc").output().unwrap();
+    assert!(gc.status.success(), "{gc:?}");
+}
+
+#[test]
+fn an_unreachable_postgresql_is_named_with_its_cause_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let started = Instant::now();
+    let out = cargoman(
+        dir.path(),
+        &[(
+            "DATABASE_URL",
+            format!("postgres://cargo:s3cret@127.0.0.1:{port}/registry"),
+        )],
+    )
+    .arg("customer")
+    .arg("list")
+    .output()
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(5), "{stderr}");
+    assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
+    assert!(stderr.to_lowercase().contains("refused"), "{stderr}");
+    assert!(!stderr.contains("s3cret"), "{stderr}");
+}
+
 /// Filesystem only: the test damages blob files on disk behind the server's back.
 #[test]
 fn fsck_finds_missing_corrupt_and_stray_objects_and_gc_cleans() {

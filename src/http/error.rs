@@ -28,9 +28,10 @@ impl Error {
             Error::Forbidden(_) => (StatusCode::FORBIDDEN, "FORBIDDEN"),
             Error::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
             Error::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "UNPROCESSABLE_ENTITY"),
-            Error::Database(_) | Error::Storage(_) | Error::Internal(_) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR")
-            }
+            Error::Database(_)
+            | Error::DatabaseUnavailable(_)
+            | Error::Storage(_)
+            | Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
         }
     }
 }
