@@ -1,5 +1,6 @@
 //! The `cargoman` command line. Exit codes: 0 ok, 1 error, 2 configuration, 3 database.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -103,14 +104,14 @@ enum PackageCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let env_loaded = match &cli.config {
-        Some(path) => dotenvy::from_path(path).map(|_| ()),
+        Some(path) => dotenvy::from_path(path).map_err(|e| (path.clone(), e)),
         None => match dotenvy::dotenv() {
             Err(e) if e.not_found() => Ok(()),
-            other => other.map(|_| ()),
+            other => other.map(|_| ()).map_err(|e| (PathBuf::from(".env"), e)),
         },
     };
-    if let Err(e) = env_loaded {
-        eprintln!("cannot read the environment file: {e}");
+    if let Err((path, e)) = env_loaded {
+        eprintln!("cannot read the environment file {}: {e}", path.display());
         return ExitCode::from(2);
     }
     init_logging();
@@ -353,8 +354,10 @@ fn init_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    // Colours only for a person at a terminal: a log file or pipe gets plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if std::env::var("LOG_FORMAT").is_ok_and(|v| v == "json") {
         builder.json().init();

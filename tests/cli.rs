@@ -213,6 +213,31 @@ fn an_unreachable_postgresql_is_named_with_its_cause_at_once() {
     assert!(!stderr.contains("s3cret"), "{stderr}");
 }
 
+#[test]
+fn a_missing_config_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cargoman(dir.path(), &[])
+        .args(["--config", "no-such.env", "migrate"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no-such.env"), "{stderr}");
+    assert!(!dir.path().join("data").exists());
+}
+
+#[test]
+fn logs_to_a_pipe_carry_no_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cargoman(dir.path(), &[("RUST_LOG", "info".into())])
+        .arg("migrate")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("applied migration"), "{stderr}");
+    assert!(!stderr.contains('\x1b'), "{stderr:?}");
+}
+
 /// Filesystem only: the test damages blob files on disk behind the server's back.
 #[test]
 fn fsck_finds_missing_corrupt_and_stray_objects_and_gc_cleans() {
