@@ -8,6 +8,8 @@ use clap::{Parser, Subcommand};
 
 use cargoman::app::{App, open_existing_registry, open_registry};
 use cargoman::cli::customers::{CustomerCommand, TokenCommand, customer_command, token_command};
+use cargoman::cli::packages::{PackageCommand, package_command};
+use cargoman::cli::print;
 use cargoman::config::Config;
 use cargoman::error::Error;
 use cargoman::formats::composer::Composer;
@@ -54,7 +56,8 @@ enum Command {
         #[arg(long)]
         verify: bool,
     },
-    /// Composer packages synced from Git (runs on the database directly; syncs run inline).
+    /// Packages of every format; Composer packages synced from Git (runs on the database
+    /// directly; syncs run inline).
     Package {
         #[command(subcommand)]
         action: PackageCommand,
@@ -69,36 +72,6 @@ enum Command {
         #[command(subcommand)]
         action: TokenCommand,
     },
-}
-
-#[derive(Subcommand)]
-enum PackageCommand {
-    /// Add a package from a Git repository and sync it.
-    Add {
-        /// Repository URL (https://, http://, git://, file:// or a local path).
-        url: String,
-        /// vendor/package; read from composer.json when omitted.
-        #[arg(long)]
-        name: Option<String>,
-        /// github, gitlab, bitbucket or git (guessed from the URL when omitted).
-        #[arg(long = "type")]
-        provider: Option<String>,
-        /// A monorepo: glob of its packages' composer.json files (e.g. "packages/*/composer.json").
-        #[arg(long)]
-        monorepo: Option<String>,
-    },
-    /// List packages.
-    List,
-    /// Show one package with its versions and skipped refs.
-    Show { name: String },
-    /// Sync one package, or every package with --all.
-    Sync {
-        name: Option<String>,
-        #[arg(long)]
-        all: bool,
-    },
-    /// Delete a package with its versions and archives.
-    Delete { name: String },
 }
 
 fn main() -> ExitCode {
@@ -139,7 +112,7 @@ fn main() -> ExitCode {
             Command::Gc { grace_seconds } => {
                 let registry = open_existing_registry(&config).await?;
                 let report = maintenance::gc(&registry, grace_seconds).await?;
-                print_report(cli.json, &report, || {
+                print(cli.json, &report, || {
                     format!(
                         "gc: removed {} unused blob(s) and {} stray object(s), freed {} bytes",
                         report.blob_rows_removed, report.objects_removed, report.bytes_freed
@@ -150,7 +123,7 @@ fn main() -> ExitCode {
             Command::Fsck { verify } => {
                 let registry = open_existing_registry(&config).await?;
                 let report = maintenance::fsck(&registry, verify).await?;
-                print_report(cli.json, &report, || fsck_text(&report));
+                print(cli.json, &report, || fsck_text(&report));
                 Ok(if report.is_clean() {
                     ExitCode::SUCCESS
                 } else {
@@ -190,72 +163,6 @@ fn main() -> ExitCode {
     }
 }
 
-async fn package_command(
-    composer: &Composer,
-    action: PackageCommand,
-    json: bool,
-) -> Result<(), Error> {
-    let show = |value: &serde_json::Value| {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(value).expect("JSON prints")
-        );
-    };
-    let sync = |name: String| async move {
-        let package = composer.find_existing(&name).await?;
-        let report = composer.sync_task(package.id).await?;
-        print_report(json, &report, || summary(&name, &report));
-        Ok::<_, Error>(())
-    };
-    match action {
-        PackageCommand::Add {
-            url,
-            name,
-            provider,
-            monorepo,
-        } => {
-            let package = composer
-                .add(name, &url, provider.as_deref(), monorepo.as_deref())
-                .await?;
-            sync(package.name).await?;
-        }
-        PackageCommand::List => {
-            let packages = composer.describe_all().await?;
-            if json {
-                show(&serde_json::Value::Array(packages));
-            } else {
-                for p in packages {
-                    println!(
-                        "{}\t{}\t{}",
-                        p["name"].as_str().unwrap_or(""),
-                        p["latest_version"].as_str().unwrap_or("-"),
-                        p["repository_url"].as_str().unwrap_or("")
-                    );
-                }
-            }
-        }
-        PackageCommand::Show { name } => {
-            let package = composer.find_existing(&name).await?;
-            show(&composer.describe(&package).await?);
-        }
-        PackageCommand::Sync { name, all } => match (name, all) {
-            (Some(name), false) => sync(name).await?,
-            (None, true) => {
-                for p in composer.describe_all().await? {
-                    sync(p["name"].as_str().unwrap_or_default().to_string()).await?;
-                }
-            }
-            _ => return Err(Error::invalid("give a package name or --all")),
-        },
-        PackageCommand::Delete { name } => {
-            let package = composer.find_existing(&name).await?;
-            composer.registry.delete_package(package.id).await?;
-            println!("deleted {name}");
-        }
-    }
-    Ok(())
-}
-
 /// One line per problem found, then the temporary upload files, which are not problems.
 fn fsck_text(report: &maintenance::FsckReport) -> String {
     let mut lines = vec![format!("fsck: checked {} blob(s)", report.blobs_checked)];
@@ -269,52 +176,6 @@ fn fsck_text(report: &maintenance::FsckReport) -> String {
         format!("temporary upload file {k} (an upload in progress or interrupted; gc removes it)")
     });
     lines.join("\n")
-}
-
-/// One line per synced package: what changed, then the refs skipped and why.
-fn summary(name: &str, report: &serde_json::Value) -> String {
-    let count = |r: &serde_json::Value, key: &str| r[key].as_array().map_or(0, Vec::len);
-    let one = |name: &str, r: &serde_json::Value| {
-        let mut line = format!(
-            "{name}: {} added, {} updated, {} removed, {} unchanged, {} skipped",
-            count(r, "added"),
-            count(r, "updated"),
-            count(r, "removed"),
-            r["unchanged"].as_u64().unwrap_or(0),
-            count(r, "skipped"),
-        );
-        for s in r["skipped"].as_array().into_iter().flatten() {
-            line += &format!(
-                "\n  skipped {}: {}",
-                s["reference"].as_str().unwrap_or(""),
-                s["reason"].as_str().unwrap_or("")
-            );
-        }
-        line
-    };
-    if report.get("root").is_none() {
-        return one(name, report);
-    }
-    let mut text = one(name, &report["root"]);
-    for child in report["children"].as_array().into_iter().flatten() {
-        let child_name = child["name"].as_str().unwrap_or("");
-        match child["error"].as_str() {
-            Some(e) => text += &format!("\n{child_name}: failed: {e}"),
-            None => text += &format!("\n{}", one(child_name, &child["sync"])),
-        }
-    }
-    text
-}
-
-fn print_report<T: serde::Serialize>(json: bool, report: &T, text: impl FnOnce() -> String) {
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(report).expect("report serializes")
-        );
-    } else {
-        println!("{}", text());
-    }
 }
 
 async fn serve(config: Config) -> Result<(), Error> {

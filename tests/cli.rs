@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Backend, TestServer};
+use common::{Backend, TestServer, backends};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -330,6 +330,46 @@ fn fsck_reports_temporary_upload_files_apart_and_exits_0_for_them() {
     let gc: serde_json::Value = serde_json::from_slice(&gc.stdout).unwrap();
     assert_eq!(gc["objects_removed"], 1, "{gc}");
     assert!(!leftover.exists());
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn package_list_shows_every_format_and_says_when_empty() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        assert_eq!(stdout(&s.cli(&["package", "list"])).trim(), "no packages");
+        let file = s.make_file("tool.tar.gz", 100, 1);
+        for version in ["1.0.0", "1.1.0"] {
+            let path = format!("/api/packages/acme/generic/tool/{version}/tool.tar.gz");
+            let put = s.admin(&["--upload-file", file.to_str().unwrap(), &path]);
+            assert_eq!(put.status, 201, "{}", put.text());
+        }
+        let listed = stdout(&s.cli(&["package", "list"]));
+        assert_eq!(
+            listed.trim(),
+            "generic\tacme\ttool\t1.1.0\t2 version(s)",
+            "{backend:?}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&stdout(&s.cli(&["--json", "package", "list"]))).unwrap();
+        assert_eq!(json[0]["owner"], "acme");
+        assert_eq!(json[0]["format"], "generic");
+        assert_eq!(json[0]["name"], "tool");
+        assert_eq!(json[0]["versions"], 2);
+        assert_eq!(
+            stdout(&s.cli(&["package", "list", "--format", "composer"])).trim(),
+            "no composer packages"
+        );
+    }
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
