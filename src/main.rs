@@ -10,6 +10,7 @@ use cargoman::app::{App, open_existing_registry, open_registry};
 use cargoman::cli::customers::{CustomerCommand, TokenCommand, customer_command, token_command};
 use cargoman::cli::packages::{PackageCommand, package_command};
 use cargoman::cli::print;
+use cargoman::cli::team_tokens::{TeamTokenCommand, team_token_command};
 use cargoman::config::Config;
 use cargoman::error::Error;
 use cargoman::formats::composer::Composer;
@@ -71,6 +72,11 @@ enum Command {
     Token {
         #[command(subcommand)]
         action: TokenCommand,
+    },
+    /// Team tokens for the management API (runs on the database directly).
+    TeamToken {
+        #[command(subcommand)]
+        action: TeamTokenCommand,
     },
 }
 
@@ -147,6 +153,11 @@ fn main() -> ExitCode {
             Command::Token { action } => {
                 let registry = open_existing_registry(&config).await?;
                 token_command(&registry.db, &config, action, cli.json).await?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::TeamToken { action } => {
+                let registry = open_existing_registry(&config).await?;
+                team_token_command(&registry.db, action, cli.json).await?;
                 Ok(ExitCode::SUCCESS)
             }
         }

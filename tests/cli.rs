@@ -163,6 +163,7 @@ fn commands_on_a_missing_database_name_it_and_create_nothing() {
         &["package", "list"],
         &["customer", "list"],
         &["token", "list", "cust_x"],
+        &["team-token", "list"],
     ];
     for command in commands {
         let out = cargoman(dir.path(), &[]).args(*command).output().unwrap();
@@ -342,6 +343,29 @@ fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The token value a command printed once (`… (shown once): VALUE` or `ADMIN_TOKEN=VALUE`).
+fn shown_value(out: &std::process::Output) -> String {
+    let text = stdout(out);
+    text.lines()
+        .find_map(|l| {
+            l.split_once("(shown once): ")
+                .map(|(_, v)| v)
+                .or_else(|| l.trim().strip_prefix("ADMIN_TOKEN="))
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| panic!("no value in {text}"))
+}
+
+/// Status of `GET /api/v1/owners` with `token` as Bearer token.
+fn owners_status(s: &TestServer, token: &str) -> u16 {
+    s.curl(&[
+        "-H",
+        &format!("Authorization: Bearer {token}"),
+        "/api/v1/owners",
+    ])
+    .status
+}
+
 #[test]
 fn package_list_shows_every_format_and_says_when_empty() {
     for backend in backends() {
@@ -369,6 +393,77 @@ fn package_list_shows_every_format_and_says_when_empty() {
             stdout(&s.cli(&["package", "list", "--format", "composer"])).trim(),
             "no composer packages"
         );
+    }
+}
+
+#[test]
+fn team_tokens_round_trip_through_the_command_line() {
+    for backend in backends() {
+        // Every request re-reads the token row, so a change made by the CLI counts at once.
+        let s = TestServer::start_with(backend, &[("AUTH_CACHE_TTL_MS", "0")]);
+        assert_eq!(
+            stdout(&s.cli(&["team-token", "list"])).trim(),
+            "no team tokens"
+        );
+        let bad = s.cli(&["team-token", "create", "--name", "x", "--level", "god"]);
+        assert_eq!(bad.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&bad.stderr).contains("level must be"));
+
+        let ci = s.cli(&["team-token", "create", "--name", "ci", "--level", "viewer"]);
+        let ci_token = shown_value(&ci);
+        assert!(ci_token.starts_with("cma_"), "{ci_token}");
+        assert_eq!(owners_status(&s, &ci_token), 200);
+        // The same JSON as the API: the row plus `token`.
+        let ops: serde_json::Value = serde_json::from_str(&stdout(&s.cli(&[
+            "--json",
+            "team-token",
+            "create",
+            "--name",
+            "ops",
+            "--level",
+            "admin",
+            "--expires-in-days",
+            "30",
+        ])))
+        .unwrap();
+        assert_eq!(ops["level"], "admin");
+        assert_eq!(ops["kind"], "team");
+        assert!(ops["expires_at"].is_string(), "{ops}");
+        let ops_id = ops["id"].as_i64().unwrap().to_string();
+        let ops_token = ops["token"].as_str().unwrap().to_string();
+        assert_eq!(owners_status(&s, &ops_token), 200);
+        let via_api = common::api(&s, "GET", &format!("/api/v1/tokens/{ops_id}"), None).json();
+        assert_eq!(via_api["data"]["name"], "ops");
+
+        let listed = stdout(&s.cli(&["team-token", "list"]));
+        assert_eq!(listed.lines().count(), 2, "{listed}");
+        assert!(listed.contains("\tviewer\tlive\tci"), "{listed}");
+        let json: serde_json::Value =
+            serde_json::from_str(&stdout(&s.cli(&["--json", "team-token", "list"]))).unwrap();
+        assert_eq!(json.as_array().unwrap().len(), 2);
+        assert!(json[0].get("token").is_none(), "values are never listed");
+
+        let rotated = shown_value(&s.cli(&["team-token", "rotate", &ops_id]));
+        assert_eq!(
+            owners_status(&s, &ops_token),
+            401,
+            "the old value is refused"
+        );
+        assert_eq!(owners_status(&s, &rotated), 200);
+        stdout(&s.cli(&["team-token", "revoke", &ops_id]));
+        assert_eq!(
+            owners_status(&s, &rotated),
+            401,
+            "a revoked token is refused"
+        );
+        assert!(stdout(&s.cli(&["team-token", "list"])).contains("\tadmin\trevoked\tops"));
+        let again = s.cli(&["team-token", "rotate", &ops_id]);
+        assert_eq!(
+            again.status.code(),
+            Some(1),
+            "a revoked token stays revoked"
+        );
+        assert_eq!(owners_status(&s, &ci_token), 200);
     }
 }
 

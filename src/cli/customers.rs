@@ -4,7 +4,7 @@
 use clap::Subcommand;
 use serde_json::{Value, json};
 
-use super::{print, print_json, print_list};
+use super::{print, print_json, print_list, token_line};
 use crate::auth::{CustomerScope, CustomerStatus};
 use crate::config::Config;
 use crate::customers::{self, TokenRequest};
@@ -183,22 +183,6 @@ async fn token_json(db: &Db, row: &tokens::TokenRow) -> Result<Value> {
         row,
         customer.as_deref().unwrap_or(""),
     ))
-}
-
-fn token_line(row: &tokens::TokenRow) -> String {
-    let state = if row.revoked_at.is_some() {
-        "revoked"
-    } else {
-        "live"
-    };
-    format!(
-        "{}\t{}\t{}\t{}\t{}",
-        row.id,
-        row.level,
-        state,
-        row.name,
-        row.package_scopes.join(",")
-    )
 }
 
 pub async fn token_command(

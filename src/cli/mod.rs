@@ -1,11 +1,14 @@
 //! Command-line management that runs on the database directly (no server needed): the
-//! `package`, `customer` and `token` commands. The `cargoman` binary
+//! `package`, `customer`, `token` and `team-token` commands. The `cargoman` binary
 //! (src/main.rs) parses and dispatches.
 
 pub mod customers;
 pub mod packages;
+pub mod team_tokens;
 
 use serde::Serialize;
+
+use crate::model::tokens::TokenRow;
 
 /// Prints `value` as indented JSON (what `show` commands print either way).
 pub fn print_json<T: Serialize>(value: &T) {
@@ -34,4 +37,20 @@ pub fn print_list<T: Serialize>(json: bool, value: &T, lines: Vec<String>, empty
             lines.join("\n")
         }
     });
+}
+
+/// `id  level  live|revoked|expired  name  [package globs]`, tab separated.
+pub fn token_line(row: &TokenRow) -> String {
+    let state = if row.revoked_at.is_some() {
+        "revoked"
+    } else if row.expires_at.is_some_and(|t| t <= crate::clock::now()) {
+        "expired"
+    } else {
+        "live"
+    };
+    let mut line = format!("{}\t{}\t{state}\t{}", row.id, row.level, row.name);
+    if !row.package_scopes.is_empty() {
+        line += &format!("\t{}", row.package_scopes.join(","));
+    }
+    line
 }
