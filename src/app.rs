@@ -19,7 +19,8 @@ use crate::model::{audit, settings};
 use crate::registry::Registry;
 use crate::tasks::Queue;
 
-const GENERATED_ADMIN_HASH: &str = "admin_token_hash";
+/// Settings key of the generated root token's hash (`root_token`, `cargoman admin-token reset`).
+pub const GENERATED_ADMIN_HASH: &str = "admin_token_hash";
 const DOWNLOAD_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
 /// How often entries older than `AUDIT_LOG_RETENTION_DAYS` are removed (also by `cleanup` tasks).
 const AUDIT_PURGE_INTERVAL: Duration = Duration::from_secs(3600);
@@ -184,8 +185,7 @@ async fn root_token(db: &Db, source: &AdminTokenSource) -> Result<RootToken> {
             if let Some(hash) = settings::get(&mut conn, GENERATED_ADMIN_HASH).await? {
                 return Ok(RootToken::Argon2(hash));
             }
-            let token = secret::generate("cmr_");
-            let hash = secret::hash(&token)?;
+            let (token, hash) = generate_root_token()?;
             let in_force = settings::set_if_absent(&mut conn, GENERATED_ADMIN_HASH, &hash).await?;
             if in_force == hash {
                 println!(
@@ -196,4 +196,11 @@ async fn root_token(db: &Db, source: &AdminTokenSource) -> Result<RootToken> {
             RootToken::Argon2(in_force)
         }
     })
+}
+
+/// A new root token and the Argon2 hash of it that is stored (only the hash is kept).
+pub fn generate_root_token() -> Result<(String, String)> {
+    let token = secret::generate("cmr_");
+    let hash = secret::hash(&token)?;
+    Ok((token, hash))
 }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use cargoman::app::{App, open_existing_registry, open_registry};
+use cargoman::cli::admin_token::{AdminTokenCommand, admin_token_command};
 use cargoman::cli::customers::{CustomerCommand, TokenCommand, customer_command, token_command};
 use cargoman::cli::packages::{PackageCommand, package_command};
 use cargoman::cli::print;
@@ -77,6 +78,11 @@ enum Command {
     TeamToken {
         #[command(subcommand)]
         action: TeamTokenCommand,
+    },
+    /// The root token generated at first start (when ADMIN_TOKEN is not set).
+    AdminToken {
+        #[command(subcommand)]
+        action: AdminTokenCommand,
     },
 }
 
@@ -158,6 +164,11 @@ fn main() -> ExitCode {
             Command::TeamToken { action } => {
                 let registry = open_existing_registry(&config).await?;
                 team_token_command(&registry.db, action, cli.json).await?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::AdminToken { action } => {
+                let registry = open_existing_registry(&config).await?;
+                admin_token_command(&registry.db, &config, action, cli.json).await?;
                 Ok(ExitCode::SUCCESS)
             }
         }

@@ -1,4 +1,5 @@
-//! The `cargoman` binary: generated admin token, graceful stop, exit codes, `gc` and `fsck`.
+//! The `cargoman` binary: generated admin token, graceful stop, exit codes, missing databases,
+//! `gc` and `fsck`, package listings, team tokens and resetting the root token.
 
 mod common;
 
@@ -164,6 +165,7 @@ fn commands_on_a_missing_database_name_it_and_create_nothing() {
         &["customer", "list"],
         &["token", "list", "cust_x"],
         &["team-token", "list"],
+        &["admin-token", "reset"],
     ];
     for command in commands {
         let out = cargoman(dir.path(), &[]).args(*command).output().unwrap();
@@ -464,6 +466,37 @@ fn team_tokens_round_trip_through_the_command_line() {
             "a revoked token stays revoked"
         );
         assert_eq!(owners_status(&s, &ci_token), 200);
+    }
+}
+
+#[test]
+fn a_lost_generated_root_token_is_replaced_by_admin_token_reset() {
+    for backend in backends() {
+        let mut s = TestServer::start(backend);
+        // With ADMIN_TOKEN set there is no generated token to replace.
+        let refused = s.cli(&["admin-token", "reset"]);
+        assert_eq!(refused.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("ADMIN_TOKEN"));
+
+        // Without it the server generates one at its first start; say it was lost.
+        s.env.remove("ADMIN_TOKEN");
+        s.restart();
+        let first = shown_value(&s.cli(&["admin-token", "reset"]));
+        assert!(first.starts_with("cmr_"), "{first}");
+        s.restart();
+        assert_eq!(owners_status(&s, &first), 200);
+        assert_eq!(owners_status(&s, common::ADMIN), 401);
+
+        let json: serde_json::Value =
+            serde_json::from_str(&stdout(&s.cli(&["--json", "admin-token", "reset"]))).unwrap();
+        let second = json["token"].as_str().unwrap().to_string();
+        s.restart();
+        assert_eq!(owners_status(&s, &second), 200);
+        assert_eq!(
+            owners_status(&s, &first),
+            401,
+            "the replaced token is refused"
+        );
     }
 }
 
