@@ -65,6 +65,11 @@ impl IntoResponse for Error {
     }
 }
 
+/// What a path no route knows gets (rendered like every other error).
+pub async fn unknown_route() -> Error {
+    Error::not_found("no such route")
+}
+
 /// Layer for `/api/v1`: errors become `{"data": null, "error": {"code", "message"}}`.
 pub async fn api_envelope(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
