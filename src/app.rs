@@ -19,9 +19,10 @@ use crate::model::{audit, settings};
 use crate::registry::Registry;
 use crate::tasks::Queue;
 
-const GENERATED_ADMIN_HASH: &str = "admin_token_hash";
+/// Settings key of the generated root token's hash (`root_token`, `cargoman admin-token reset`).
+pub const GENERATED_ADMIN_HASH: &str = "admin_token_hash";
 /// The generated root token's lookup prefix, so guesses of another prefix are never hashed.
-const GENERATED_ADMIN_LOOKUP: &str = "admin_token_lookup";
+pub const GENERATED_ADMIN_LOOKUP: &str = "admin_token_lookup";
 const DOWNLOAD_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
 /// How often entries older than `AUDIT_LOG_RETENTION_DAYS` are removed (also by `cleanup` tasks).
 const AUDIT_PURGE_INTERVAL: Duration = Duration::from_secs(3600);
@@ -135,10 +136,21 @@ impl App {
     }
 }
 
-/// The database (migrated) and blob store, without the HTTP side: what `migrate`, `gc` and
-/// `fsck` need.
+/// The database (migrated, created when missing) and blob store, without the HTTP side: what
+/// `serve` and `migrate` start from.
 pub async fn open_registry(config: &Config) -> Result<Registry> {
     let db = Db::connect(&config.database_url, config.database_max_connections).await?;
+    registry_on(db, config).await
+}
+
+/// The same on a database that must exist already (pending migrations are still applied): what
+/// every other command works on.
+pub async fn open_existing_registry(config: &Config) -> Result<Registry> {
+    let db = Db::connect_existing(&config.database_url, config.database_max_connections).await?;
+    registry_on(db, config).await
+}
+
+async fn registry_on(db: Db, config: &Config) -> Result<Registry> {
     run_migrations(&db).await?;
     let blobs = BlobStore::from_config(&config.storage)?;
     Ok(Registry::new(db, blobs))

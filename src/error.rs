@@ -38,6 +38,9 @@ pub enum Error {
     BodyInterrupted(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The database cannot be opened at all (missing, unreachable, refused), with which one and why.
+    #[error("{0}")]
+    DatabaseUnavailable(String),
     #[error("storage error: {0}")]
     Storage(String),
     #[error("{0}")]

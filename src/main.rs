@@ -1,12 +1,17 @@
 //! The `cargoman` command line. Exit codes: 0 ok, 1 error, 2 configuration, 3 database.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use cargoman::app::{App, open_registry};
+use cargoman::app::{App, open_existing_registry, open_registry};
+use cargoman::cli::admin_token::{AdminTokenCommand, admin_token_command};
 use cargoman::cli::customers::{CustomerCommand, TokenCommand, customer_command, token_command};
+use cargoman::cli::packages::{PackageCommand, package_command};
+use cargoman::cli::print;
+use cargoman::cli::team_tokens::{TeamTokenCommand, team_token_command};
 use cargoman::config::Config;
 use cargoman::error::Error;
 use cargoman::formats::composer::Composer;
@@ -41,17 +46,20 @@ enum Command {
     Migrate,
     /// Delete blobs no file uses and stored objects no blob row names.
     Gc {
-        /// Leave objects younger than this alone (uploads may still be in progress).
+        /// Leave objects younger than this alone (uploads may still be in progress); 0 is safe
+        /// when no server is running, e.g. to clean up after a crash.
         #[arg(long, default_value_t = 3600)]
         grace_seconds: i64,
     },
-    /// Report blob rows whose object is missing or corrupt and objects nothing references.
+    /// Report blob rows whose object is missing or corrupt and objects nothing references (exit
+    /// code 1); temporary files of interrupted uploads are listed apart and are no problem.
     Fsck {
         /// Also read every object and check its SHA-256.
         #[arg(long)]
         verify: bool,
     },
-    /// Composer packages synced from Git (runs on the database directly; syncs run inline).
+    /// Packages of every format; Composer packages synced from Git (runs on the database
+    /// directly; syncs run inline).
     Package {
         #[command(subcommand)]
         action: PackageCommand,
@@ -66,49 +74,29 @@ enum Command {
         #[command(subcommand)]
         action: TokenCommand,
     },
-}
-
-#[derive(Subcommand)]
-enum PackageCommand {
-    /// Add a package from a Git repository and sync it.
-    Add {
-        /// Repository URL (https://, http://, git://, file:// or a local path).
-        url: String,
-        /// vendor/package; read from composer.json when omitted.
-        #[arg(long)]
-        name: Option<String>,
-        /// github, gitlab, bitbucket or git (guessed from the URL when omitted).
-        #[arg(long = "type")]
-        provider: Option<String>,
-        /// A monorepo: glob of its packages' composer.json files (e.g. "packages/*/composer.json").
-        #[arg(long)]
-        monorepo: Option<String>,
+    /// Team tokens for the management API (runs on the database directly).
+    TeamToken {
+        #[command(subcommand)]
+        action: TeamTokenCommand,
     },
-    /// List packages.
-    List,
-    /// Show one package with its versions and skipped refs.
-    Show { name: String },
-    /// Sync one package, or every package with --all.
-    Sync {
-        name: Option<String>,
-        #[arg(long)]
-        all: bool,
+    /// The root token generated at first start (when ADMIN_TOKEN is not set).
+    AdminToken {
+        #[command(subcommand)]
+        action: AdminTokenCommand,
     },
-    /// Delete a package with its versions and archives.
-    Delete { name: String },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let env_loaded = match &cli.config {
-        Some(path) => dotenvy::from_path(path).map(|_| ()),
+        Some(path) => dotenvy::from_path(path).map_err(|e| (path.clone(), e)),
         None => match dotenvy::dotenv() {
             Err(e) if e.not_found() => Ok(()),
-            other => other.map(|_| ()),
+            other => other.map(|_| ()).map_err(|e| (PathBuf::from(".env"), e)),
         },
     };
-    if let Err(e) = env_loaded {
-        eprintln!("cannot read the environment file: {e}");
+    if let Err((path, e)) = env_loaded {
+        eprintln!("cannot read the environment file {}: {e}", path.display());
         return ExitCode::from(2);
     }
     init_logging();
@@ -134,9 +122,9 @@ fn main() -> ExitCode {
                 Ok(ExitCode::SUCCESS)
             }
             Command::Gc { grace_seconds } => {
-                let registry = open_registry(&config).await?;
+                let registry = open_existing_registry(&config).await?;
                 let report = maintenance::gc(&registry, grace_seconds).await?;
-                print_report(cli.json, &report, || {
+                print(cli.json, &report, || {
                     format!(
                         "gc: removed {} unused blob(s) and {} stray object(s), freed {} bytes",
                         report.blob_rows_removed, report.objects_removed, report.bytes_freed
@@ -145,30 +133,9 @@ fn main() -> ExitCode {
                 Ok(ExitCode::SUCCESS)
             }
             Command::Fsck { verify } => {
-                let registry = open_registry(&config).await?;
+                let registry = open_existing_registry(&config).await?;
                 let report = maintenance::fsck(&registry, verify).await?;
-                print_report(cli.json, &report, || {
-                    let mut lines = vec![format!("fsck: checked {} blob(s)", report.blobs_checked)];
-                    lines.extend(
-                        report
-                            .missing
-                            .iter()
-                            .map(|s| format!("missing object for blob {s}")),
-                    );
-                    lines.extend(
-                        report
-                            .corrupt
-                            .iter()
-                            .map(|s| format!("corrupt object for blob {s}")),
-                    );
-                    lines.extend(
-                        report
-                            .unreferenced
-                            .iter()
-                            .map(|k| format!("unreferenced object {k}")),
-                    );
-                    lines.join("\n")
-                });
+                print(cli.json, &report, || fsck_text(&report));
                 Ok(if report.is_clean() {
                     ExitCode::SUCCESS
                 } else {
@@ -176,7 +143,7 @@ fn main() -> ExitCode {
                 })
             }
             Command::Package { action } => {
-                let registry = open_registry(&config).await?;
+                let registry = open_existing_registry(&config).await?;
                 let composer = Composer {
                     registry,
                     config: std::sync::Arc::new(config),
@@ -185,13 +152,23 @@ fn main() -> ExitCode {
                 Ok(ExitCode::SUCCESS)
             }
             Command::Customer { action } => {
-                let registry = open_registry(&config).await?;
+                let registry = open_existing_registry(&config).await?;
                 customer_command(&registry.db, &config, action, cli.json).await?;
                 Ok(ExitCode::SUCCESS)
             }
             Command::Token { action } => {
-                let registry = open_registry(&config).await?;
+                let registry = open_existing_registry(&config).await?;
                 token_command(&registry.db, &config, action, cli.json).await?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::TeamToken { action } => {
+                let registry = open_existing_registry(&config).await?;
+                team_token_command(&registry.db, action, cli.json).await?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::AdminToken { action } => {
+                let registry = open_existing_registry(&config).await?;
+                admin_token_command(&registry.db, &config, action, cli.json).await?;
                 Ok(ExitCode::SUCCESS)
             }
         }
@@ -201,123 +178,26 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("error: {e}");
             match e {
-                Error::Database(_) => ExitCode::from(3),
+                Error::Database(_) | Error::DatabaseUnavailable(_) => ExitCode::from(3),
                 _ => ExitCode::FAILURE,
             }
         }
     }
 }
 
-async fn package_command(
-    composer: &Composer,
-    action: PackageCommand,
-    json: bool,
-) -> Result<(), Error> {
-    let show = |value: &serde_json::Value| {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(value).expect("JSON prints")
-        );
+/// One line per problem found, then the temporary upload files, which are not problems.
+fn fsck_text(report: &maintenance::FsckReport) -> String {
+    let mut lines = vec![format!("fsck: checked {} blob(s)", report.blobs_checked)];
+    let mut add = |items: &[String], describe: fn(&String) -> String| {
+        lines.extend(items.iter().map(describe));
     };
-    let sync = |name: String| async move {
-        let package = composer.find_existing(&name).await?;
-        let report = composer.sync_task(package.id).await?;
-        print_report(json, &report, || summary(&name, &report));
-        Ok::<_, Error>(())
-    };
-    match action {
-        PackageCommand::Add {
-            url,
-            name,
-            provider,
-            monorepo,
-        } => {
-            let package = composer
-                .add(name, &url, provider.as_deref(), monorepo.as_deref())
-                .await?;
-            sync(package.name).await?;
-        }
-        PackageCommand::List => {
-            let packages = composer.describe_all().await?;
-            if json {
-                show(&serde_json::Value::Array(packages));
-            } else {
-                for p in packages {
-                    println!(
-                        "{}\t{}\t{}",
-                        p["name"].as_str().unwrap_or(""),
-                        p["latest_version"].as_str().unwrap_or("-"),
-                        p["repository_url"].as_str().unwrap_or("")
-                    );
-                }
-            }
-        }
-        PackageCommand::Show { name } => {
-            let package = composer.find_existing(&name).await?;
-            show(&composer.describe(&package).await?);
-        }
-        PackageCommand::Sync { name, all } => match (name, all) {
-            (Some(name), false) => sync(name).await?,
-            (None, true) => {
-                for p in composer.describe_all().await? {
-                    sync(p["name"].as_str().unwrap_or_default().to_string()).await?;
-                }
-            }
-            _ => return Err(Error::invalid("give a package name or --all")),
-        },
-        PackageCommand::Delete { name } => {
-            let package = composer.find_existing(&name).await?;
-            composer.registry.delete_package(package.id).await?;
-            println!("deleted {name}");
-        }
-    }
-    Ok(())
-}
-
-/// One line per synced package: what changed, then the refs skipped and why.
-fn summary(name: &str, report: &serde_json::Value) -> String {
-    let count = |r: &serde_json::Value, key: &str| r[key].as_array().map_or(0, Vec::len);
-    let one = |name: &str, r: &serde_json::Value| {
-        let mut line = format!(
-            "{name}: {} added, {} updated, {} removed, {} unchanged, {} skipped",
-            count(r, "added"),
-            count(r, "updated"),
-            count(r, "removed"),
-            r["unchanged"].as_u64().unwrap_or(0),
-            count(r, "skipped"),
-        );
-        for s in r["skipped"].as_array().into_iter().flatten() {
-            line += &format!(
-                "\n  skipped {}: {}",
-                s["reference"].as_str().unwrap_or(""),
-                s["reason"].as_str().unwrap_or("")
-            );
-        }
-        line
-    };
-    if report.get("root").is_none() {
-        return one(name, report);
-    }
-    let mut text = one(name, &report["root"]);
-    for child in report["children"].as_array().into_iter().flatten() {
-        let child_name = child["name"].as_str().unwrap_or("");
-        match child["error"].as_str() {
-            Some(e) => text += &format!("\n{child_name}: failed: {e}"),
-            None => text += &format!("\n{}", one(child_name, &child["sync"])),
-        }
-    }
-    text
-}
-
-fn print_report<T: serde::Serialize>(json: bool, report: &T, text: impl FnOnce() -> String) {
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(report).expect("report serializes")
-        );
-    } else {
-        println!("{}", text());
-    }
+    add(&report.missing, |s| format!("missing object for blob {s}"));
+    add(&report.corrupt, |s| format!("corrupt object for blob {s}"));
+    add(&report.unreferenced, |k| format!("unreferenced object {k}"));
+    add(&report.temporary_uploads, |k| {
+        format!("temporary upload file {k} (an upload in progress or interrupted; gc removes it)")
+    });
+    lines.join("\n")
 }
 
 async fn serve(config: Config) -> Result<(), Error> {
@@ -357,8 +237,10 @@ fn init_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    // Colours only for a person at a terminal: a log file or pipe gets plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if std::env::var("LOG_FORMAT").is_ok_and(|v| v == "json") {
         builder.json().init();

@@ -56,9 +56,13 @@ pub struct FsckReport {
     pub corrupt: Vec<String>,
     /// Stored objects no blob row names.
     pub unreferenced: Vec<String>,
+    /// Temporary files of uploads in progress or cut off by a crash: not an inconsistency, so
+    /// they leave the report clean (`gc` removes them once older than its grace period).
+    pub temporary_uploads: Vec<String>,
 }
 
 impl FsckReport {
+    /// No missing, corrupt or unreferenced object (temporary upload files do not count).
     pub fn is_clean(&self) -> bool {
         self.missing.is_empty() && self.corrupt.is_empty() && self.unreferenced.is_empty()
     }
@@ -90,7 +94,9 @@ pub async fn fsck(registry: &Registry, verify_content: bool) -> Result<FsckRepor
     }
     let known: HashSet<String> = rows.into_iter().map(|b| b.storage_key).collect();
     for object in registry.blobs.list().await? {
-        if !known.contains(&object.key) {
+        if object.temporary {
+            report.temporary_uploads.push(object.key);
+        } else if !known.contains(&object.key) {
             report.unreferenced.push(object.key);
         }
     }

@@ -209,3 +209,48 @@ fn tasks_can_be_queued_and_followed() {
         assert_eq!(s.curl(&["/api/v1/tasks"]).status, 401);
     }
 }
+
+#[test]
+fn unknown_routes_answer_in_the_error_style_around_them() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        // Management API: the envelope.
+        let api = s.curl(&["/api/v1/no/such/route"]);
+        assert_eq!(api.status, 404);
+        assert_eq!(api.json()["data"], serde_json::Value::Null);
+        assert_eq!(api.json()["error"]["code"], "NOT_FOUND");
+
+        // Nitro's prefixes: Nitro's `{"error", "message", "details"}`, at any depth.
+        for (path, details) in [
+            ("/repositories/main", serde_json::json!({})),
+            (
+                "/repositories/main/php/no/such/file",
+                serde_json::json!({"storage": "main", "repository": "php"}),
+            ),
+            (
+                "/api/repository/php/nothing",
+                serde_json::json!({"repository": "php"}),
+            ),
+        ] {
+            let nitro = s.curl(&["-X", "POST", path]);
+            assert_eq!(nitro.status, 404, "{path}");
+            let body = nitro.json();
+            assert_eq!(body["error"], "Not Found", "{path}: {body}");
+            assert_eq!(body["message"], "no such route in Nitro's repositories");
+            assert_eq!(body["details"], details, "{path}");
+        }
+
+        // Anywhere else: a short plain-text message, not an empty body.
+        for path in ["/no/such/route", "/api/packages/acme", "/p2"] {
+            let plain = s.curl(&[path]);
+            assert_eq!(plain.status, 404, "{path}");
+            assert_eq!(plain.text(), "no such route\n", "{path}");
+            assert!(
+                plain
+                    .header("content-type")
+                    .is_some_and(|t| t.starts_with("text/plain")),
+                "{path}: {plain:?}"
+            );
+        }
+    }
+}

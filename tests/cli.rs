@@ -1,4 +1,5 @@
-//! The `cargoman` binary: generated admin token, graceful stop, exit codes, `gc` and `fsck`.
+//! The `cargoman` binary: generated admin token, graceful stop, exit codes, missing databases,
+//! `gc` and `fsck`, package listings, team tokens and resetting the root token.
 
 mod common;
 
@@ -6,7 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Backend, TestServer};
+use common::{Backend, TestServer, backends};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -153,6 +154,93 @@ fn exit_codes_name_configuration_and_database_problems() {
     assert_eq!(bad_env.status.code(), Some(2));
 }
 
+#[test]
+fn commands_on_a_missing_database_name_it_and_create_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let expected = dir.path().join("data/cargoman.db");
+    let commands: &[&[&str]] = &[
+        &["gc"],
+        &["fsck"],
+        &["package", "list"],
+        &["customer", "list"],
+        &["token", "list", "cust_x"],
+        &["team-token", "list"],
+        &["admin-token", "reset"],
+    ];
+    for command in commands {
+        let out = cargoman(dir.path(), &[]).args(*command).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{command:?}: {stderr}");
+        assert!(
+            stderr.contains(&expected.display().to_string()),
+            "{command:?}: {stderr}"
+        );
+    }
+    assert!(!dir.path().join("data").exists(), "nothing was created");
+
+    // A file without Cargoman's tables is no registry either.
+    std::fs::create_dir(dir.path().join("data")).unwrap();
+    std::fs::write(&expected, b"").unwrap();
+    let empty = cargoman(dir.path(), &[]).arg("gc").output().unwrap();
+    assert_eq!(empty.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("no Cargoman tables"));
+
+    // `migrate` creates it; then the same commands work.
+    let migrated = cargoman(dir.path(), &[]).arg("migrate").output().unwrap();
+    assert!(migrated.status.success(), "{migrated:?}");
+    let gc = cargoman(dir.path(), &[]).arg("gc").output().unwrap();
+    assert!(gc.status.success(), "{gc:?}");
+}
+
+#[test]
+fn an_unreachable_postgresql_is_named_with_its_cause_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let started = Instant::now();
+    let out = cargoman(
+        dir.path(),
+        &[(
+            "DATABASE_URL",
+            format!("postgres://cargo:s3cret@127.0.0.1:{port}/registry"),
+        )],
+    )
+    .arg("customer")
+    .arg("list")
+    .output()
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(5), "{stderr}");
+    assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
+    assert!(stderr.to_lowercase().contains("refused"), "{stderr}");
+    assert!(!stderr.contains("s3cret"), "{stderr}");
+}
+
+#[test]
+fn a_missing_config_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cargoman(dir.path(), &[])
+        .args(["--config", "no-such.env", "migrate"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no-such.env"), "{stderr}");
+    assert!(!dir.path().join("data").exists());
+}
+
+#[test]
+fn logs_to_a_pipe_carry_no_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cargoman(dir.path(), &[("RUST_LOG", "info".into())])
+        .arg("migrate")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("applied migration"), "{stderr}");
+    assert!(!stderr.contains('\x1b'), "{stderr:?}");
+}
+
 /// Filesystem only: the test damages blob files on disk behind the server's back.
 #[test]
 fn fsck_finds_missing_corrupt_and_stray_objects_and_gc_cleans() {
@@ -200,6 +288,216 @@ fn fsck_finds_missing_corrupt_and_stray_objects_and_gc_cleans() {
     let gc_json: serde_json::Value = serde_json::from_slice(&gc.stdout).unwrap();
     assert_eq!(gc_json["objects_removed"], 1, "{gc_json}");
     assert!(!stray.exists());
+}
+
+/// Filesystem only: temporary upload files exist only there (an S3 multipart upload that never
+/// completed is not listed).
+#[test]
+fn fsck_reports_temporary_upload_files_apart_and_exits_0_for_them() {
+    let s = TestServer::start(Backend::SqliteFs);
+    let a = s.make_file("a.bin", 3000, 3);
+    let put = s.admin(&[
+        "--upload-file",
+        a.to_str().unwrap(),
+        "/api/packages/acme/generic/p/1/a.bin",
+    ]);
+    assert_eq!(put.status, 201);
+    // What a server killed in the middle of an upload leaves behind.
+    let leftover = s.dir.path().join("packages/tmp/0123456789abcdef");
+    std::fs::write(&leftover, b"half an upload").unwrap();
+
+    let text = s.cli(&["fsck"]);
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert_eq!(text.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("temporary upload file tmp/0123456789abcdef"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("unreferenced"), "{stdout}");
+    let json = s.cli(&["--json", "fsck"]);
+    assert_eq!(json.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["temporary_uploads"][0], "tmp/0123456789abcdef");
+    assert_eq!(report["unreferenced"].as_array().unwrap().len(), 0);
+
+    // A blob row whose object is gone is a real problem.
+    for object in walk(&s.dir.path().join("packages/blobs")) {
+        std::fs::remove_file(object).unwrap();
+    }
+    let broken = s.cli(&["fsck"]);
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&broken.stdout).contains("missing object"));
+
+    // With no server running (after a crash) gc may skip the grace period.
+    let gc = s.cli(&["--json", "gc", "--grace-seconds", "0"]);
+    let gc: serde_json::Value = serde_json::from_slice(&gc.stdout).unwrap();
+    assert_eq!(gc["objects_removed"], 1, "{gc}");
+    assert!(!leftover.exists());
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The token value a command printed once (`… (shown once): VALUE` or `ADMIN_TOKEN=VALUE`).
+fn shown_value(out: &std::process::Output) -> String {
+    let text = stdout(out);
+    text.lines()
+        .find_map(|l| {
+            l.split_once("(shown once): ")
+                .map(|(_, v)| v)
+                .or_else(|| l.trim().strip_prefix("ADMIN_TOKEN="))
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| panic!("no value in {text}"))
+}
+
+/// Status of `GET /api/v1/owners` with `token` as Bearer token.
+fn owners_status(s: &TestServer, token: &str) -> u16 {
+    s.curl(&[
+        "-H",
+        &format!("Authorization: Bearer {token}"),
+        "/api/v1/owners",
+    ])
+    .status
+}
+
+#[test]
+fn package_list_shows_every_format_and_says_when_empty() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        assert_eq!(stdout(&s.cli(&["package", "list"])).trim(), "no packages");
+        let file = s.make_file("tool.tar.gz", 100, 1);
+        for version in ["1.0.0", "1.1.0"] {
+            let path = format!("/api/packages/acme/generic/tool/{version}/tool.tar.gz");
+            let put = s.admin(&["--upload-file", file.to_str().unwrap(), &path]);
+            assert_eq!(put.status, 201, "{}", put.text());
+        }
+        let listed = stdout(&s.cli(&["package", "list"]));
+        assert_eq!(
+            listed.trim(),
+            "generic\tacme\ttool\t1.1.0\t2 version(s)",
+            "{backend:?}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&stdout(&s.cli(&["--json", "package", "list"]))).unwrap();
+        assert_eq!(json[0]["owner"], "acme");
+        assert_eq!(json[0]["format"], "generic");
+        assert_eq!(json[0]["name"], "tool");
+        assert_eq!(json[0]["versions"], 2);
+        assert_eq!(
+            stdout(&s.cli(&["package", "list", "--format", "composer"])).trim(),
+            "no composer packages"
+        );
+    }
+}
+
+#[test]
+fn team_tokens_round_trip_through_the_command_line() {
+    for backend in backends() {
+        // Every request re-reads the token row, so a change made by the CLI counts at once.
+        let s = TestServer::start_with(backend, &[("AUTH_CACHE_TTL_MS", "0")]);
+        assert_eq!(
+            stdout(&s.cli(&["team-token", "list"])).trim(),
+            "no team tokens"
+        );
+        let bad = s.cli(&["team-token", "create", "--name", "x", "--level", "god"]);
+        assert_eq!(bad.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&bad.stderr).contains("level must be"));
+
+        let ci = s.cli(&["team-token", "create", "--name", "ci", "--level", "viewer"]);
+        let ci_token = shown_value(&ci);
+        assert!(ci_token.starts_with("cma_"), "{ci_token}");
+        assert_eq!(owners_status(&s, &ci_token), 200);
+        // The same JSON as the API: the row plus `token`.
+        let ops: serde_json::Value = serde_json::from_str(&stdout(&s.cli(&[
+            "--json",
+            "team-token",
+            "create",
+            "--name",
+            "ops",
+            "--level",
+            "admin",
+            "--expires-in-days",
+            "30",
+        ])))
+        .unwrap();
+        assert_eq!(ops["level"], "admin");
+        assert_eq!(ops["kind"], "team");
+        assert!(ops["expires_at"].is_string(), "{ops}");
+        let ops_id = ops["id"].as_i64().unwrap().to_string();
+        let ops_token = ops["token"].as_str().unwrap().to_string();
+        assert_eq!(owners_status(&s, &ops_token), 200);
+        let via_api = common::api(&s, "GET", &format!("/api/v1/tokens/{ops_id}"), None).json();
+        assert_eq!(via_api["data"]["name"], "ops");
+
+        let listed = stdout(&s.cli(&["team-token", "list"]));
+        assert_eq!(listed.lines().count(), 2, "{listed}");
+        assert!(listed.contains("\tviewer\tlive\tci"), "{listed}");
+        let json: serde_json::Value =
+            serde_json::from_str(&stdout(&s.cli(&["--json", "team-token", "list"]))).unwrap();
+        assert_eq!(json.as_array().unwrap().len(), 2);
+        assert!(json[0].get("token").is_none(), "values are never listed");
+
+        let rotated = shown_value(&s.cli(&["team-token", "rotate", &ops_id]));
+        assert_eq!(
+            owners_status(&s, &ops_token),
+            401,
+            "the old value is refused"
+        );
+        assert_eq!(owners_status(&s, &rotated), 200);
+        stdout(&s.cli(&["team-token", "revoke", &ops_id]));
+        assert_eq!(
+            owners_status(&s, &rotated),
+            401,
+            "a revoked token is refused"
+        );
+        assert!(stdout(&s.cli(&["team-token", "list"])).contains("\tadmin\trevoked\tops"));
+        let again = s.cli(&["team-token", "rotate", &ops_id]);
+        assert_eq!(
+            again.status.code(),
+            Some(1),
+            "a revoked token stays revoked"
+        );
+        assert_eq!(owners_status(&s, &ci_token), 200);
+    }
+}
+
+#[test]
+fn a_lost_generated_root_token_is_replaced_by_admin_token_reset() {
+    for backend in backends() {
+        let mut s = TestServer::start(backend);
+        // With ADMIN_TOKEN set there is no generated token to replace.
+        let refused = s.cli(&["admin-token", "reset"]);
+        assert_eq!(refused.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("ADMIN_TOKEN"));
+
+        // Without it the server generates one at its first start; say it was lost.
+        s.env.remove("ADMIN_TOKEN");
+        s.restart();
+        let first = shown_value(&s.cli(&["admin-token", "reset"]));
+        assert!(first.starts_with("cmr_"), "{first}");
+        s.restart();
+        assert_eq!(owners_status(&s, &first), 200);
+        assert_eq!(owners_status(&s, common::ADMIN), 401);
+
+        let json: serde_json::Value =
+            serde_json::from_str(&stdout(&s.cli(&["--json", "admin-token", "reset"]))).unwrap();
+        let second = json["token"].as_str().unwrap().to_string();
+        s.restart();
+        assert_eq!(owners_status(&s, &second), 200);
+        assert_eq!(
+            owners_status(&s, &first),
+            401,
+            "the replaced token is refused"
+        );
+    }
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

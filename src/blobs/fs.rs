@@ -127,8 +127,8 @@ impl FsBackend {
         let root = self.root.clone();
         tokio::task::spawn_blocking(move || {
             let mut found = Vec::new();
-            walk(&root, &root.join("blobs"), &mut found)?;
-            walk(&root, &root.join("tmp"), &mut found)?;
+            walk(&root, &root.join("blobs"), false, &mut found)?;
+            walk(&root, &root.join("tmp"), true, &mut found)?;
             Ok(found)
         })
         .await
@@ -228,7 +228,7 @@ fn start_writeback(file: &std::fs::File, offset: u64, len: u64) {
     }
 }
 
-fn walk(root: &Path, dir: &Path, found: &mut Vec<StoredObject>) -> Result<()> {
+fn walk(root: &Path, dir: &Path, temporary: bool, found: &mut Vec<StoredObject>) -> Result<()> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -238,7 +238,7 @@ fn walk(root: &Path, dir: &Path, found: &mut Vec<StoredObject>) -> Result<()> {
         let entry = entry?;
         let meta = entry.metadata()?;
         if meta.is_dir() {
-            walk(root, &entry.path(), found)?;
+            walk(root, &entry.path(), temporary, found)?;
         } else {
             let modified = meta
                 .modified()
@@ -256,6 +256,7 @@ fn walk(root: &Path, dir: &Path, found: &mut Vec<StoredObject>) -> Result<()> {
                 key,
                 size: meta.len(),
                 modified,
+                temporary,
             });
         }
     }

@@ -27,6 +27,9 @@ pub struct StoredObject {
     pub size: u64,
     /// Unix seconds.
     pub modified: i64,
+    /// The temporary file of an upload still being written or cut off by a crash, not an object
+    /// (only the filesystem store has them; an unfinished S3 multipart upload is not listed).
+    pub temporary: bool,
 }
 
 /// A blob written to storage whose database row is not committed yet.

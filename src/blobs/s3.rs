@@ -89,6 +89,7 @@ impl S3Backend {
                 key: meta.location.to_string(),
                 size: meta.size,
                 modified: meta.last_modified.timestamp(),
+                temporary: false,
             })
             .try_collect()
             .await

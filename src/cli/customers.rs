@@ -4,6 +4,7 @@
 use clap::Subcommand;
 use serde_json::{Value, json};
 
+use super::{print, print_json, print_list, token_line};
 use crate::auth::{CustomerScope, CustomerStatus};
 use crate::config::Config;
 use crate::customers::{self, TokenRequest};
@@ -77,17 +78,6 @@ pub enum TokenCommand {
     Revoke { token_id: i64 },
 }
 
-fn print(json_output: bool, value: &Value, text: impl FnOnce() -> String) {
-    if json_output {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(value).expect("JSON prints")
-        );
-    } else {
-        println!("{}", text());
-    }
-}
-
 fn customer_line(c: &rows::Customer) -> String {
     format!(
         "{}\t{}\t{}\t{}",
@@ -137,14 +127,12 @@ pub async fn customer_command(
             let listing =
                 rows::list(&mut conn, status.as_deref(), Page::new(None, Some(limit))).await?;
             let value = serde_json::to_value(&listing.items).map_err(Error::internal)?;
-            print(json_output, &value, || {
-                listing
-                    .items
-                    .iter()
-                    .map(customer_line)
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            });
+            let lines = listing.items.iter().map(customer_line).collect();
+            let empty = match &status {
+                Some(status) => format!("no {status} customers"),
+                None => "no customers".to_string(),
+            };
+            print_list(json_output, &value, lines, &empty);
         }
         CustomerCommand::Show { id } => {
             let customer = customers::find(db, &id).await?;
@@ -152,10 +140,7 @@ pub async fn customer_command(
             let mut value = serde_json::to_value(&customer).map_err(Error::internal)?;
             value["packages"] = serde_json::to_value(rows::grants(&mut conn, customer.id).await?)
                 .map_err(Error::internal)?;
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&value).expect("JSON prints")
-            );
+            print_json(&value);
         }
         CustomerCommand::Suspend { id, reason } => {
             let customer = customers::find(db, &id).await?;
@@ -198,22 +183,6 @@ async fn token_json(db: &Db, row: &tokens::TokenRow) -> Result<Value> {
         row,
         customer.as_deref().unwrap_or(""),
     ))
-}
-
-fn token_line(row: &tokens::TokenRow) -> String {
-    let state = if row.revoked_at.is_some() {
-        "revoked"
-    } else {
-        "live"
-    };
-    format!(
-        "{}\t{}\t{}\t{}\t{}",
-        row.id,
-        row.level,
-        state,
-        row.name,
-        row.package_scopes.join(",")
-    )
 }
 
 pub async fn token_command(
@@ -271,21 +240,13 @@ pub async fn token_command(
                     .map(|t| customers::token_json(t, &customer.public_id))
                     .collect(),
             );
-            print(json_output, &value, || {
-                listing
-                    .items
-                    .iter()
-                    .map(token_line)
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            });
+            let lines = listing.items.iter().map(token_line).collect();
+            let empty = format!("no tokens for {}", customer.public_id);
+            print_list(json_output, &value, lines, &empty);
         }
         TokenCommand::Show { token_id } => {
             let row = customers::find_token(db, None, token_id).await?;
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&token_json(db, &row).await?).expect("JSON prints")
-            );
+            print_json(&token_json(db, &row).await?);
         }
         TokenCommand::Rotate { token_id } => {
             let row = customers::find_token(db, None, token_id).await?;

@@ -57,6 +57,21 @@ pub async fn run_migrations(db: &Db) -> Result<usize> {
     outcome
 }
 
+/// Whether Cargoman's tables are there (some migration was applied), on either backend.
+pub async fn is_initialized(db: &Db) -> Result<bool> {
+    let sql = match db.backend() {
+        Backend::Sqlite => {
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+        }
+        Backend::Postgres => {
+            "SELECT COUNT(*) FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_name = 'schema_migrations'"
+        }
+    };
+    let tables: i64 = sqlx::query_scalar(sql).fetch_one(db.pool()).await?;
+    Ok(tables > 0)
+}
+
 async fn apply(db: &Db, conn: &mut sqlx::AnyConnection) -> Result<usize> {
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",

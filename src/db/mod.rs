@@ -8,9 +8,10 @@ use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::error::{Error, Result};
@@ -63,23 +64,49 @@ impl DerefMut for WriteTx {
     }
 }
 
+/// How long opening waits for the database server to answer before saying so.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl Db {
+    /// Connects, creating a missing SQLite file and its folder: for `serve` and `migrate`.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Db> {
-        sqlx::any::install_default_drivers();
-        let (backend, url) = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            (Backend::Postgres, url.to_string())
-        } else if url.starts_with("sqlite:") {
-            (Backend::Sqlite, prepare_sqlite_url(url)?)
-        } else {
-            return Err(Error::invalid(format!(
-                "DATABASE_URL must start with sqlite: or postgres://, got {url:?}"
+        Self::open(url, max_connections, true).await
+    }
+
+    /// Connects to a database that already holds Cargoman's tables, as every command but `serve`
+    /// and `migrate` does: run in the wrong folder, a command names the database it did not find
+    /// instead of creating an empty one there.
+    pub async fn connect_existing(url: &str, max_connections: u32) -> Result<Db> {
+        let db = Self::open(url, max_connections, false).await?;
+        if !migrate::is_initialized(&db).await? {
+            db.close().await;
+            return Err(Error::DatabaseUnavailable(format!(
+                "the database {} has no Cargoman tables; `cargoman migrate` or `cargoman serve` \
+                 creates them",
+                without_password(url)
             )));
-        };
-        let options = AnyConnectOptions::from_str(&url)?;
+        }
+        Ok(db)
+    }
+
+    async fn open(url: &str, max_connections: u32, create: bool) -> Result<Db> {
+        sqlx::any::install_default_drivers();
+        let (backend, connect_url) =
+            if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+                (Backend::Postgres, url.to_string())
+            } else if url.starts_with("sqlite:") {
+                (Backend::Sqlite, prepare_sqlite_url(url, create)?)
+            } else {
+                return Err(Error::invalid(format!(
+                    "DATABASE_URL must start with sqlite: or postgres://, got {url:?}"
+                )));
+            };
+        let options = AnyConnectOptions::from_str(&connect_url)?;
+        probe(&options, &without_password(url)).await?;
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections.max(2))
-            // A database that is down at start fails the start soon (exit code 3) rather than hang.
-            .acquire_timeout(std::time::Duration::from_secs(10))
+            // A database that goes away after the probe fails the start soon rather than hang.
+            .acquire_timeout(CONNECT_TIMEOUT)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -147,8 +174,44 @@ impl Db {
     }
 }
 
-/// Creates the database file's folder and lets SQLite create the file (`mode=rwc`).
-fn prepare_sqlite_url(url: &str) -> Result<String> {
+/// One connection before the pool: its error says at once what is wrong (refused, unknown host,
+/// wrong password, no such database) and where, while the pool would retry until its timeout and
+/// then report only "pool timed out".
+async fn probe(options: &AnyConnectOptions, shown: &str) -> Result<()> {
+    let unavailable = |cause: String| {
+        Error::DatabaseUnavailable(format!("cannot open the database {shown}: {cause}"))
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT, AnyConnection::connect_with(options)).await {
+        Ok(Ok(conn)) => {
+            let _ = conn.close().await;
+            Ok(())
+        }
+        Ok(Err(e)) => Err(unavailable(e.to_string())),
+        Err(_) => Err(unavailable(format!(
+            "no answer within {} s",
+            CONNECT_TIMEOUT.as_secs()
+        ))),
+    }
+}
+
+/// A database URL fit for messages: the password left out.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rsplit_once('@') {
+        Some((credentials, host)) => {
+            let user = credentials.split_once(':').map_or(credentials, |(u, _)| u);
+            format!("{scheme}://{user}@{host}{}", &rest[authority_end..])
+        }
+        None => url.to_string(),
+    }
+}
+
+/// With `create`, makes the database file's folder and lets SQLite create the file (`mode=rwc`);
+/// without, the file must exist (`mode=rw`) and a missing one is named.
+fn prepare_sqlite_url(url: &str, create: bool) -> Result<String> {
     let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     if path.is_empty() || path == ":memory:" {
@@ -156,17 +219,26 @@ fn prepare_sqlite_url(url: &str) -> Result<String> {
             "DATABASE_URL must name a SQLite file (a server shares it between connections)",
         ));
     }
-    if let Some(parent) = Path::new(path)
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
+    if !create && !Path::new(path).exists() {
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.into());
+        return Err(Error::DatabaseUnavailable(format!(
+            "no database at {} (DATABASE_URL={url}): run the command where the server runs, or \
+             set DATABASE_URL or --config; `cargoman migrate` creates a new one",
+            absolute.display()
+        )));
+    }
+    if create
+        && let Some(parent) = Path::new(path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
     {
         std::fs::create_dir_all(parent)
             .map_err(|e| Error::invalid(format!("cannot create {}: {e}", parent.display())))?;
     }
-    let mode = if query.contains("mode=") {
-        ""
-    } else {
-        "mode=rwc"
+    let mode = match (query.contains("mode="), create) {
+        (true, _) => "",
+        (false, true) => "mode=rwc",
+        (false, false) => "mode=rw",
     };
     let sep = if query.is_empty() || mode.is_empty() {
         ""
@@ -185,15 +257,39 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("sub/c.db");
         let url = format!("sqlite://{}", db.display());
+        let missing = prepare_sqlite_url(&url, false).unwrap_err().to_string();
+        assert!(missing.contains(&db.display().to_string()), "{missing}");
+        assert!(!db.parent().unwrap().exists(), "nothing created");
         assert_eq!(
-            prepare_sqlite_url(&url).unwrap(),
+            prepare_sqlite_url(&url, true).unwrap(),
             format!("sqlite://{}?mode=rwc", db.display())
         );
         assert!(db.parent().unwrap().is_dir());
-        assert!(prepare_sqlite_url("sqlite::memory:").is_err());
+        std::fs::write(&db, b"").unwrap();
         assert_eq!(
-            prepare_sqlite_url("sqlite:///tmp/x.db?mode=ro").unwrap(),
+            prepare_sqlite_url(&url, false).unwrap(),
+            format!("sqlite://{}?mode=rw", db.display())
+        );
+        assert!(prepare_sqlite_url("sqlite::memory:", true).is_err());
+        assert_eq!(
+            prepare_sqlite_url("sqlite:///tmp/x.db?mode=ro", true).unwrap(),
             "sqlite:///tmp/x.db?mode=ro"
+        );
+    }
+
+    #[test]
+    fn messages_leave_the_password_out() {
+        assert_eq!(
+            without_password("postgres://cargo:s3cret@db.example:5432/reg?sslmode=require"),
+            "postgres://cargo@db.example:5432/reg?sslmode=require"
+        );
+        assert_eq!(
+            without_password("postgres://db.example/reg"),
+            "postgres://db.example/reg"
+        );
+        assert_eq!(
+            without_password("sqlite://./data/cargoman.db"),
+            "sqlite://./data/cargoman.db"
         );
     }
 }

@@ -20,6 +20,12 @@ pub fn routes() -> Router<AppState> {
         .merge(composer::routes())
 }
 
+/// The server's fallback for paths no route matched: a format whose dialect has its own error
+/// style claims its prefixes here with catch-all routes (everything else gets plain text).
+pub fn unknown_routes() -> Router<AppState> {
+    composer::unknown_routes()
+}
+
 /// Format-specific management routes, mounted under `/api/v1`.
 pub fn api_routes() -> Router<AppState> {
     Router::new().merge(composer::api_routes())

@@ -30,9 +30,10 @@ impl Error {
             Error::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "UNPROCESSABLE_ENTITY"),
             Error::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
             Error::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
-            Error::Database(_) | Error::Storage(_) | Error::Internal(_) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR")
-            }
+            Error::Database(_)
+            | Error::DatabaseUnavailable(_)
+            | Error::Storage(_)
+            | Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
         }
     }
 }
@@ -76,6 +77,11 @@ impl IntoResponse for Error {
             .insert(ErrorInfo { code, message });
         response
     }
+}
+
+/// What a path no route knows gets (rendered like every other error).
+pub async fn unknown_route() -> Error {
+    Error::not_found("no such route")
 }
 
 /// Layer for `/api/v1`: errors become `{"data": null, "error": {"code", "message"}}`.

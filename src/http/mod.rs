@@ -46,6 +46,11 @@ pub fn router(state: AppState) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             state.config.request_timeout,
         ));
+    // An unknown path is a short 404 in the error style of the routes around it: `/api/v1` has
+    // its own fallback, formats claim their prefixes, plain text answers the rest.
+    let unknown = crate::formats::unknown_routes()
+        .fallback(error::unknown_route)
+        .with_state(state.clone());
     Router::new()
         .route("/health", get(health::live))
         .route("/health/ready", get(health::ready))
@@ -53,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .merge(crate::formats::routes())
         .merge(crate::api::stripe_webhook::routes())
+        .fallback_service(unknown)
         .layer(middleware::from_fn_with_state(state.clone(), audit::record))
         .layer(middleware::from_fn(metrics::track))
         .layer(TraceLayer::new_for_http())

@@ -256,6 +256,52 @@ pub async fn list_packages(
     .await
 }
 
+/// A package of any owner and format, as a registry-wide listing shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PackageSummary {
+    pub owner: String,
+    pub format: String,
+    pub name: String,
+    pub versions: i64,
+    /// The version published last (not necessarily the highest).
+    pub newest_version: Option<String>,
+    /// Where a package synced from Git comes from.
+    pub repository_url: Option<String>,
+}
+
+/// Every package, of one format or all, by owner, format and name.
+pub async fn summaries(
+    conn: &mut AnyConnection,
+    format: Option<&str>,
+) -> Result<Vec<PackageSummary>> {
+    let rows = sqlx::query(
+        "SELECT o.name AS owner, p.format, p.name, \
+         (SELECT COUNT(*) FROM versions v WHERE v.package_id = p.id) AS versions, \
+         (SELECT v.version FROM versions v WHERE v.package_id = p.id \
+          ORDER BY v.created_at DESC, v.id DESC LIMIT 1) AS newest_version, \
+         g.repository_url \
+         FROM packages p JOIN owners o ON o.id = p.owner_id \
+         LEFT JOIN git_sources g ON g.package_id = p.id \
+         WHERE ($1 IS NULL OR p.format = $1) \
+         ORDER BY o.lower_name, p.format, p.lower_name",
+    )
+    .bind(format)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(PackageSummary {
+                owner: row.try_get("owner")?,
+                format: row.try_get("format")?,
+                name: row.try_get("name")?,
+                versions: row.try_get("versions")?,
+                newest_version: row.try_get("newest_version")?,
+                repository_url: row.try_get("repository_url")?,
+            })
+        })
+        .collect()
+}
+
 /// Names of every package of one format under an owner, sorted.
 pub async fn package_names(
     conn: &mut AnyConnection,

@@ -22,3 +22,16 @@ pub async fn set_if_absent(conn: &mut AnyConnection, key: &str, value: &str) -> 
         .await?;
     Ok(get(conn, key).await?.unwrap_or_else(|| value.to_string()))
 }
+
+/// Stores `value`, replacing any value the key had.
+pub async fn set(conn: &mut AnyConnection, key: &str, value: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES ($1, $2) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(key)
+    .bind(value)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

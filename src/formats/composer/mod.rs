@@ -52,6 +52,11 @@ pub fn routes() -> Router<AppState> {
         .merge(nitro::routes())
 }
 
+/// Catch-alls of the paths Composer's dialects own, for the server's fallback.
+pub fn unknown_routes() -> Router<AppState> {
+    nitro::unknown_routes()
+}
+
 pub fn api_routes() -> Router<AppState> {
     api::routes().merge(webhooks::api_routes())
 }

@@ -75,9 +75,17 @@ pub(super) fn routes() -> Router<AppState> {
         )
         .route(&format!("{BASE}/search.json"), get(documents::search))
         .route(&format!("{BASE}/packages/list.json"), get(documents::list))
-        .route(&format!("{BASE}/{{*rest}}"), any(unknown_route))
         .layer(middleware::from_fn(errors))
         .merge(api::routes())
+}
+
+/// Any other path under Nitro's prefixes, answered 404 with Nitro's error body. Part of the
+/// server's fallback: there these catch-alls cannot collide with the parameters of the routes.
+pub(super) fn unknown_routes() -> Router<AppState> {
+    Router::new()
+        .route("/repositories/{*rest}", any(unknown_route))
+        .route("/api/repository/{*rest}", any(unknown_route))
+        .layer(middleware::from_fn(errors))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -153,7 +161,7 @@ fn strip_json(file: &str) -> &str {
 }
 
 async fn unknown_route() -> Error {
-    Error::not_found("no such route in a Composer repository")
+    Error::not_found("no such route in Nitro's repositories")
 }
 
 // ---------------------------------------------------------------------------------------------
