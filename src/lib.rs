@@ -23,3 +23,4 @@ pub mod maintenance;
 pub mod model;
 pub mod registry;
 pub mod tasks;
+pub mod text;

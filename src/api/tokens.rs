@@ -52,6 +52,7 @@ async fn create(
     if name.is_empty() || name.len() > 100 {
         return Err(Error::invalid("name must be 1 to 100 characters"));
     }
+    crate::text::check_visible("name", name)?;
     let level = TeamLevel::parse(&req.level)
         .ok_or_else(|| Error::invalid("level must be owner, admin or viewer"))?;
     let expires_at = match req.expires_at.as_deref() {

@@ -91,6 +91,13 @@ fn scan(
                 reason,
             })
         };
+        if let Some(c) = crate::text::hidden_char(&r.name) {
+            skip(format!(
+                "ref name contains {}, which no version may hold",
+                crate::text::describe(c)
+            ));
+            continue;
+        }
         let (version, normalized) = match r.kind {
             RefKind::Tag => {
                 match version_from_tag(&r.name).and_then(|v| normalize(&v).ok().map(|n| (v, n))) {
