@@ -57,6 +57,9 @@ pub struct WebhookConfig {
     pub github_secret: Option<String>,
     pub gitlab_secret: Option<String>,
     pub bitbucket_secret: Option<String>,
+    /// Days Git provider deliveries and Stripe event ids are kept
+    /// (`WEBHOOK_DELIVERY_RETENTION_DAYS`).
+    pub delivery_retention_days: u32,
 }
 
 impl std::fmt::Debug for WebhookConfig {
@@ -66,6 +69,7 @@ impl std::fmt::Debug for WebhookConfig {
             .field("github_secret", &shown(&self.github_secret))
             .field("gitlab_secret", &shown(&self.gitlab_secret))
             .field("bitbucket_secret", &shown(&self.bitbucket_secret))
+            .field("delivery_retention_days", &self.delivery_retention_days)
             .finish()
     }
 }
@@ -232,6 +236,10 @@ impl Config {
                 github_secret: get("GITHUB_WEBHOOK_SECRET"),
                 gitlab_secret: get("GITLAB_WEBHOOK_SECRET"),
                 bitbucket_secret: get("BITBUCKET_WEBHOOK_SECRET"),
+                // At least a week: Stripe retries an event for three days, and its id must be
+                // remembered for as long.
+                delivery_retention_days: parse_num("WEBHOOK_DELIVERY_RETENTION_DAYS", 30)?
+                    .clamp(7, 36_500) as u32,
             },
             customers: CustomerConfig {
                 max_tokens: parse_num("MAX_TOKENS_PER_CUSTOMER", 25)?.clamp(1, 10_000) as u32,

@@ -60,3 +60,21 @@ pub fn router(state: AppState) -> Router {
 }
 
 pub use metrics::handle as metrics_handle;
+
+/// The address of the connection a request came on, as text; `None` when the server was not
+/// started with connection info (router tests).
+pub struct ClientIp(pub Option<String>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let connected = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+        Ok(ClientIp(connected.map(|c| c.0.ip().to_string())))
+    }
+}
