@@ -80,6 +80,10 @@ pub struct GitConfig {
     pub cache_path: PathBuf,
     pub auth_user: Option<String>,
     pub auth_token: Option<String>,
+    /// May repositories be local paths or hosts on loopback or private networks
+    /// (`GIT_ALLOW_LOCAL`)? Off, an admin's URL cannot reach into the server's own machine or
+    /// network.
+    pub allow_local: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -226,6 +230,7 @@ impl Config {
                     .into(),
                 auth_user: get("GIT_AUTH_USER"),
                 auth_token: get("GIT_AUTH_TOKEN"),
+                allow_local: is_true(get("GIT_ALLOW_LOCAL")),
             },
             tasks: TaskConfig {
                 workers: parse_num("TASK_NUM_WORKERS", 4)?.clamp(1, 64) as usize,

@@ -75,6 +75,8 @@ impl TestServer {
             dir.path().join("git").display().to_string(),
         );
         env.insert("TASK_SYNC_INTERVAL".into(), "0".into());
+        // Test repositories are local paths and loopback servers.
+        env.insert("GIT_ALLOW_LOCAL".into(), "true".into());
         match backend {
             Backend::SqliteFs => {
                 env.insert(
