@@ -2,11 +2,9 @@
 //! background jobs, and a graceful stop that lets in-flight requests finish.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 use crate::auth::{Authenticator, RootToken, secret};
@@ -109,15 +107,8 @@ impl App {
                 }
             })
         };
-        let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        // Without TCP_NODELAY a small response written in two parts waits ~40 ms for a delayed ACK.
-        let listener = listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!(error = %e, "could not set TCP_NODELAY");
-            }
-        });
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
+        let header_read_timeout = self.state.config.header_read_timeout;
+        crate::http::server::serve(listener, router(self.state), header_read_timeout, shutdown)
             .await;
         flusher.abort();
         purger.abort();
@@ -129,7 +120,6 @@ impl App {
         queue.release_running().await;
         registry.downloads.flush(&registry.db).await?;
         registry.db.close().await;
-        served?;
         Ok(())
     }
 }

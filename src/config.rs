@@ -14,6 +14,10 @@ pub struct Config {
     pub base_url: String,
     pub storage: StorageConfig,
     pub request_timeout: Duration,
+    /// A connection that has not sent a whole request head within this is closed
+    /// (`HEADER_READ_TIMEOUT`).
+    pub header_read_timeout: Duration,
+    pub min_body_rate: MinBodyRate,
     pub max_upload_size: u64,
     pub metrics_enabled: bool,
     /// How long a verified token's row is reused before it is read again (`AUTH_CACHE_TTL_MS`);
@@ -48,6 +52,15 @@ impl std::fmt::Debug for CustomerConfig {
             .field("audit_retention_days", &self.audit_retention_days)
             .finish()
     }
+}
+
+/// The slowest a request body may arrive: fewer than `bytes_per_second × window` bytes in any
+/// `window` spent waiting for the client cuts it with 408 (`UPLOAD_MIN_BYTES_PER_SECOND`, 0 turns
+/// it off; `UPLOAD_MIN_RATE_WINDOW` seconds).
+#[derive(Debug, Clone, Copy)]
+pub struct MinBodyRate {
+    pub bytes_per_second: u64,
+    pub window: Duration,
 }
 
 /// Secrets of Git provider webhooks; a provider without one refuses its hooks (Bitbucket, whose
@@ -219,6 +232,11 @@ impl Config {
             base_url,
             storage,
             request_timeout: Duration::from_secs(parse_num("REQUEST_TIMEOUT", 30)?),
+            header_read_timeout: Duration::from_secs(parse_num("HEADER_READ_TIMEOUT", 30)?.max(1)),
+            min_body_rate: MinBodyRate {
+                bytes_per_second: parse_num("UPLOAD_MIN_BYTES_PER_SECOND", 1024)?,
+                window: Duration::from_secs(parse_num("UPLOAD_MIN_RATE_WINDOW", 30)?.max(1)),
+            },
             max_upload_size: parse_num("MAX_UPLOAD_SIZE", DEFAULT_MAX_UPLOAD)?,
             metrics_enabled: !is_false(get("METRICS_ENABLED")),
             auth_cache_ttl: Duration::from_millis(

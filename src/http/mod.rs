@@ -2,12 +2,14 @@
 //! shared state, with the cross-cutting layers (metrics, tracing, limits, error rendering).
 
 pub mod audit;
+mod body_rate;
 pub mod download;
 pub mod error;
 mod health;
 mod metrics;
 mod principal;
 mod range;
+pub mod server;
 
 use std::sync::Arc;
 
@@ -54,6 +56,10 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::formats::routes())
         .merge(crate::api::stripe_webhook::routes())
         .layer(middleware::from_fn_with_state(state.clone(), audit::record))
+        .layer(middleware::from_fn_with_state(
+            state.config.min_body_rate,
+            body_rate::enforce,
+        ))
         .layer(middleware::from_fn(metrics::track))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
