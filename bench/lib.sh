@@ -164,7 +164,7 @@ start_cargoman() { # state dir
     CARGOMAN_PORT=$(free_port)
     env ADMIN_TOKEN="$TOKEN" HOST=127.0.0.1 PORT="$CARGOMAN_PORT" BASE_URL="http://127.0.0.1:$CARGOMAN_PORT" \
         DATABASE_URL="sqlite://$state/c.db" STORAGE_PATH="$state/packages" GIT_CACHE_PATH="$state/git" \
-        TASK_SYNC_INTERVAL=0 RUST_LOG=warn "${extra[@]}" \
+        TASK_SYNC_INTERVAL=0 GIT_ALLOW_LOCAL=true RUST_LOG=warn "${extra[@]}" \
         "$BIN" serve >"$state/cargoman.log" 2>&1 &
     CARGOMAN_PID=$!
     for i in $(seq 300); do

@@ -2,11 +2,9 @@
 //! background jobs, and a graceful stop that lets in-flight requests finish.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 use crate::auth::{Authenticator, RootToken, secret};
@@ -15,7 +13,8 @@ use crate::config::{AdminTokenSource, Config, TaskConfig};
 use crate::db::{Db, run_migrations};
 use crate::error::Result;
 use crate::http::{AppState, router};
-use crate::model::{audit, settings};
+use crate::maintenance::Retention;
+use crate::model::settings;
 use crate::registry::Registry;
 use crate::tasks::Queue;
 
@@ -24,8 +23,9 @@ pub const GENERATED_ADMIN_HASH: &str = "admin_token_hash";
 /// The generated root token's lookup prefix, so guesses of another prefix are never hashed.
 pub const GENERATED_ADMIN_LOOKUP: &str = "admin_token_lookup";
 const DOWNLOAD_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
-/// How often entries older than `AUDIT_LOG_RETENTION_DAYS` are removed (also by `cleanup` tasks).
-const AUDIT_PURGE_INTERVAL: Duration = Duration::from_secs(3600);
+/// How often records past their retention (`maintenance::Retention`) are removed; `cleanup`
+/// tasks remove them too.
+const PURGE_INTERVAL: Duration = Duration::from_secs(3600);
 
 pub struct App {
     pub state: AppState,
@@ -39,17 +39,14 @@ impl App {
         let config = Arc::new(config);
         let mut handlers = crate::formats::task_handlers(&registry, &config);
         let cleanup_registry = registry.clone();
-        let audit_retention_days = config.customers.audit_retention_days;
+        let retention = retention(&config);
         handlers.insert(
             crate::api::tasks::CLEANUP_TASK.to_string(),
             Arc::new(move |_task| {
                 let registry = cleanup_registry.clone();
                 Box::pin(async move {
-                    let report = crate::maintenance::gc(&registry, 3600).await?;
-                    let mut report = serde_json::to_value(report).unwrap_or_default();
-                    let purged = audit::purge_expired(&registry.db, audit_retention_days).await?;
-                    report["audit_entries_removed"] = purged.into();
-                    Ok(report)
+                    let report = crate::maintenance::cleanup(&registry, retention).await?;
+                    Ok(serde_json::to_value(report).unwrap_or_default())
                 })
             }),
         );
@@ -96,33 +93,28 @@ impl App {
                 }
             })
         };
-        let audit_purger = {
+        let purger = {
             let db = registry.db.clone();
-            let days = self.state.config.customers.audit_retention_days;
+            let retention = retention(&self.state.config);
             tokio::spawn(async move {
-                let mut tick = tokio::time::interval(AUDIT_PURGE_INTERVAL);
+                let mut tick = tokio::time::interval(PURGE_INTERVAL);
                 loop {
                     tick.tick().await;
-                    match audit::purge_expired(&db, days).await {
-                        Ok(0) => {}
-                        Ok(n) => tracing::info!(removed = n, "purged old audit log entries"),
-                        Err(e) => tracing::warn!(error = %e, "could not purge the audit log"),
+                    match crate::maintenance::purge_expired(&db, retention).await {
+                        Ok(report) if report.is_empty() => {}
+                        Ok(report) => {
+                            tracing::info!(?report, "purged records past their retention")
+                        }
+                        Err(e) => tracing::warn!(error = %e, "could not purge old records"),
                     }
                 }
             })
         };
-        let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        // Without TCP_NODELAY a small response written in two parts waits ~40 ms for a delayed ACK.
-        let listener = listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!(error = %e, "could not set TCP_NODELAY");
-            }
-        });
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
+        let header_read_timeout = self.state.config.header_read_timeout;
+        crate::http::server::serve(listener, router(self.state), header_read_timeout, shutdown)
             .await;
         flusher.abort();
-        audit_purger.abort();
+        purger.abort();
         scheduler.abort();
         let _ = stop_workers.send(true);
         for worker in workers {
@@ -131,8 +123,14 @@ impl App {
         queue.release_running().await;
         registry.downloads.flush(&registry.db).await?;
         registry.db.close().await;
-        served?;
         Ok(())
+    }
+}
+
+fn retention(config: &Config) -> Retention {
+    Retention {
+        audit_days: config.customers.audit_retention_days,
+        webhook_days: config.webhooks.delivery_retention_days,
     }
 }
 

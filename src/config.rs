@@ -14,6 +14,10 @@ pub struct Config {
     pub base_url: String,
     pub storage: StorageConfig,
     pub request_timeout: Duration,
+    /// A connection that has not sent a whole request head within this is closed
+    /// (`HEADER_READ_TIMEOUT`).
+    pub header_read_timeout: Duration,
+    pub min_body_rate: MinBodyRate,
     pub max_upload_size: u64,
     pub metrics_enabled: bool,
     pub auth: AuthConfig,
@@ -64,6 +68,15 @@ impl std::fmt::Debug for CustomerConfig {
     }
 }
 
+/// The slowest a request body may arrive: fewer than `bytes_per_second × window` bytes in any
+/// `window` spent waiting for the client cuts it with 408 (`UPLOAD_MIN_BYTES_PER_SECOND`, 0 turns
+/// it off; `UPLOAD_MIN_RATE_WINDOW` seconds).
+#[derive(Debug, Clone, Copy)]
+pub struct MinBodyRate {
+    pub bytes_per_second: u64,
+    pub window: Duration,
+}
+
 /// Secrets of Git provider webhooks; a provider without one refuses its hooks (Bitbucket, whose
 /// hooks are signed only when a secret is set, then takes them unsigned).
 #[derive(Clone, Default)]
@@ -71,6 +84,9 @@ pub struct WebhookConfig {
     pub github_secret: Option<String>,
     pub gitlab_secret: Option<String>,
     pub bitbucket_secret: Option<String>,
+    /// Days Git provider deliveries and Stripe event ids are kept
+    /// (`WEBHOOK_DELIVERY_RETENTION_DAYS`).
+    pub delivery_retention_days: u32,
 }
 
 impl std::fmt::Debug for WebhookConfig {
@@ -80,6 +96,7 @@ impl std::fmt::Debug for WebhookConfig {
             .field("github_secret", &shown(&self.github_secret))
             .field("gitlab_secret", &shown(&self.gitlab_secret))
             .field("bitbucket_secret", &shown(&self.bitbucket_secret))
+            .field("delivery_retention_days", &self.delivery_retention_days)
             .finish()
     }
 }
@@ -90,6 +107,10 @@ pub struct GitConfig {
     pub cache_path: PathBuf,
     pub auth_user: Option<String>,
     pub auth_token: Option<String>,
+    /// May repositories be local paths or hosts on loopback or private networks
+    /// (`GIT_ALLOW_LOCAL`)? Off, an admin's URL cannot reach into the server's own machine or
+    /// network.
+    pub allow_local: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -225,6 +246,11 @@ impl Config {
             base_url,
             storage,
             request_timeout: Duration::from_secs(parse_num("REQUEST_TIMEOUT", 30)?),
+            header_read_timeout: Duration::from_secs(parse_num("HEADER_READ_TIMEOUT", 30)?.max(1)),
+            min_body_rate: MinBodyRate {
+                bytes_per_second: parse_num("UPLOAD_MIN_BYTES_PER_SECOND", 1024)?,
+                window: Duration::from_secs(parse_num("UPLOAD_MIN_RATE_WINDOW", 30)?.max(1)),
+            },
             max_upload_size: parse_num("MAX_UPLOAD_SIZE", DEFAULT_MAX_UPLOAD)?,
             metrics_enabled: !is_false(get("METRICS_ENABLED")),
             auth: AuthConfig {
@@ -242,6 +268,7 @@ impl Config {
                     .into(),
                 auth_user: get("GIT_AUTH_USER"),
                 auth_token: get("GIT_AUTH_TOKEN"),
+                allow_local: is_true(get("GIT_ALLOW_LOCAL")),
             },
             tasks: TaskConfig {
                 workers: parse_num("TASK_NUM_WORKERS", 4)?.clamp(1, 64) as usize,
@@ -252,6 +279,10 @@ impl Config {
                 github_secret: get("GITHUB_WEBHOOK_SECRET"),
                 gitlab_secret: get("GITLAB_WEBHOOK_SECRET"),
                 bitbucket_secret: get("BITBUCKET_WEBHOOK_SECRET"),
+                // At least a week: Stripe retries an event for three days, and its id must be
+                // remembered for as long.
+                delivery_retention_days: parse_num("WEBHOOK_DELIVERY_RETENTION_DAYS", 30)?
+                    .clamp(7, 36_500) as u32,
             },
             customers: CustomerConfig {
                 max_tokens: parse_num("MAX_TOKENS_PER_CUSTOMER", 25)?.clamp(1, 10_000) as u32,

@@ -36,6 +36,9 @@ pub enum Error {
     /// The client's body broke off or could not be read; nothing was stored.
     #[error("request body could not be read: {0}")]
     BodyInterrupted(String),
+    /// The client was too slow sending its request; nothing was stored.
+    #[error("{0}")]
+    RequestTimeout(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     /// The database cannot be opened at all (missing, unreachable, refused), with which one and why.

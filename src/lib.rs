@@ -24,3 +24,4 @@ pub mod model;
 pub mod registry;
 pub mod tasks;
 pub mod team_tokens;
+pub mod text;

@@ -1,11 +1,14 @@
-//! `cargoman gc` and `cargoman fsck`: keeping stored objects and blob rows in agreement.
+//! `cargoman gc` and `cargoman fsck`: keeping stored objects and blob rows in agreement; and
+//! the retention of records that only explain the past (audit log, webhook deliveries, Stripe
+//! event ids), applied hourly by the server and by every `cleanup` task.
 
 use std::collections::HashSet;
 
 use serde::Serialize;
 
+use crate::db::Db;
 use crate::error::Result;
-use crate::model::blobs as blob_rows;
+use crate::model::{audit, blobs as blob_rows, stripe_events, webhook_deliveries};
 use crate::registry::Registry;
 
 #[derive(Debug, Default, Serialize)]
@@ -110,4 +113,76 @@ async fn known_keys(registry: &Registry) -> Result<HashSet<String>> {
         .into_iter()
         .map(|b| b.storage_key)
         .collect())
+}
+
+/// How many days each kind of record is kept.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    /// `AUDIT_LOG_RETENTION_DAYS`
+    pub audit_days: u32,
+    /// `WEBHOOK_DELIVERY_RETENTION_DAYS`: Git provider deliveries and Stripe event ids.
+    pub webhook_days: u32,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct PurgeReport {
+    pub audit_entries_removed: u64,
+    pub webhook_deliveries_removed: u64,
+    pub stripe_events_removed: u64,
+}
+
+impl PurgeReport {
+    pub fn is_empty(&self) -> bool {
+        self.audit_entries_removed == 0
+            && self.webhook_deliveries_removed == 0
+            && self.stripe_events_removed == 0
+    }
+}
+
+/// The oldest time kept with a retention of `days` days.
+pub fn retention_cutoff(now: i64, days: u32) -> i64 {
+    now - i64::from(days) * 86_400
+}
+
+/// Deletes every record older than its retention, in one transaction.
+pub async fn purge_expired(db: &Db, retention: Retention) -> Result<PurgeReport> {
+    let now = crate::clock::now();
+    let audit_cutoff = retention_cutoff(now, retention.audit_days);
+    let webhook_cutoff = retention_cutoff(now, retention.webhook_days);
+    let mut tx = db.begin_write().await?;
+    let report = PurgeReport {
+        audit_entries_removed: audit::purge_older_than(&mut tx, audit_cutoff).await?,
+        webhook_deliveries_removed: webhook_deliveries::purge_older_than(&mut tx, webhook_cutoff)
+            .await?,
+        stripe_events_removed: stripe_events::purge_older_than(&mut tx, webhook_cutoff).await?,
+    };
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// What a `cleanup` task did: `gc` with an hour's grace, then the retention.
+#[derive(Debug, Serialize)]
+pub struct CleanupReport {
+    #[serde(flatten)]
+    pub gc: GcReport,
+    #[serde(flatten)]
+    pub purged: PurgeReport,
+}
+
+pub async fn cleanup(registry: &Registry, retention: Retention) -> Result<CleanupReport> {
+    Ok(CleanupReport {
+        gc: gc(registry, 3600).await?,
+        purged: purge_expired(&registry.db, retention).await?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::retention_cutoff;
+
+    #[test]
+    fn cutoff_is_whole_days_back() {
+        assert_eq!(retention_cutoff(1_000_000, 1), 1_000_000 - 86_400);
+        assert_eq!(retention_cutoff(90 * 86_400, 90), 0);
+    }
 }

@@ -65,6 +65,7 @@ impl Registry {
         E: std::fmt::Display,
     {
         // Refuse early what would be refused after a long upload anyway.
+        check_visible_names(req.at)?;
         {
             let mut conn = self.db.pool().acquire().await?;
             if !req.create_owner && owners::find(&mut conn, req.at.owner).await?.is_none() {
@@ -248,6 +249,15 @@ impl Registry {
             }
         }
     }
+}
+
+/// Whatever a format's own naming rules allow, no name a file is published under may hold
+/// characters that make it display otherwise than it is stored (see `text`).
+fn check_visible_names(at: FileCoord<'_>) -> Result<()> {
+    crate::text::check_visible("owner name", at.owner)?;
+    crate::text::check_visible("package name", at.package)?;
+    crate::text::check_visible("version", at.version)?;
+    crate::text::check_visible("file name", at.file)
 }
 
 fn duplicate(at: FileCoord<'_>) -> Error {

@@ -25,6 +25,7 @@ pub async fn issue(db: &Db, name: &str, level: &str, expires_at: Option<i64>) ->
     if name.is_empty() || name.len() > 100 {
         return Err(Error::invalid("name must be 1 to 100 characters"));
     }
+    crate::text::check_visible("name", name)?;
     let level = TeamLevel::parse(level)
         .ok_or_else(|| Error::invalid("level must be owner, admin or viewer"))?;
     let fresh = secret::Fresh::generate(TEAM_PREFIX).await?;

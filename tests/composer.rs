@@ -560,3 +560,41 @@ fn monorepo_packages_are_found_and_synced_as_their_own() {
         assert_eq!(api(&s, "POST", "/api/v1/packages", Some(&bad)).status, 400);
     }
 }
+
+#[test]
+fn local_and_private_repositories_need_git_allow_local() {
+    for backend in backends() {
+        let s = TestServer::start_with(backend, &[("GIT_ALLOW_LOCAL", "false")]);
+        let repo = widget_repo(s.dir.path());
+        let path = repo.display().to_string();
+        for (url, named) in [
+            (format!("file://{path}"), "file://"),
+            (path.clone(), "local paths"),
+            ("http://127.0.0.1:9/acme/widget.git".into(), "127.0.0.1"),
+            ("http://10.0.0.1/acme/widget.git".into(), "10.0.0.1"),
+            ("http://[::1]:9/acme/widget.git".into(), "::1"),
+            (
+                "http://169.254.169.254/latest/meta-data/".into(),
+                "169.254.169.254",
+            ),
+            (
+                "https://localhost:9/acme/widget.git".into(),
+                "localhost resolves to",
+            ),
+        ] {
+            let body = json!({"name": "acme/widget", "repository_url": url});
+            let r = api(&s, "POST", "/api/v1/packages", Some(&body));
+            assert_eq!(r.status, 400, "{backend:?} {url}: {}", r.text());
+            let message = r.json()["error"]["message"].as_str().unwrap().to_string();
+            assert!(message.contains(named), "{url}: {message}");
+            assert!(message.contains("GIT_ALLOW_LOCAL"), "{url}: {message}");
+        }
+        let listed = api(&s, "GET", "/api/v1/packages", None).json();
+        assert_eq!(listed["pagination"]["total"], 0, "{listed}");
+        // The CLI's `package add` is refused the same way.
+        let out = s.cli(&["package", "add", &path, "--name", "acme/widget"]);
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("GIT_ALLOW_LOCAL"), "{stderr}");
+    }
+}

@@ -543,9 +543,16 @@ fn stripe(s: &TestServer, secret: &str, event: &Value) -> common::Reply {
 }
 
 fn stripe_event(kind: &str, customer: &str) -> Value {
+    let id = format!("evt_{kind}_{customer}");
+    stripe_event_at(&id, kind, customer, cargoman::clock::now())
+}
+
+/// An event with its own id, created at `created` (unix seconds).
+fn stripe_event_at(id: &str, kind: &str, customer: &str, created: i64) -> Value {
     json!({
-        "id": format!("evt_{kind}"),
+        "id": id,
         "object": "event",
+        "created": created,
         "type": kind,
         "data": {"object": {"id": "in_1", "object": "invoice", "customer": customer, "status": "open"}}
     })
@@ -646,6 +653,78 @@ fn stripe_events_drive_the_lifecycle() {
                 "stripe.invoice.paid",
                 "stripe.invoice.payment_failed"
             ],
+            "{audit}"
+        );
+    }
+}
+
+#[test]
+fn stripe_events_count_once_and_late_ones_change_nothing() {
+    const SECRET: &str = "whsec_test_secret";
+    for backend in backends() {
+        let s = TestServer::start_with(backend, &[("STRIPE_WEBHOOK_SECRET", SECRET)]);
+        let (id, _) = customer(&s, "Late", Some("cus_late"));
+        let now = cargoman::clock::now();
+        let send = |event: &Value| {
+            let reply = stripe(&s, SECRET, event);
+            assert_eq!(reply.status, 200, "{backend:?}: {}", reply.text());
+            reply.json()["outcome"].clone()
+        };
+        let failed = stripe_event_at(
+            "evt_failed_1",
+            "invoice.payment_failed",
+            "cus_late",
+            now - 120,
+        );
+        let paid = stripe_event_at("evt_paid_1", "invoice.paid", "cus_late", now - 60);
+        assert_eq!(send(&failed)["action"], "suspended");
+        assert_eq!(send(&paid)["action"], "reactivated");
+        assert_eq!(status_of(&s, &id), "active");
+
+        // Stripe retries the failure after the payment: acknowledged, nothing changes.
+        let replayed = send(&failed);
+        assert_eq!(replayed["action"], "ignored", "{replayed}");
+        assert!(
+            replayed["reason"]
+                .as_str()
+                .unwrap()
+                .contains("applied already"),
+            "{replayed}"
+        );
+        assert_eq!(status_of(&s, &id), "active", "{backend:?}");
+        // Another failure created before the payment but delivered after it is stale.
+        let older = stripe_event_at(
+            "evt_failed_0",
+            "invoice.payment_failed",
+            "cus_late",
+            now - 90,
+        );
+        let stale = send(&older);
+        assert_eq!(stale["action"], "ignored", "{stale}");
+        assert!(
+            stale["reason"]
+                .as_str()
+                .unwrap()
+                .contains("before the last event"),
+            "{stale}"
+        );
+        assert_eq!(status_of(&s, &id), "active");
+        // A replayed payment is no change either; a newer failure still suspends.
+        assert_eq!(send(&paid)["action"], "ignored");
+        let newer = stripe_event_at("evt_failed_2", "invoice.payment_failed", "cus_late", now);
+        assert_eq!(send(&newer)["action"], "suspended");
+        assert_eq!(status_of(&s, &id), "suspended");
+
+        let audit = api(&s, "GET", "/api/v1/audit?actor=stripe", None).json();
+        let events: Vec<&str> = audit["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["details"]["event"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            events,
+            ["evt_failed_2", "evt_paid_1", "evt_failed_1"],
             "{audit}"
         );
     }

@@ -1069,7 +1069,7 @@ fn management_api_lists_deletes_configures_and_counts() {
             "Not Found",
         );
 
-        // Creating a repository through the management API; the first Nitro request binds it.
+        // Creating a repository through the management API; reads do not bind it to a storage.
         let r = manage(
             &s,
             ADMIN,
@@ -1082,10 +1082,55 @@ fn management_api_lists_deletes_configures_and_counts() {
         let info = fresh.get("").json();
         assert_eq!(info["description"], "Fresh");
         assert_eq!(info["packages-count"], 0);
-        nitro_error(&Repo::new(&s, "hdd", "fresh").get(""), 404, "Not Found");
+        assert_eq!(Repo::new(&s, "hdd", "fresh").get("").status, 200);
         let r = manage(&s, ADMIN, "GET", "/api/repository/fresh/stats", None).json();
         assert_eq!(r["total_packages"], 0);
         assert_eq!(r["storage_used"], "0B");
         assert_eq!(r["last_activity"], Value::Null);
+    }
+}
+
+#[test]
+fn reading_a_repository_does_not_bind_it_to_a_storage() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        let viewer = team_token(&s, "viewer");
+        // A repository that no Nitro write has bound yet (created through the management API).
+        let created = manage(
+            &s,
+            ADMIN,
+            "POST",
+            "/api/v1/owners",
+            Some(&json!({"name": "php-repo"})),
+        );
+        assert_eq!(created.status, 201, "{}", created.text());
+
+        // A viewer reads it under a storage of its choosing: answered, and nothing recorded.
+        let guessed = Repo::new(&s, "other", "php-repo");
+        for rest in ["", "packages.json"] {
+            let r = guessed.call(As::Token(&viewer), &[], rest);
+            assert_eq!(r.status, 200, "{backend:?} {rest:?}: {}", r.text());
+        }
+
+        // The admin's first write binds it to the admin's storage…
+        let repo = Repo::new(&s, "main", "php-repo");
+        let core = library("acme/core", "Acme\\Core\\Core", json!({}));
+        let r = repo.upload("acme-core-1.0.0.zip", &core);
+        assert_eq!(r.status, 201, "{backend:?}: {}", r.text());
+        // …after which the other storage has no such repository, for readers and writers alike.
+        nitro_error(
+            &guessed.call(As::Token(&viewer), &[], "packages.json"),
+            404,
+            "Not Found",
+        );
+        nitro_error(
+            &guessed.upload("acme-core-2.0.0.zip", &core),
+            404,
+            "Not Found",
+        );
+        assert_eq!(
+            repo.call(As::Token(&viewer), &[], "packages.json").status,
+            200
+        );
     }
 }

@@ -47,6 +47,7 @@ fn check_name(name: &str) -> Result<String> {
     if name.is_empty() || name.chars().count() > 200 {
         return Err(Error::invalid("name must be 1 to 200 characters"));
     }
+    crate::text::check_visible("name", name)?;
     Ok(name.to_string())
 }
 

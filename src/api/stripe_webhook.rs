@@ -4,6 +4,11 @@
 //! `invoice.payment_failed` (and a subscription turning `past_due`/`unpaid`) suspends,
 //! `invoice.paid` reactivates, `customer.subscription.deleted` freezes at the versions the
 //! customer last downloaded. Each change is written to the audit log with the actor `stripe`.
+//!
+//! Stripe retries deliveries and promises no order, so each event id is applied once (a replay
+//! is acknowledged and changes nothing), and an event created before the last one applied to the
+//! same customer is acknowledged as stale: a late retry of `invoice.payment_failed` must not
+//! suspend a customer whose `invoice.paid` came after it (`model::stripe_events`).
 
 use axum::Router;
 use axum::body::Bytes;
@@ -17,6 +22,7 @@ use crate::billing::stripe::{self, LifecycleEvent};
 use crate::customers;
 use crate::error::{Error, Result};
 use crate::http::AppState;
+use crate::model::stripe_events::{self, Seen};
 use crate::model::{audit, customers as rows};
 
 const PATH: &str = "/api/webhooks/stripe";
@@ -80,31 +86,61 @@ async fn apply(state: &AppState, event: &stripe::Event) -> Result<Value> {
         );
     };
     let db = &state.registry.db;
-    let (action, updated) = match &event.kind {
+    // Whether an event is stale depends on those applied before it: one at a time.
+    static APPLYING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _turn = APPLYING.lock().await;
+    let seen = {
+        let mut conn = db.pool().acquire().await?;
+        stripe_events::check(&mut conn, &event.id, customer.id, event.created).await?
+    };
+    match seen {
+        Seen::New => {}
+        Seen::Replayed => {
+            return Ok(
+                json!({"action": "ignored", "reason": format!("event {} was applied already", event.id)}),
+            );
+        }
+        Seen::Stale { last_created } => {
+            return Ok(json!({"action": "ignored", "reason": format!(
+                "event {} was created at {}, before the last event applied to {} ({})",
+                event.id,
+                crate::clock::rfc3339(event.created),
+                customer.public_id,
+                crate::clock::rfc3339(last_created),
+            )}));
+        }
+    }
+    let changed = match &event.kind {
         LifecycleEvent::PaymentFailed | LifecycleEvent::SubscriptionPastDue => {
             let reason = format!("payment failed (Stripe {})", event.event_type);
             let updated =
                 customers::set_status(db, &customer, CustomerStatus::Suspended, Some(&reason))
                     .await?;
-            ("suspended", updated)
+            Some(("suspended", updated))
         }
-        LifecycleEvent::Paid if customer.status == CustomerStatus::Active.as_str() => {
-            return Ok(
-                json!({"action": "none", "customer": customer.public_id, "status": customer.status}),
-            );
-        }
+        // Already active: applied all the same, so older events stay stale.
+        LifecycleEvent::Paid if customer.status == CustomerStatus::Active.as_str() => None,
         LifecycleEvent::Paid => {
             let updated =
                 customers::set_status(db, &customer, CustomerStatus::Active, None).await?;
-            ("reactivated", updated)
+            Some(("reactivated", updated))
         }
         LifecycleEvent::SubscriptionDeleted => {
             let updated = customers::freeze_at_current_versions(&state.registry, &customer).await?;
-            ("frozen", updated)
+            Some(("frozen", updated))
         }
         LifecycleEvent::Other(_) => unreachable!("handled above"),
     };
+    // Remembered after the change: a crash in between lets Stripe's retry apply it again, which
+    // is better than an event lost.
     let mut tx = db.begin_write().await?;
+    stripe_events::record(&mut tx, &event.id, customer.id, event.created).await?;
+    let Some((action, updated)) = changed else {
+        tx.commit().await?;
+        return Ok(
+            json!({"action": "none", "customer": customer.public_id, "status": customer.status}),
+        );
+    };
     audit::record(
         &mut tx,
         &audit::NewEntry {

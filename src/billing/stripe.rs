@@ -171,6 +171,9 @@ pub enum LifecycleEvent {
 pub struct Event {
     /// `evt_…`; Stripe retries deliveries, so callers use this to process each event once.
     pub id: String,
+    /// When Stripe created the event (unix seconds): deliveries come in any order, so callers
+    /// compare this to know which of two events about a customer is the later.
+    pub created: i64,
     pub kind: LifecycleEvent,
     /// data.object.customer (the Stripe customer id, matched to Cargoman's external_id)
     pub customer: Option<String>,
@@ -186,6 +189,7 @@ pub enum EventError {
 #[derive(Deserialize)]
 struct RawEvent {
     id: String,
+    created: i64,
     #[serde(rename = "type")]
     event_type: String,
     data: RawData,
@@ -231,6 +235,7 @@ pub fn parse_event(payload: &[u8]) -> Result<Event, EventError> {
 
     Ok(Event {
         id: raw.id,
+        created: raw.created,
         kind,
         customer: customer.map(str::to_owned),
         event_type: raw.event_type,
@@ -505,6 +510,7 @@ mod tests {
                 event,
                 Event {
                     id: "evt_1QxYz2LkdIwHu7ixAbCdEfGh".into(),
+                    created: 1_767_225_600,
                     kind: expected,
                     customer: Some("cus_R2d2C3po4Bb8".into()),
                     event_type: kind.into(),
@@ -552,7 +558,7 @@ mod tests {
     #[test]
     fn customer_object_uses_its_own_id() {
         let event = parse(
-            r#"{"id":"evt_3","object":"event","type":"customer.deleted",
+            r#"{"id":"evt_3","object":"event","type":"customer.deleted","created":1,
                 "data":{"object":{"id":"cus_R2d2C3po4Bb8","object":"customer","email":"ops@example.com"}}}"#,
         );
         assert_eq!(event.kind, LifecycleEvent::Other("customer.deleted".into()));
@@ -562,7 +568,7 @@ mod tests {
     #[test]
     fn expanded_customer_is_read() {
         let event = parse(
-            r#"{"id":"evt_4","type":"invoice.payment_failed",
+            r#"{"id":"evt_4","type":"invoice.payment_failed","created":1,
                 "data":{"object":{"id":"in_1","object":"invoice",
                 "customer":{"id":"cus_Expanded1","object":"customer"}}}}"#,
         );
@@ -573,11 +579,11 @@ mod tests {
     #[test]
     fn missing_customer_is_none() {
         let event = parse(
-            r#"{"id":"evt_5","type":"invoice.paid",
+            r#"{"id":"evt_5","type":"invoice.paid","created":1,
                 "data":{"object":{"id":"in_1","object":"invoice","customer":null}}}"#,
         );
         assert_eq!(event.customer, None);
-        let event = parse(r#"{"id":"evt_6","type":"ping","data":{"object":{}}}"#);
+        let event = parse(r#"{"id":"evt_6","type":"ping","created":1,"data":{"object":{}}}"#);
         assert_eq!(event.customer, None);
     }
 
@@ -588,10 +594,12 @@ mod tests {
             "not json",
             "{",
             "[]",
-            r#"{"type":"invoice.paid","data":{"object":{}}}"#,
-            r#"{"id":"evt_1","data":{"object":{}}}"#,
-            r#"{"id":"evt_1","type":"invoice.paid"}"#,
-            r#"{"id":"evt_1","type":"invoice.paid","data":{"object":"in_1"}}"#,
+            r#"{"type":"invoice.paid","created":1,"data":{"object":{}}}"#,
+            r#"{"id":"evt_1","created":1,"data":{"object":{}}}"#,
+            r#"{"id":"evt_1","type":"invoice.paid","created":1}"#,
+            r#"{"id":"evt_1","type":"invoice.paid","created":1,"data":{"object":"in_1"}}"#,
+            r#"{"id":"evt_1","type":"invoice.paid","data":{"object":{}}}"#,
+            r#"{"id":"evt_1","type":"invoice.paid","created":"now","data":{"object":{}}}"#,
         ] {
             assert!(
                 matches!(parse_event(body.as_bytes()), Err(EventError::Malformed(_))),

@@ -13,7 +13,8 @@ use crate::model::packages;
 pub enum PackageCommand {
     /// Add a Composer package from a Git repository and sync it.
     Add {
-        /// Repository URL (https://, http://, git://, file:// or a local path).
+        /// Repository URL (https://, http://, git://; file://, a local path or a loopback or
+        /// private host only with GIT_ALLOW_LOCAL=true).
         url: String,
         /// vendor/package; read from composer.json when omitted.
         #[arg(long)]

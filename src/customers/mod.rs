@@ -35,6 +35,7 @@ pub fn check_fields(f: &customers::Fields) -> Result<()> {
     if name.is_empty() || name.chars().count() > 200 {
         return Err(Error::invalid("name must be 1 to 200 characters"));
     }
+    crate::text::check_visible("name", name)?;
     if let Some(email) = &f.email
         && (email.len() > 254 || !email.contains('@') || email.chars().any(char::is_whitespace))
     {
@@ -77,6 +78,7 @@ impl TokenRequest {
         if name.is_empty() || name.chars().count() > 100 {
             return Err(Error::invalid("token name must be 1 to 100 characters"));
         }
+        crate::text::check_visible("token name", name)?;
         if let Some(bad) = self.package_scopes.iter().find(|s| !access::valid_scope(s)) {
             return Err(Error::invalid(format!(
                 "package scope {bad:?} is not a package glob such as vendor/* or vendor/package"

@@ -33,6 +33,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "stats_audit",
         sql: include_str!("migrations/0004_stats_audit.sql"),
     },
+    Migration {
+        version: 5,
+        name: "security",
+        sql: include_str!("migrations/0005_security.sql"),
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

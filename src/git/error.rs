@@ -7,6 +7,9 @@ use std::path::PathBuf;
 pub enum GitError {
     #[error("unsupported repository URL {url}: {reason}")]
     UnsupportedUrl { url: String, reason: String },
+    /// A local or private-network repository while `GIT_ALLOW_LOCAL` is off (`reach`).
+    #[error("repository URL {url} is refused: {reason}; set GIT_ALLOW_LOCAL=true to allow it")]
+    NotAllowed { url: String, reason: String },
     #[error("repository {url} is unreachable or does not exist: {message}")]
     Unreachable { url: String, message: String },
     #[error("authentication failed for {url} (set GIT_AUTH_USER/GIT_AUTH_TOKEN): {message}")]

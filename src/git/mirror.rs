@@ -12,6 +12,7 @@ use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
 use gix::refs::{FullName, Target};
 
 use super::error::{GitError, chain, redact};
+use super::reach::{Reach, check_url};
 use super::{GitAuth, Mirror, local};
 
 /// Branches and tags mirrored one to one; `+` because upstream may force-push or move a tag.
@@ -44,7 +45,13 @@ pub(super) fn open(path: &Path) -> Result<Mirror, GitError> {
     })
 }
 
-pub(super) fn sync(cache_root: &Path, url: &str, auth: &GitAuth) -> Result<Mirror, GitError> {
+pub(super) fn sync(
+    cache_root: &Path,
+    url: &str,
+    auth: &GitAuth,
+    reach: Reach,
+) -> Result<Mirror, GitError> {
+    check_url(url, reach)?;
     let source = parse_source(url)?;
     std::fs::create_dir_all(cache_root)?;
     let key = cache_key(url);
@@ -53,7 +60,7 @@ pub(super) fn sync(cache_root: &Path, url: &str, auth: &GitAuth) -> Result<Mirro
     if dir.exists() {
         match gix::open_opts(&dir, open_options()) {
             Ok(repo) => {
-                update(&repo, &source, url, auth)?;
+                update(&repo, &source, url, auth, reach)?;
                 return open(&dir);
             }
             // A cache entry we cannot open (interrupted delete, disk trouble) is rebuilt.
@@ -70,7 +77,7 @@ pub(super) fn sync(cache_root: &Path, url: &str, auth: &GitAuth) -> Result<Mirro
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     let tmp = cache_root.join(format!(".tmp-{key}-{}-{nanos}", std::process::id()));
-    let cloned = init_bare(&tmp, url).and_then(|repo| update(&repo, &source, url, auth));
+    let cloned = init_bare(&tmp, url).and_then(|repo| update(&repo, &source, url, auth, reach));
     if let Err(err) = cloned {
         let _ = std::fs::remove_dir_all(&tmp);
         return Err(err);
@@ -184,10 +191,11 @@ fn update(
     source: &Source,
     url: &str,
     auth: &GitAuth,
+    reach: Reach,
 ) -> Result<(), GitError> {
     match source {
         Source::Local(path) => local::fetch(repo, path, url),
-        Source::Remote(remote_url) => fetch_remote(repo, remote_url, url, auth),
+        Source::Remote(remote_url) => fetch_remote(repo, remote_url, url, auth, reach),
     }
 }
 
@@ -196,8 +204,18 @@ fn fetch_remote(
     remote_url: &gix::Url,
     url: &str,
     auth: &GitAuth,
+    reach: Reach,
 ) -> Result<(), GitError> {
     let failed = |err: gix::Error, phase: Phase| network_error(err, url, auth, phase);
+    let mut repo = repo.clone();
+    if reach == Reach::PublicOnly {
+        // A public server could redirect the fetch to a local address the URL check refused.
+        let mut config = repo.config_snapshot_mut();
+        config
+            .set_value(&gix::config::tree::Http::FOLLOW_REDIRECTS, "false")
+            .map_err(GitError::repo)?;
+        config.commit().map_err(GitError::repo)?;
+    }
     let remote = repo
         .remote_at(remote_url.clone())
         .and_then(|r| r.with_refspecs(REFSPECS, gix::remote::Direction::Fetch))
@@ -239,13 +257,13 @@ fn fetch_remote(
         _ => None,
     });
     // Prune before receiving: deleting `refs/heads/a` first lets a new `refs/heads/a/b` be written.
-    prune(repo, &keep)?;
+    prune(&repo, &keep)?;
     if !keep.is_empty() {
         prepare
             .receive(gix::progress::Discard, &AtomicBool::new(false))
             .map_err(|e| failed(e, Phase::Fetch))?;
     }
-    set_head(repo, remote_head.as_ref().map(|t| t.as_bstr()))
+    set_head(&repo, remote_head.as_ref().map(|t| t.as_bstr()))
 }
 
 #[derive(Clone, Copy)]

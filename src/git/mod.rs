@@ -14,6 +14,7 @@ mod attributes;
 mod error;
 mod local;
 mod mirror;
+mod reach;
 mod read;
 #[cfg(test)]
 mod tests;
@@ -21,6 +22,7 @@ mod tests;
 use std::path::{Path, PathBuf};
 
 pub use error::GitError;
+pub use reach::{Reach, check_url};
 
 /// Credentials for http(s) remotes (a personal access token as the password). Sent only when the
 /// server asks (HTTP 401) and only to the host of the URL being synced.
@@ -84,13 +86,19 @@ impl Mirror {
     /// Clones `url` as a bare mirror under `cache_root/<sha256(url) hex prefix>` or, when it exists,
     /// fetches so that branches and tags exactly match the remote (tags deleted upstream disappear
     /// locally). URLs: `https://`, `http://`, `git://`, `file://` and plain local paths; ssh is
-    /// refused (it would spawn `ssh`). A first clone is built in a temporary directory and renamed
-    /// into place, so a failed clone leaves nothing behind.
+    /// refused (it would spawn `ssh`), and so is whatever `reach` does not allow. A first clone is
+    /// built in a temporary directory and renamed into place, so a failed clone leaves nothing
+    /// behind.
     ///
     /// Two concurrent syncs of the same URL are not coordinated here beyond git's lock files (one
     /// may fail with a lock error); callers should serialise per URL.
-    pub fn sync(cache_root: &Path, url: &str, auth: &GitAuth) -> Result<Mirror, GitError> {
-        mirror::sync(cache_root, url, auth)
+    pub fn sync(
+        cache_root: &Path,
+        url: &str,
+        auth: &GitAuth,
+        reach: Reach,
+    ) -> Result<Mirror, GitError> {
+        mirror::sync(cache_root, url, auth, reach)
     }
 
     /// Opens an existing mirror (or any repository) at `path`, ignoring user and system git config.

@@ -7,7 +7,7 @@ use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::{GitAuth, GitError, Mirror, RefKind};
+use super::{GitAuth, GitError, Mirror, Reach, RefKind};
 
 const T0: i64 = 1_700_000_000;
 
@@ -171,7 +171,7 @@ fn entries(zip: &[u8]) -> Vec<(String, u32, Vec<u8>)> {
 #[test]
 fn sync_from_a_plain_path_lists_tags_and_branches() {
     let fx = Fixture::new();
-    let mirror = Mirror::sync(&fx.cache, &fx.path_url(), &no_auth()).unwrap();
+    let mirror = Mirror::sync(&fx.cache, &fx.path_url(), &no_auth(), Reach::AllowLocal).unwrap();
     assert!(mirror.path().starts_with(&fx.cache));
 
     let refs = mirror.refs().unwrap();
@@ -214,7 +214,7 @@ fn sync_from_a_plain_path_lists_tags_and_branches() {
 #[test]
 fn read_file_differs_between_tags() {
     let fx = Fixture::new();
-    let mirror = Mirror::sync(&fx.cache, &fx.path_url(), &no_auth()).unwrap();
+    let mirror = Mirror::sync(&fx.cache, &fx.path_url(), &no_auth(), Reach::AllowLocal).unwrap();
     let v1 = fx.rev("v1.0.0");
     let v11 = fx.rev("v1.1.0^{commit}");
     let one = mirror.read_file(&v1, "composer.json").unwrap().unwrap();
@@ -250,7 +250,7 @@ fn read_file_differs_between_tags() {
 #[test]
 fn list_paths_gives_every_file() {
     let fx = Fixture::new();
-    let mirror = Mirror::sync(&fx.cache, &fx.path_url(), &no_auth()).unwrap();
+    let mirror = Mirror::sync(&fx.cache, &fx.path_url(), &no_auth(), Reach::AllowLocal).unwrap();
     let paths = mirror.list_paths(&fx.rev("v1.0.0")).unwrap();
     assert_eq!(
         paths,
@@ -278,7 +278,7 @@ fn list_paths_gives_every_file() {
 fn second_sync_prunes_deleted_refs_and_adds_new_ones_over_file_url() {
     let fx = Fixture::new();
     let url = fx.file_url();
-    let first = Mirror::sync(&fx.cache, &url, &no_auth()).unwrap();
+    let first = Mirror::sync(&fx.cache, &url, &no_auth(), Reach::AllowLocal).unwrap();
     assert_eq!(names(&first, RefKind::Tag), ["v1.0.0", "v1.1.0"]);
 
     let up = fx.upstream.as_path();
@@ -296,7 +296,7 @@ fn second_sync_prunes_deleted_refs_and_adds_new_ones_over_file_url() {
     // A tag moved upstream (forced), which a mirror follows.
     git(up, &["tag", "-f", "v1.1.0", "HEAD"]);
 
-    let second = Mirror::sync(&fx.cache, &url, &no_auth()).unwrap();
+    let second = Mirror::sync(&fx.cache, &url, &no_auth(), Reach::AllowLocal).unwrap();
     assert_eq!(second.path(), first.path(), "same URL, same mirror");
     assert_eq!(names(&second, RefKind::Tag), ["v1.1.0", "v2.0.0"]);
     assert_eq!(names(&second, RefKind::Branch), ["feature", "main"]);
@@ -321,8 +321,8 @@ fn second_sync_prunes_deleted_refs_and_adds_new_ones_over_file_url() {
 #[test]
 fn file_url_and_plain_path_are_separate_cache_entries_with_equal_content() {
     let fx = Fixture::new();
-    let a = Mirror::sync(&fx.cache, &fx.file_url(), &no_auth()).unwrap();
-    let b = Mirror::sync(&fx.cache, &fx.path_url(), &no_auth()).unwrap();
+    let a = Mirror::sync(&fx.cache, &fx.file_url(), &no_auth(), Reach::AllowLocal).unwrap();
+    let b = Mirror::sync(&fx.cache, &fx.path_url(), &no_auth(), Reach::AllowLocal).unwrap();
     assert_ne!(a.path(), b.path());
     let commits = |m: &Mirror| {
         m.refs()
@@ -337,7 +337,7 @@ fn file_url_and_plain_path_are_separate_cache_entries_with_equal_content() {
 #[test]
 fn zip_honours_export_ignore_and_modes() {
     let fx = Fixture::new();
-    let mirror = Mirror::sync(&fx.cache, &fx.path_url(), &no_auth()).unwrap();
+    let mirror = Mirror::sync(&fx.cache, &fx.path_url(), &no_auth(), Reach::AllowLocal).unwrap();
     let zip = zip_of(&mirror, &fx.rev("v1.0.0"), None);
     let entries = entries(&zip);
     let listed: Vec<&str> = entries.iter().map(|(n, _, _)| n.as_str()).collect();
@@ -391,13 +391,13 @@ fn zip_honours_export_ignore_and_modes() {
 #[test]
 fn zip_is_reproducible_and_follows_the_commit() {
     let fx = Fixture::new();
-    let mirror = Mirror::sync(&fx.cache, &fx.path_url(), &no_auth()).unwrap();
+    let mirror = Mirror::sync(&fx.cache, &fx.path_url(), &no_auth(), Reach::AllowLocal).unwrap();
     let v1 = fx.rev("v1.0.0");
     let a = zip_of(&mirror, &v1, None);
     let b = zip_of(&mirror, &v1, None);
     assert_eq!(a, b, "byte-identical");
     // Also from a second, independent mirror (file:// URL) of the same repository.
-    let other = Mirror::sync(&fx.cache, &fx.file_url(), &no_auth()).unwrap();
+    let other = Mirror::sync(&fx.cache, &fx.file_url(), &no_auth(), Reach::AllowLocal).unwrap();
     assert_eq!(zip_of(&other, &v1, None), a);
 
     let later = zip_of(&mirror, &fx.rev("v1.1.0"), None);
@@ -412,7 +412,7 @@ fn zip_is_reproducible_and_follows_the_commit() {
 #[test]
 fn zip_of_a_subdir_puts_its_contents_at_the_root() {
     let fx = Fixture::new();
-    let mirror = Mirror::sync(&fx.cache, &fx.path_url(), &no_auth()).unwrap();
+    let mirror = Mirror::sync(&fx.cache, &fx.path_url(), &no_auth(), Reach::AllowLocal).unwrap();
     let zip = zip_of(&mirror, &fx.rev("v1.0.0"), Some("packages/sub/"));
     let listed: Vec<String> = entries(&zip).into_iter().map(|(n, _, _)| n).collect();
     // sub's own `/tests` and the root's `*.md` apply; its .gitattributes is not ignored by anyone.
@@ -445,7 +445,7 @@ fn a_root_rule_excluding_the_subdir_does_not_empty_its_zip() {
         up,
         &["commit", "-q", "-am", "monorepo root excludes packages"],
     );
-    let mirror = Mirror::sync(&fx.cache, &fx.path_url(), &no_auth()).unwrap();
+    let mirror = Mirror::sync(&fx.cache, &fx.path_url(), &no_auth(), Reach::AllowLocal).unwrap();
     let head = fx.rev("main");
     let root: Vec<String> = entries(&zip_of(&mirror, &head, None))
         .into_iter()
@@ -465,7 +465,7 @@ fn a_root_rule_excluding_the_subdir_does_not_empty_its_zip() {
 #[test]
 fn bad_commits_give_clear_errors() {
     let fx = Fixture::new();
-    let mirror = Mirror::sync(&fx.cache, &fx.path_url(), &no_auth()).unwrap();
+    let mirror = Mirror::sync(&fx.cache, &fx.path_url(), &no_auth(), Reach::AllowLocal).unwrap();
     let err = mirror.read_file("v1.0.0", "composer.json").unwrap_err();
     assert!(matches!(err, GitError::InvalidCommit(_)), "{err}");
     let unknown = "0123456789abcdef0123456789abcdef01234567";
@@ -478,27 +478,74 @@ fn bad_commits_give_clear_errors() {
 }
 
 #[test]
+fn local_repositories_are_refused_unless_allowed() {
+    let fx = Fixture::new();
+    for url in [fx.path_url(), fx.file_url()] {
+        let err = Mirror::sync(&fx.cache, &url, &no_auth(), Reach::PublicOnly).unwrap_err();
+        assert!(matches!(err, GitError::NotAllowed { .. }), "{err}");
+        assert!(err.to_string().contains("GIT_ALLOW_LOCAL"), "{err}");
+    }
+    // Refused before anything was fetched or created.
+    assert!(!fx.cache.exists(), "{}", fx.cache.display());
+}
+
+#[test]
 fn unreachable_repositories_fail_cleanly() {
     let tmp = tempfile::tempdir().unwrap();
     let cache = tmp.path().join("cache");
     let missing = tmp.path().join("does-not-exist");
 
-    let err = Mirror::sync(&cache, missing.to_str().unwrap(), &no_auth()).unwrap_err();
+    let err = Mirror::sync(
+        &cache,
+        missing.to_str().unwrap(),
+        &no_auth(),
+        Reach::AllowLocal,
+    )
+    .unwrap_err();
     assert!(matches!(err, GitError::Unreachable { .. }), "{err}");
     assert!(err.to_string().contains("does-not-exist"), "{err}");
-    let err =
-        Mirror::sync(&cache, &format!("file://{}", missing.display()), &no_auth()).unwrap_err();
+    let err = Mirror::sync(
+        &cache,
+        &format!("file://{}", missing.display()),
+        &no_auth(),
+        Reach::AllowLocal,
+    )
+    .unwrap_err();
     assert!(matches!(err, GitError::Unreachable { .. }), "{err}");
 
     // Nothing listens on port 9 of loopback: connection refused, quickly.
-    let err = Mirror::sync(&cache, "http://127.0.0.1:9/acme/lib.git", &no_auth()).unwrap_err();
+    let err = Mirror::sync(
+        &cache,
+        "http://127.0.0.1:9/acme/lib.git",
+        &no_auth(),
+        Reach::AllowLocal,
+    )
+    .unwrap_err();
     assert!(matches!(err, GitError::Unreachable { .. }), "{err}");
-    let err = Mirror::sync(&cache, "git://127.0.0.1:9/acme/lib.git", &no_auth()).unwrap_err();
+    let err = Mirror::sync(
+        &cache,
+        "git://127.0.0.1:9/acme/lib.git",
+        &no_auth(),
+        Reach::AllowLocal,
+    )
+    .unwrap_err();
     assert!(matches!(err, GitError::Unreachable { .. }), "{err}");
 
-    let err = Mirror::sync(&cache, "git@github.com:acme/lib.git", &no_auth()).unwrap_err();
+    let err = Mirror::sync(
+        &cache,
+        "git@github.com:acme/lib.git",
+        &no_auth(),
+        Reach::AllowLocal,
+    )
+    .unwrap_err();
     assert!(matches!(err, GitError::UnsupportedUrl { .. }), "{err}");
-    let err = Mirror::sync(&cache, "ssh://git@example.org/acme/lib.git", &no_auth()).unwrap_err();
+    let err = Mirror::sync(
+        &cache,
+        "ssh://git@example.org/acme/lib.git",
+        &no_auth(),
+        Reach::AllowLocal,
+    )
+    .unwrap_err();
     assert!(matches!(err, GitError::UnsupportedUrl { .. }), "{err}");
 
     // Failed clones leave no directory behind.
@@ -515,6 +562,7 @@ fn credentials_in_urls_stay_out_of_messages() {
         tempfile::tempdir().unwrap().path(),
         "http://bob:s3cret@127.0.0.1:9/acme/lib.git",
         &no_auth(),
+        Reach::AllowLocal,
     )
     .unwrap_err();
     let text = err.to_string();
@@ -539,7 +587,7 @@ fn http_auth_is_required_and_never_sent_in_clear_text() {
     let server = http_server::GitHttpServer::start(root, Some(("alice", "t0ken")));
     let url = server.url("upstream");
 
-    let err = Mirror::sync(&fx.cache, &url, &no_auth()).unwrap_err();
+    let err = Mirror::sync(&fx.cache, &url, &no_auth(), Reach::AllowLocal).unwrap_err();
     assert!(matches!(err, GitError::Auth { .. }), "{err}");
     assert!(err.to_string().contains("none are configured"), "{err}");
     // gix will not send a password over plain http (https only); that reads as an auth failure.
@@ -547,7 +595,7 @@ fn http_auth_is_required_and_never_sent_in_clear_text() {
         user: Some("alice".into()),
         token: Some("t0ken".into()),
     };
-    let err = Mirror::sync(&fx.cache, &url, &auth).unwrap_err();
+    let err = Mirror::sync(&fx.cache, &url, &auth, Reach::AllowLocal).unwrap_err();
     assert!(matches!(err, GitError::Auth { .. }), "{err}");
     assert!(err.to_string().contains("clear text"), "{err}");
     assert!(!err.to_string().contains("t0ken"), "{err}");
@@ -615,7 +663,7 @@ fn sync_over_smart_http_prunes_and_adds() {
     let server =
         http_server::GitHttpServer::start(fx.upstream.parent().unwrap().to_path_buf(), None);
     let url = server.url("upstream");
-    let mirror = Mirror::sync(&fx.cache, &url, &no_auth()).unwrap();
+    let mirror = Mirror::sync(&fx.cache, &url, &no_auth(), Reach::AllowLocal).unwrap();
     assert_eq!(names(&mirror, RefKind::Tag), ["v1.0.0", "v1.1.0"]);
     assert_eq!(names(&mirror, RefKind::Branch), ["feature/x", "main"]);
     assert_eq!(mirror.default_branch().unwrap().as_deref(), Some("main"));
@@ -625,7 +673,7 @@ fn sync_over_smart_http_prunes_and_adds() {
         br#"{"name":"acme/lib","version-note":"two"}"#
     );
     // Same archive as from a local mirror: the bytes depend on the commit only.
-    let local = Mirror::sync(&fx.cache, &fx.path_url(), &no_auth()).unwrap();
+    let local = Mirror::sync(&fx.cache, &fx.path_url(), &no_auth(), Reach::AllowLocal).unwrap();
     assert_eq!(zip_of(&mirror, &v11, None), zip_of(&local, &v11, None));
 
     let up = fx.upstream.as_path();
@@ -637,7 +685,7 @@ fn sync_over_smart_http_prunes_and_adds() {
     git_at(up, T0 + 400, &["commit", "-q", "-m", "new"]);
     git(up, &["tag", "v3.0.0"]);
     git(up, &["tag", "-f", "-a", "v1.1.0", "-m", "moved"]);
-    let again = Mirror::sync(&fx.cache, &url, &no_auth()).unwrap();
+    let again = Mirror::sync(&fx.cache, &url, &no_auth(), Reach::AllowLocal).unwrap();
     assert_eq!(names(&again, RefKind::Tag), ["v1.1.0", "v3.0.0"]);
     assert_eq!(names(&again, RefKind::Branch), ["feature", "main"]);
     let v3 = fx.rev("v3.0.0");
@@ -656,7 +704,13 @@ fn missing_http_repository_is_unreachable() {
     let fx = Fixture::new();
     let server =
         http_server::GitHttpServer::start(fx.upstream.parent().unwrap().to_path_buf(), None);
-    let err = Mirror::sync(&fx.cache, &server.url("nope"), &no_auth()).unwrap_err();
+    let err = Mirror::sync(
+        &fx.cache,
+        &server.url("nope"),
+        &no_auth(),
+        Reach::AllowLocal,
+    )
+    .unwrap_err();
     assert!(matches!(err, GitError::Unreachable { .. }), "{err}");
 }
 
@@ -670,7 +724,7 @@ async fn sync_over_http_from_spawn_blocking() {
     let url = server.url("upstream");
     let cache = fx.cache.clone();
     let refs = tokio::task::spawn_blocking(move || {
-        Mirror::sync(&cache, &url, &GitAuth::default())?.refs()
+        Mirror::sync(&cache, &url, &GitAuth::default(), Reach::AllowLocal)?.refs()
     })
     .await
     .unwrap()
@@ -720,7 +774,7 @@ fn sync_over_git_daemon() {
     });
     assert!(ready, "git daemon listening");
     let url = format!("git://127.0.0.1:{port}/upstream");
-    let mirror = Mirror::sync(&fx.cache, &url, &no_auth()).unwrap();
+    let mirror = Mirror::sync(&fx.cache, &url, &no_auth(), Reach::AllowLocal).unwrap();
     assert_eq!(names(&mirror, RefKind::Tag), ["v1.0.0", "v1.1.0"]);
     assert_eq!(mirror.default_branch().unwrap().as_deref(), Some("main"));
 }
@@ -728,12 +782,12 @@ fn sync_over_git_daemon() {
 #[test]
 fn a_broken_cache_entry_is_rebuilt() {
     let fx = Fixture::new();
-    let mirror = Mirror::sync(&fx.cache, &fx.path_url(), &no_auth()).unwrap();
+    let mirror = Mirror::sync(&fx.cache, &fx.path_url(), &no_auth(), Reach::AllowLocal).unwrap();
     let path = mirror.path().to_path_buf();
     drop(mirror);
     std::fs::remove_dir_all(path.join("objects")).unwrap();
     std::fs::remove_file(path.join("HEAD")).unwrap();
-    let mirror = Mirror::sync(&fx.cache, &fx.path_url(), &no_auth()).unwrap();
+    let mirror = Mirror::sync(&fx.cache, &fx.path_url(), &no_auth(), Reach::AllowLocal).unwrap();
     assert_eq!(mirror.path(), path);
     assert_eq!(names(&mirror, RefKind::Tag), ["v1.0.0", "v1.1.0"]);
 }
@@ -741,7 +795,7 @@ fn a_broken_cache_entry_is_rebuilt() {
 #[test]
 fn stale_lock_files_do_not_wedge_a_mirror() {
     let fx = Fixture::new();
-    let mirror = Mirror::sync(&fx.cache, &fx.path_url(), &no_auth()).unwrap();
+    let mirror = Mirror::sync(&fx.cache, &fx.path_url(), &no_auth(), Reach::AllowLocal).unwrap();
     let lock = mirror.path().join("refs/tags/v1.0.0.lock");
     std::fs::write(&lock, "").unwrap();
     let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
@@ -752,7 +806,7 @@ fn stale_lock_files_do_not_wedge_a_mirror() {
         .set_modified(old)
         .unwrap();
     git(&fx.upstream, &["tag", "-f", "v1.0.0", "main"]);
-    let mirror = Mirror::sync(&fx.cache, &fx.path_url(), &no_auth()).unwrap();
+    let mirror = Mirror::sync(&fx.cache, &fx.path_url(), &no_auth(), Reach::AllowLocal).unwrap();
     assert!(!lock.exists());
     let v1 = mirror
         .refs()
@@ -770,11 +824,17 @@ fn empty_repositories_sync_to_empty_mirrors() {
     std::fs::create_dir_all(&empty).unwrap();
     git(&empty, &["init", "-q", "-b", "trunk"]);
     let cache = tmp.path().join("cache");
-    let local = Mirror::sync(&cache, empty.to_str().unwrap(), &no_auth()).unwrap();
+    let local = Mirror::sync(
+        &cache,
+        empty.to_str().unwrap(),
+        &no_auth(),
+        Reach::AllowLocal,
+    )
+    .unwrap();
     assert!(local.refs().unwrap().is_empty());
     assert_eq!(local.default_branch().unwrap(), None);
 
     let server = http_server::GitHttpServer::start(tmp.path().to_path_buf(), None);
-    let remote = Mirror::sync(&cache, &server.url("empty"), &no_auth()).unwrap();
+    let remote = Mirror::sync(&cache, &server.url("empty"), &no_auth(), Reach::AllowLocal).unwrap();
     assert!(remote.refs().unwrap().is_empty());
 }

@@ -2,12 +2,14 @@
 //! shared state, with the cross-cutting layers (metrics, tracing, limits, error rendering).
 
 pub mod audit;
+mod body_rate;
 pub mod download;
 pub mod error;
 mod health;
 mod metrics;
 mod principal;
 mod range;
+pub mod server;
 
 use std::sync::Arc;
 
@@ -60,9 +62,31 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::api::stripe_webhook::routes())
         .fallback_service(unknown)
         .layer(middleware::from_fn_with_state(state.clone(), audit::record))
+        .layer(middleware::from_fn_with_state(
+            state.config.min_body_rate,
+            body_rate::enforce,
+        ))
         .layer(middleware::from_fn(metrics::track))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
 pub use metrics::handle as metrics_handle;
+
+/// The address of the connection a request came on, as text; `None` when the server was not
+/// started with connection info (router tests).
+pub struct ClientIp(pub Option<String>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let connected = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+        Ok(ClientIp(connected.map(|c| c.0.ip().to_string())))
+    }
+}

@@ -5,7 +5,6 @@
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
 use super::{Listing, Page, Param};
-use crate::db::Db;
 use crate::error::{Error, Result};
 
 /// A row to record.
@@ -135,32 +134,4 @@ pub async fn purge_older_than(conn: &mut AnyConnection, epoch: i64) -> Result<u6
         .execute(conn)
         .await?
         .rows_affected())
-}
-
-/// The oldest time kept with a retention of `days` days.
-pub fn retention_cutoff(now: i64, days: u32) -> i64 {
-    now - i64::from(days) * 86_400
-}
-
-/// Applies the retention (`AUDIT_LOG_RETENTION_DAYS`) now; returns how many entries went.
-pub async fn purge_expired(db: &Db, retention_days: u32) -> Result<u64> {
-    let mut tx = db.begin_write().await?;
-    let removed = purge_older_than(
-        &mut tx,
-        retention_cutoff(crate::clock::now(), retention_days),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(removed)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::retention_cutoff;
-
-    #[test]
-    fn cutoff_is_whole_days_back() {
-        assert_eq!(retention_cutoff(1_000_000, 1), 1_000_000 - 86_400);
-        assert_eq!(retention_cutoff(90 * 86_400, 90), 0);
-    }
 }

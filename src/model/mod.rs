@@ -13,6 +13,7 @@ pub mod owners;
 pub mod packages;
 pub mod properties;
 pub mod settings;
+pub mod stripe_events;
 pub mod tokens;
 pub mod webhook_deliveries;
 

@@ -79,6 +79,8 @@ impl TestServer {
         // failure limit and delay have tests of their own (tests/auth.rs).
         env.insert("AUTH_FAILURE_LIMIT".into(), "0".into());
         env.insert("AUTH_FAILURE_DELAY_MS".into(), "0".into());
+        // Test repositories are local paths and loopback servers.
+        env.insert("GIT_ALLOW_LOCAL".into(), "true".into());
         match backend {
             Backend::SqliteFs => {
                 env.insert(

@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use super::{Composer, FORMAT, OWNER, names};
 use crate::error::{Error, Result};
-use crate::git::RefKind;
+use crate::git::{self, Reach, RefKind};
 use crate::model::packages::{self, Package};
 use crate::model::{git_sources, owners};
 
@@ -40,6 +40,9 @@ impl Composer {
         if url.is_empty() {
             return Err(Error::invalid("repository_url is required"));
         }
+        // Refused now rather than by the first sync, with the reason.
+        git::check_url(url, Reach::from_setting(self.config.git.allow_local))
+            .map_err(|e| Error::invalid(e.to_string()))?;
         let provider = match provider {
             None => guess_provider(url),
             Some(p) => PROVIDERS
@@ -77,11 +80,11 @@ impl Composer {
 
     /// Reads `name` from composer.json on the repository's default branch (else main, master, the first).
     async fn name_from_repository(&self, url: &str) -> Result<String> {
-        let cache = self.config.git.cache_path.clone();
-        let auth = self.git_auth();
+        let remotes = self.remotes();
         let url = url.to_string();
         tokio::task::spawn_blocking(move || {
-            let mirror = super::sync::fetch_mirror(&cache, &url, &auth)
+            let mirror = remotes
+                .fetch(&url)
                 .map_err(|e| Error::invalid(format!("cannot read the repository: {e}")))?;
             let refs = mirror.refs().map_err(Error::internal)?;
             let branches: Vec<_> = refs.iter().filter(|r| r.kind == RefKind::Branch).collect();

@@ -99,10 +99,10 @@ impl Composer {
 
     /// Reads the glob's composer.json files on the default branch (blocking git work).
     async fn find_children(&self, url: &str, glob: &str) -> Result<(Vec<Found>, Vec<Skipped>)> {
-        let (cache, auth) = (self.config.git.cache_path.clone(), self.git_auth());
+        let remotes = self.remotes();
         let (url, glob) = (url.to_string(), glob.to_string());
         tokio::task::spawn_blocking(move || {
-            let mirror = super::sync::fetch_mirror(&cache, &url, &auth)?;
+            let mirror = remotes.fetch(&url)?;
             let refs = mirror.refs().map_err(Error::internal)?;
             let default = mirror.default_branch().map_err(Error::internal)?;
             let head = refs

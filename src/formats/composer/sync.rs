@@ -15,7 +15,7 @@ use super::version::{branch_version, normalize, version_from_tag};
 use super::{Composer, FORMAT, OWNER};
 use crate::blobs::{ExtraDigests, PutOptions, file_stream};
 use crate::error::{Error, Result};
-use crate::git::{GitAuth, GitRef, Mirror, RefKind};
+use crate::git::{GitAuth, GitRef, Mirror, Reach, RefKind};
 use crate::model::git_sources::GitSource;
 use crate::model::packages::{self, FileCoord, Package};
 use crate::model::properties::{self, RefType};
@@ -91,6 +91,13 @@ fn scan(
                 reason,
             })
         };
+        if let Some(c) = crate::text::hidden_char(&r.name) {
+            skip(format!(
+                "ref name contains {}, which no version may hold",
+                crate::text::describe(c)
+            ));
+            continue;
+        }
         let (version, normalized) = match r.kind {
             RefKind::Tag => {
                 match version_from_tag(&r.name).and_then(|v| normalize(&v).ok().map(|n| (v, n))) {
@@ -193,20 +200,30 @@ fn find_readme(
     Ok(None)
 }
 
-/// Fetches (or first clones) the mirror of `url`, one fetch per repository at a time in this
-/// process: packages of one monorepo share a mirror, and two fetches into one repository would trip
-/// over each other's lock files. Runs on a blocking thread.
-pub(super) fn fetch_mirror(cache: &Path, url: &str, auth: &GitAuth) -> Result<Mirror> {
-    static LOCKS: OnceLock<Mutex<HashMap<String, Arc<Mutex<()>>>>> = OnceLock::new();
-    let lock = LOCKS
-        .get_or_init(Default::default)
-        .lock()
-        .expect("mirror locks")
-        .entry(git_sources::match_url(url))
-        .or_default()
-        .clone();
-    let _fetching = lock.lock().expect("mirror lock");
-    Mirror::sync(cache, url, auth).map_err(|e| Error::invalid(e.to_string()))
+/// What fetching a mirror takes, owned so that it can move to a blocking thread.
+pub(super) struct Remotes {
+    cache: PathBuf,
+    auth: GitAuth,
+    reach: Reach,
+}
+
+impl Remotes {
+    /// Fetches (or first clones) the mirror of `url`, one fetch per repository at a time in this
+    /// process: packages of one monorepo share a mirror, and two fetches into one repository would
+    /// trip over each other's lock files. Runs on a blocking thread.
+    pub(super) fn fetch(&self, url: &str) -> Result<Mirror> {
+        static LOCKS: OnceLock<Mutex<HashMap<String, Arc<Mutex<()>>>>> = OnceLock::new();
+        let lock = LOCKS
+            .get_or_init(Default::default)
+            .lock()
+            .expect("mirror locks")
+            .entry(git_sources::match_url(url))
+            .or_default()
+            .clone();
+        let _fetching = lock.lock().expect("mirror lock");
+        Mirror::sync(&self.cache, url, &self.auth, self.reach)
+            .map_err(|e| Error::invalid(e.to_string()))
+    }
 }
 
 /// Percent-encodes a version for a URL path segment (branch names may hold `/`).
@@ -224,10 +241,15 @@ fn url_segment(value: &str) -> String {
 }
 
 impl Composer {
-    pub(super) fn git_auth(&self) -> GitAuth {
-        GitAuth {
-            user: self.config.git.auth_user.clone(),
-            token: self.config.git.auth_token.clone(),
+    pub(super) fn remotes(&self) -> Remotes {
+        let git = &self.config.git;
+        Remotes {
+            cache: git.cache_path.clone(),
+            auth: GitAuth {
+                user: git.auth_user.clone(),
+                token: git.auth_token.clone(),
+            },
+            reach: Reach::from_setting(git.allow_local),
         }
     }
 
@@ -245,13 +267,12 @@ impl Composer {
 
     /// Fetches the repository and reads which refs are versions, changing nothing stored.
     async fn inspect(&self, package: &Package, source: &GitSource) -> Result<Inspection> {
-        let cache = self.config.git.cache_path.clone();
+        let remotes = self.remotes();
         let url = source.repository_url.clone();
-        let auth = self.git_auth();
         let name = package.name.clone();
         let subdir = source.subdir.clone();
         tokio::task::spawn_blocking(move || {
-            let mirror = fetch_mirror(&cache, &url, &auth)?;
+            let mirror = remotes.fetch(&url)?;
             let refs = mirror.refs().map_err(Error::internal)?;
             let (candidates, skipped) = scan(&mirror, &refs, &name, subdir.as_deref())?;
             let readme = newest_tagged(&candidates)

@@ -55,6 +55,14 @@ pub fn version_from_tag(tag: &str) -> Option<String> {
 /// `1.0.0+build` → `1.0.0.0`, `1.0.0@beta` → `1.0.0.0`, `1.0.x-dev as 1.0.0` → the source only.
 pub fn normalize(version: &str) -> Result<String, VersionError> {
     let mut v = php_trim(version);
+    // Stricter than Composer: a branch version keeps its name verbatim, and a name that displays
+    // otherwise than it is stored must not become a version (see `text`).
+    if let Some(c) = crate::text::hidden_char(v) {
+        return Err(VersionError {
+            input: version.to_string(),
+            reason: format!("it contains {}", crate::text::describe(c)),
+        });
+    }
     // "source as alias" (from require lines): only the source is the version.
     let alias = alias_source(v);
     if let Some(source) = alias {
@@ -820,6 +828,14 @@ mod tests {
                 .starts_with("invalid version \"latest\": not a Composer version")
         );
         assert_eq!(normalize(" ").unwrap_err().reason, "empty version string");
+        // Branch versions keep any name, but not one that displays otherwise than stored.
+        for hidden in ["dev-main\u{202E}", "1.0.0\u{2066}", "dev-a\u{1B}[31m"] {
+            let err = normalize(hidden).unwrap_err();
+            assert!(
+                err.reason.starts_with("it contains U+"),
+                "{hidden:?}: {err}"
+            );
+        }
         assert!(
             normalize("foo as 1.0")
                 .unwrap_err()

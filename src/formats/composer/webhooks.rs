@@ -1,9 +1,13 @@
 //! Git provider webhooks that sync Composer packages (seed 000, Cargoman's webhook docs):
 //! `POST /api/webhooks/github`, `/api/webhooks/gitlab`, `/api/webhooks/bitbucket`, no admin token
-//! (the signature is the authentication), and `GET /api/v1/packages/{vendor}/{name}/webhook-deliveries`.
+//! (the signature is the authentication), `GET /api/v1/packages/{vendor}/{name}/webhook-deliveries`
+//! and `GET /api/v1/webhook-deliveries`.
 //!
 //! Answers are JSON: `{"ok": true, …}`, or `{"ok": false, "error": {"code", "message"}}`. Every
-//! delivery is recorded, refused ones too, once per package whose repository it names.
+//! delivery is recorded. A verified one is recorded once per package whose repository it names.
+//! A refused one (unreadable, too large, bad signature) is recorded once with what diagnoses it
+//! (provider, event header, status, reason, sender's address, time) and nothing from its payload,
+//! which is not even parsed: anyone can send one, so it can name no package and fill no table.
 
 use std::collections::HashMap;
 
@@ -21,7 +25,7 @@ use super::webhook_events::{self, Action, Provider, Verified};
 use crate::api::{PageQuery, Query, page};
 use crate::auth::{Permission, Principal};
 use crate::error::{Error, Result};
-use crate::http::AppState;
+use crate::http::{AppState, ClientIp};
 use crate::model::webhook_deliveries::{self, NewDelivery};
 use crate::model::{git_sources, packages};
 use crate::tasks::Task;
@@ -39,24 +43,41 @@ pub fn routes() -> Router<AppState> {
 
 /// Mounted under `/api/v1`.
 pub fn api_routes() -> Router<AppState> {
-    Router::new().route(
-        "/packages/{vendor}/{name}/webhook-deliveries",
-        get(deliveries),
-    )
+    Router::new()
+        .route(
+            "/packages/{vendor}/{name}/webhook-deliveries",
+            get(package_deliveries),
+        )
+        .route("/webhook-deliveries", get(all_deliveries))
 }
 
 type Body = std::result::Result<Bytes, BytesRejection>;
 
-async fn github(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    receive(&state, Provider::GitHub, &headers, body).await
+async fn github(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    receive(&state, Provider::GitHub, ip, &headers, body).await
 }
 
-async fn gitlab(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    receive(&state, Provider::GitLab, &headers, body).await
+async fn gitlab(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    receive(&state, Provider::GitLab, ip, &headers, body).await
 }
 
-async fn bitbucket(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    receive(&state, Provider::Bitbucket, &headers, body).await
+async fn bitbucket(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    receive(&state, Provider::Bitbucket, ip, &headers, body).await
 }
 
 fn secret(state: &AppState, provider: Provider) -> Option<&str> {
@@ -83,6 +104,7 @@ struct Delivery<'a> {
     state: &'a AppState,
     provider: Provider,
     event: String,
+    remote_ip: Option<String>,
     repository_url: Option<String>,
     packages: Vec<Matched>,
 }
@@ -112,6 +134,7 @@ impl Delivery<'_> {
                         status_code: status.as_u16(),
                         outcome,
                         task_id,
+                        remote_ip: self.remote_ip.as_deref(),
                     },
                 )
                 .await?;
@@ -192,18 +215,24 @@ async fn match_packages(state: &AppState, urls: &[String]) -> Result<Vec<Matched
     Ok(found)
 }
 
+/// Longest event header kept for the response and the log (the stored row is clipped again).
+const MAX_EVENT: usize = 64;
+
 async fn receive(
     state: &AppState,
     provider: Provider,
+    remote_ip: Option<String>,
     headers: &HeaderMap,
     body: Body,
 ) -> Response {
     let get_header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let event = get_header(provider.event_header()).map(|e| e.trim().to_string());
+    let event = get_header(provider.event_header())
+        .map(|e| crate::text::clip(e.trim(), MAX_EVENT).to_string());
     let mut delivery = Delivery {
         state,
         provider,
         event: event.clone().unwrap_or_default(),
+        remote_ip,
         repository_url: None,
         packages: Vec::new(),
     };
@@ -225,8 +254,15 @@ async fn receive(
         }
     };
 
-    // The JSON is read before the signature is checked only to file a refusal under the package
-    // it claims to be about; nothing else is done with an unverified payload.
+    let verified =
+        match webhook_events::authenticate(provider, secret(state, provider), get_header, &body) {
+            Ok(verified) => verified,
+            Err(reason) => {
+                return delivery
+                    .refuse(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", &reason)
+                    .await;
+            }
+        };
     let form = get_header(header::CONTENT_TYPE.as_str())
         .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
     let json_bytes = if form {
@@ -263,15 +299,6 @@ async fn receive(
     };
     delivery.packages = matched;
 
-    let verified =
-        match webhook_events::authenticate(provider, secret(state, provider), get_header, &body) {
-            Ok(verified) => verified,
-            Err(reason) => {
-                return delivery
-                    .refuse(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", &reason)
-                    .await;
-            }
-        };
     let payload = match payload {
         Ok(Value::Object(map)) => Value::Object(map),
         Ok(_) => {
@@ -392,7 +419,7 @@ async fn receive(
         .into_response()
 }
 
-async fn deliveries(
+async fn package_deliveries(
     State(state): State<AppState>,
     principal: Principal,
     Path((vendor, name)): Path<(String, String)>,
@@ -410,6 +437,19 @@ async fn deliveries(
         .ok_or_else(|| Error::not_found(format!("package {full} not found")))?;
     let mut conn = state.registry.db.pool().acquire().await?;
     Ok(page(
-        webhook_deliveries::list_for_package(&mut conn, package.id, q.page()).await?,
+        webhook_deliveries::list(&mut conn, Some(package.id), q.page()).await?,
+    ))
+}
+
+/// Every delivery, refused ones included (they belong to no package).
+async fn all_deliveries(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(q): Query<PageQuery>,
+) -> Result<Response> {
+    principal.require(Permission::ReadAdmin)?;
+    let mut conn = state.registry.db.pool().acquire().await?;
+    Ok(page(
+        webhook_deliveries::list(&mut conn, None, q.page()).await?,
     ))
 }

@@ -9,24 +9,27 @@
 //!   the same path twice (different tools would pick different copies);
 //! - an entry path could escape the extraction directory ("zip-slip"): absolute paths, drive
 //!   letters, `..` components (also when spelled with backslashes, which Windows extractors
-//!   treat as separators), NUL bytes, or anything `enclosed_name()` rejects; `.` and empty
-//!   components are refused too, because Composer and this module would disagree on where such
-//!   a file lives;
+//!   treat as separators), or anything `enclosed_name()` rejects; `.` and empty components are
+//!   refused too, because Composer and this module would disagree on where such a file lives;
+//! - an entry name holds a control character (NUL included) or a bidirectional formatting
+//!   character (`text::hidden_char`): the name would not show what it is;
 //! - a symlink could point outside the package: symlinks are allowed only with a relative target
 //!   without any `..` component and without backslashes. A target that can only descend can
 //!   never leave the package, even through chains of symlinks, which lexical `..` counting
 //!   cannot promise (`a -> .` then `b -> a/a/..`);
-//! - it is a zip bomb by its declared sizes: too many entries, too much uncompressed data in
-//!   total, or a compression ratio (total, and per large entry) beyond the limit. Declared sizes
-//!   can lie, so composer.json itself is read through a cap of `max_manifest + 1` bytes;
+//! - it is a zip bomb: too many entries, too much uncompressed data in total, or a compression
+//!   ratio (total, and per large entry) beyond the limit. The declared sizes are judged first,
+//!   because that is cheap; but they can lie, so then every entry is inflated (into nothing)
+//!   through a cap the limits leave for it, and the bytes that actually come out are judged
+//!   again. Inspection never inflates more than the limits allow, whatever the headers say;
 //! - an entry is encrypted (nobody downstream has the password);
 //! - composer.json is missing, ambiguous, a symlink, too large, not a JSON object, or lacks a
 //!   valid `name`. Like Composer's own `Zip::getComposerJson`, composer.json is looked up at the
 //!   root or inside the archive's single top-level folder (GitHub-style `pkg-1.0.0/`);
 //!   `__MACOSX/` is ignored when finding that folder, as Composer does.
 //!
-//! Only composer.json (and symlink targets) are decompressed; everything else is judged from the
-//! central directory, so inspection is cheap even for large archives.
+//! Only composer.json and symlink targets are kept, each read through its own cap; every other
+//! entry is inflated once and counted, which costs time in proportion to the unpacked size.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Seek};
@@ -53,10 +56,10 @@ const LISTED: usize = 5;
 pub struct Limits {
     /// Entries in the central directory (files, folders and symlinks).
     pub max_entries: usize,
-    /// Sum of the declared uncompressed sizes.
+    /// Uncompressed bytes of all entries together (declared, and actually inflated).
     pub max_uncompressed: u64,
-    /// Declared uncompressed size over compressed size, for the whole archive (against
-    /// `archive_size`) and for each entry of at least 1 MiB.
+    /// Uncompressed size over compressed size, for the whole archive (against `archive_size`)
+    /// and for each entry of at least 1 MiB; declared sizes and actual ones alike.
     pub max_ratio: u64,
     /// Bytes of composer.json.
     pub max_manifest: u64,
@@ -85,6 +88,7 @@ pub struct Inspected {
     /// "" when composer.json is at the root, else the single top folder it sits in ("pkg-1.0.0/").
     pub root: String,
     pub entries: usize,
+    /// Bytes the entries actually inflate to.
     pub uncompressed: u64,
 }
 
@@ -121,7 +125,7 @@ pub fn inspect<R: Read + Seek>(
         ));
     }
 
-    let mut uncompressed: u64 = 0;
+    let mut declared: u64 = 0;
     let mut paths = Vec::with_capacity(entries);
     let mut symlinks = Vec::new();
     for index in 0..entries {
@@ -158,7 +162,7 @@ pub fn inspect<R: Read + Seek>(
             )));
         }
         // Saturating: declared sizes are attacker-chosen and may sum past u64::MAX.
-        uncompressed = uncompressed.saturating_add(size);
+        declared = declared.saturating_add(size);
         let kind = if entry.is_symlink() {
             symlinks.push(index);
             Kind::Symlink
@@ -169,20 +173,21 @@ pub fn inspect<R: Read + Seek>(
         };
         paths.push((name, kind));
     }
-    if uncompressed > limits.max_uncompressed {
+    if declared > limits.max_uncompressed {
         return Err(refuse(format!(
-            "the archive would expand to {uncompressed} bytes, more than the {} allowed",
+            "the archive would expand to {declared} bytes, more than the {} allowed",
             limits.max_uncompressed
         )));
     }
-    let ratio = uncompressed / archive_size;
+    let ratio = declared / archive_size;
     if ratio > limits.max_ratio {
         return Err(refuse(format!(
-            "the archive would expand {ratio} times ({uncompressed} bytes from {archive_size}), more than the ratio of {} allowed; this looks like a zip bomb",
+            "the archive would expand {ratio} times ({declared} bytes from {archive_size}), more than the ratio of {} allowed; this looks like a zip bomb",
             limits.max_ratio
         )));
     }
 
+    let uncompressed = inflate_all(&mut zip, &paths, archive_size, limits)?;
     for index in symlinks {
         let target = read_symlink(&mut zip, index)?;
         check_symlink(&paths[index].0, &target)?;
@@ -246,6 +251,68 @@ pub fn check_coordinates(
     }
 }
 
+/// The most an entry of `compressed` bytes may inflate to: an entry below the floor is never
+/// judged on its own, a larger one must stay within the ratio.
+fn entry_cap(compressed: u64, limits: &Limits) -> u64 {
+    let within_ratio = compressed
+        .max(1)
+        .saturating_mul(limits.max_ratio.saturating_add(1))
+        - 1;
+    within_ratio.max(PER_ENTRY_RATIO_FLOOR - 1)
+}
+
+/// Inflates every file entry into nothing and returns the bytes that actually came out. Each
+/// read stops one byte past what the limits still allow (for the entry, for the archive's total
+/// size and for its ratio against the upload's real size), so a lying header costs at most that.
+fn inflate_all<R: Read + Seek>(
+    zip: &mut ZipArchive<R>,
+    paths: &[(String, Kind)],
+    archive_size: u64,
+    limits: &Limits,
+) -> Result<u64> {
+    let total_by_ratio = archive_size.saturating_mul(limits.max_ratio.saturating_add(1)) - 1;
+    let total_cap = limits.max_uncompressed.min(total_by_ratio);
+    let mut total: u64 = 0;
+    for (index, (name, kind)) in paths.iter().enumerate() {
+        // Folders hold nothing; symlink targets are read (and capped) by `read_symlink`.
+        if *kind != Kind::File {
+            continue;
+        }
+        let mut entry = zip
+            .by_index(index)
+            .map_err(|err| refuse(format!("cannot read entry {}: {err}", shown(name))))?;
+        let compressed = entry.compressed_size();
+        let for_entry = entry_cap(compressed, limits);
+        let cap = for_entry.min(total_cap - total);
+        let inflated = std::io::copy(
+            &mut (&mut entry).take(cap.saturating_add(1)),
+            &mut std::io::sink(),
+        )
+        .map_err(|err| refuse(format!("entry {} cannot be inflated: {err}", shown(name))))?;
+        if inflated > for_entry {
+            return Err(refuse(format!(
+                "entry {} expands to more than {for_entry} bytes from {compressed}, more than the ratio of {} allowed; this looks like a zip bomb",
+                shown(name),
+                limits.max_ratio
+            )));
+        }
+        total += inflated;
+        if total > limits.max_uncompressed {
+            return Err(refuse(format!(
+                "the archive expands to more than the {} bytes allowed",
+                limits.max_uncompressed
+            )));
+        }
+        if total > total_by_ratio {
+            return Err(refuse(format!(
+                "the archive expands to more than {total_by_ratio} bytes from {archive_size}, more than the ratio of {} allowed; this looks like a zip bomb",
+                limits.max_ratio
+            )));
+        }
+    }
+    Ok(total)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     File,
@@ -257,14 +324,10 @@ enum Kind {
 /// flood a response.
 fn shown(name: &str) -> String {
     const MAX: usize = 200;
-    if name.len() <= MAX {
-        return format!("{name:?}");
+    match crate::text::clip(name, MAX) {
+        all if all.len() == name.len() => format!("{name:?}"),
+        cut => format!("{cut:?}…"),
     }
-    let mut end = MAX;
-    while !name.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{:?}…", &name[..end])
 }
 
 fn looks_like_drive(component: &str) -> bool {
@@ -283,8 +346,8 @@ fn check_path(name: &str) -> Result<()> {
     if name.is_empty() {
         return unsafe_path("empty name");
     }
-    if name.contains('\0') {
-        return unsafe_path("NUL byte");
+    if let Some(c) = crate::text::hidden_char(name) {
+        return unsafe_path(&format!("it contains {}", crate::text::describe(c)));
     }
     if name.starts_with(['/', '\\']) {
         return unsafe_path("absolute path");
@@ -346,8 +409,8 @@ fn check_symlink(name: &str, target: &str) -> Result<()> {
     if target.is_empty() {
         return outside("empty target");
     }
-    if target.contains('\0') {
-        return outside("NUL byte");
+    if let Some(c) = crate::text::hidden_char(target) {
+        return outside(&format!("it contains {}", crate::text::describe(c)));
     }
     if target.starts_with('/') {
         return outside("absolute target");
@@ -714,7 +777,12 @@ mod tests {
             ("\\windows\\evil.dll", "absolute path"),
             ("C:/evil.php", "drive letter"),
             ("src/c:evil.php", "drive letter"),
-            ("src/\0.php", "NUL byte"),
+            ("src/\0.php", "U+0000 (a control character)"),
+            ("src/a\nb.php", "U+000A (a control character)"),
+            (
+                "src/evil\u{202E}php.txt",
+                "U+202E (a bidirectional formatting character)",
+            ),
             ("./composer.json", "empty path component"),
             ("src//a.php", "empty path component"),
         ] {
@@ -930,6 +998,45 @@ mod tests {
         };
         let msg = refused(&bytes, &limits);
         assert!(msg.contains("composer.json"), "{msg}");
+    }
+
+    /// Makes the local and central headers of entry `name` declare `size` uncompressed bytes
+    /// (the reader refuses headers that disagree, so a liar patches both).
+    fn patch_declared_size(bytes: &mut [u8], name: &str, size: u32) {
+        // (signature, offset of the uncompressed size, offset of the name)
+        for (signature, size_at, name_at) in [
+            ([0x50, 0x4b, 0x03, 0x04], 22, 30),
+            ([0x50, 0x4b, 0x01, 0x02], 24, 46),
+        ] {
+            let mut i = 0;
+            while i + name_at + name.len() <= bytes.len() {
+                if bytes[i..i + 4] == signature
+                    && &bytes[i + name_at..i + name_at + name.len()] == name.as_bytes()
+                {
+                    bytes[i + size_at..i + size_at + 4].copy_from_slice(&size.to_le_bytes());
+                }
+                i += 1;
+            }
+        }
+    }
+
+    #[test]
+    fn lying_entry_sizes_are_caught_by_inflating() {
+        // 100 MB of zeros declared as 100 KB: by its headers a harmless archive (ratio ~1).
+        let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
+        zip.start_file("composer.json", deflated()).unwrap();
+        zip.write_all(MANIFEST_JSON.as_bytes()).unwrap();
+        zip.start_file("data.bin", deflated()).unwrap();
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..100 {
+            zip.write_all(&zeros).unwrap();
+        }
+        let mut bytes = zip.finish().unwrap().into_inner();
+        // Told the truth, the headers alone give it away.
+        assert!(refused_default(&bytes).contains("zip bomb"));
+        patch_declared_size(&mut bytes, "data.bin", 100 << 10);
+        let msg = refused_default(&bytes);
+        assert!(msg.contains("\"data.bin\""), "{msg}");
     }
 
     #[test]

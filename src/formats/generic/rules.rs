@@ -1,5 +1,6 @@
 //! Gitea's Generic registry rules (seed 002): package and file names use only letters, digits,
-//! `.`, `-`, `+` and `_`; a version is any non-empty text without surrounding whitespace.
+//! `.`, `-`, `+` and `_`; a version is any non-empty text without surrounding whitespace, control
+//! or bidirectional formatting characters (`text::check_visible`).
 
 use crate::error::{Error, Result};
 
@@ -50,12 +51,7 @@ pub fn check_version(version: &str) -> Result<()> {
             "version {version:?} is not allowed"
         )));
     }
-    if version.chars().any(char::is_control) {
-        return Err(Error::invalid(
-            "version must not contain control characters",
-        ));
-    }
-    Ok(())
+    crate::text::check_visible("version", version)
 }
 
 #[cfg(test)]
@@ -88,7 +84,16 @@ mod tests {
             check_version(ok).unwrap();
         }
         for bad in [
-            "", " 1.0", "1.0 ", "\t1", "1.0\n", ".", "..", "1/2", "a\u{7}b",
+            "",
+            " 1.0",
+            "1.0 ",
+            "\t1",
+            "1.0\n",
+            ".",
+            "..",
+            "1/2",
+            "a\u{7}b",
+            "1.0\u{202E}",
         ] {
             assert!(check_version(bad).is_err(), "{bad:?}");
         }

@@ -7,8 +7,10 @@
 //!
 //! Mapping: the repository is the owner named `{repository}` (so the same packages are Gitea's
 //! `/api/packages/{repository}/composer`); `{storage}` is recorded on the owner (property
-//! `nitro.storage`) by the first Nitro request that reaches it, and the repository answers only
-//! under that storage afterwards. The archive is stored under exactly its Nitro file name.
+//! `nitro.storage`) by the first Nitro write that reaches it (an upload, metadata update or
+//! delete by someone who may publish), and the repository answers only under that storage
+//! afterwards. Until then it answers reads under any storage: a reader's URL must not decide
+//! where a repository lives. The archive is stored under exactly its Nitro file name.
 //!
 //! Every error is Nitro's JSON body `{"error", "message", "details"}` (see `errors`).
 
@@ -180,16 +182,28 @@ fn not_in_storage(storage: &str, repository: &str) -> Error {
     ))
 }
 
-/// The repository a request names, once the caller has `permission`: 404 when it does not exist
-/// or is bound to another storage (the first Nitro request binds an unbound one).
+/// How a request reaches a repository.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// Reads packages.
+    Read,
+    /// Publishes or deletes packages, and binds an unbound repository to the request's storage.
+    Write,
+}
+
+/// The repository a request names, once the caller may `access` it: 404 when it does not exist
+/// or is bound to another storage (a write binds an unbound one).
 async fn open(
     state: &AppState,
     principal: &Principal,
-    permission: Permission,
+    access: Access,
     storage: &str,
     repository: &str,
 ) -> Result<Repo> {
-    principal.require(permission)?;
+    principal.require(match access {
+        Access::Read => Permission::ReadPackages,
+        Access::Write => Permission::WritePackages,
+    })?;
     let missing = || not_in_storage(storage, repository);
     if check_owner_name(storage).is_err() || check_owner_name(repository).is_err() {
         return Err(missing());
@@ -199,7 +213,13 @@ async fn open(
         owners::find(&mut conn, repository).await?
     }
     .ok_or_else(missing)?;
-    if !bind_storage(&state.registry.db, owner.id, storage).await? {
+    let answers = match access {
+        Access::Write => bind_storage(&state.registry.db, owner.id, storage).await?,
+        Access::Read => bound_storage(&state.registry.db, owner.id)
+            .await?
+            .is_none_or(|bound| bound.eq_ignore_ascii_case(storage)),
+    };
+    if !answers {
         return Err(missing());
     }
     Ok(Repo {
@@ -218,7 +238,7 @@ struct Reading(Repo);
 /// The repository of the URL, for a caller who may publish and delete packages.
 struct Writing(Repo);
 
-async fn repo_of(parts: &mut Parts, state: &AppState, permission: Permission) -> Result<Repo> {
+async fn repo_of(parts: &mut Parts, state: &AppState, access: Access) -> Result<Repo> {
     let principal = Principal::from_request_parts(parts, state).await?;
     let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
         .await
@@ -227,7 +247,7 @@ async fn repo_of(parts: &mut Parts, state: &AppState, permission: Permission) ->
     open(
         state,
         &principal,
-        permission,
+        access,
         param("storage"),
         param("repository"),
     )
@@ -238,9 +258,7 @@ impl FromRequestParts<AppState> for Reading {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        repo_of(parts, state, Permission::ReadPackages)
-            .await
-            .map(Reading)
+        repo_of(parts, state, Access::Read).await.map(Reading)
     }
 }
 
@@ -248,19 +266,19 @@ impl FromRequestParts<AppState> for Writing {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        repo_of(parts, state, Permission::WritePackages)
-            .await
-            .map(Writing)
+        repo_of(parts, state, Access::Write).await.map(Writing)
     }
+}
+
+/// The storage an owner answers under, if a write bound it to one.
+async fn bound_storage(db: &Db, owner_id: i64) -> Result<Option<String>> {
+    let mut conn = db.pool().acquire().await?;
+    properties::get(&mut conn, RefType::Owner, owner_id, STORAGE_PROPERTY).await
 }
 
 /// Records `storage` on an owner that has none yet; says whether the owner answers under it.
 async fn bind_storage(db: &Db, owner_id: i64, storage: &str) -> Result<bool> {
-    let bound = {
-        let mut conn = db.pool().acquire().await?;
-        properties::get(&mut conn, RefType::Owner, owner_id, STORAGE_PROPERTY).await?
-    };
-    let bound = match bound {
+    let bound = match bound_storage(db, owner_id).await? {
         Some(bound) => bound,
         None => {
             let mut tx = db.begin_write().await?;
