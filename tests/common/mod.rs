@@ -76,7 +76,7 @@ impl TestServer {
         );
         env.insert("TASK_SYNC_INTERVAL".into(), "0".into());
         // The permission matrices send many wrong tokens from one address on purpose; the
-        // failure limit and delay have tests of their own (tests/auth.rs).
+        // failure limit and delay have tests of their own (tests/it/auth.rs).
         env.insert("AUTH_FAILURE_LIMIT".into(), "0".into());
         env.insert("AUTH_FAILURE_DELAY_MS".into(), "0".into());
         // Test repositories are local paths and loopback servers.

@@ -1,12 +1,12 @@
 //! Composer packages uploaded as zips: Gitea's `/api/packages/{owner}/composer` dialect, checked
 //! the way Gitea's own tests check it, with hostile archives, and installed by the real client.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::Path;
 
-use common::{ADMIN, TestServer, backends, write};
+use crate::common::{ADMIN, TestServer, backends, write};
 use serde_json::{Value, json};
 
 /// A zip of (path, content) pairs.

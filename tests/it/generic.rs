@@ -1,8 +1,8 @@
 //! Generic registry (seeds 001/002) with curl as the client, on every backend.
 
-mod common;
+use crate::common;
 
-use common::{Backend, TestServer, backends};
+use crate::common::{Backend, TestServer, backends};
 
 const F: &str = "/api/packages/acme/generic/tool/1.0.0/f.bin";
 

@@ -2,11 +2,11 @@
 //! bidirectional formatting characters such as U+202E — are refused wherever a name or version
 //! enters: uploads of every format, zip entries, Git refs and the management API.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 
-use common::{TestServer, api, backends, git, versions, wait_for_task, write};
+use crate::common::{TestServer, api, backends, git, versions, wait_for_task, write};
 use serde_json::json;
 
 /// U+202E RIGHT-TO-LEFT OVERRIDE, percent-encoded for a URL.

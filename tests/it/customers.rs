@@ -1,11 +1,11 @@
 //! Customers, grants, lifecycle states and scoped tokens, proven with the real `composer` client.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{TestServer, api, backends, git, wait_for_task, write};
+use crate::common::{TestServer, api, backends, git, wait_for_task, write};
 use serde_json::{Value, json};
 
 /// `acme/core` with tags 1.0.0, 1.1.0 and 2.0.0.

@@ -1,15 +1,13 @@
 //! Download statistics (`/api/v1/stats…`, Composer's notify-batch) and the audit log
 //! (`/api/v1/audit`, retention), on every backend.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::common::{ADMIN, Reply, TestServer, api, backends, git, wait_for_task, write};
 use cargoman::db::Db;
 use cargoman::model::download_stats::{self, Counts, Key};
 use cargoman::model::{audit, downloads::DownloadCounter};
-use common::{ADMIN, Reply, TestServer, api, backends, git, wait_for_task, write};
 use serde_json::{Value, json};
 
 fn bearer(token: &str) -> String {

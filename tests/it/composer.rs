@@ -1,11 +1,11 @@
 //! Composer packages synced from Git, installed by the real `composer` client.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{ADMIN, TestServer, api, backends, git, versions, wait_for_task, write};
+use crate::common::{ADMIN, TestServer, api, backends, git, versions, wait_for_task, write};
 use serde_json::{Value, json};
 
 fn commit_version(repo: &Path, version: &str) {

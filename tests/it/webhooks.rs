@@ -1,11 +1,9 @@
 //! Git provider webhooks (GitHub, GitLab, Bitbucket) that sync Composer packages, with their
 //! signatures, refusals and the recorded deliveries.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{Reply, TestServer, api, backends, git, versions, wait_for_task, write};
+use crate::common::{Reply, TestServer, api, backends, git, versions, wait_for_task, write};
 use serde_json::{Value, json};
 
 /// Commits a change and tags it `v{version}`.

@@ -2,14 +2,14 @@
 //! the management API `/api/repository/{id}/…`, driven with curl, the seed's own publishing
 //! script and the real `composer` client.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{ADMIN, Reply, TestServer, backends};
+use crate::common::{ADMIN, Reply, TestServer, backends};
 use serde_json::{Value, json};
 
 /// Seed 003's "Complete Publishing Workflow" script, exactly as the seed prints it.

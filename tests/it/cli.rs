@@ -1,13 +1,13 @@
 //! The `cargoman` binary: generated admin token, graceful stop, exit codes, missing databases,
 //! `gc` and `fsck`, package listings, team tokens and resetting the root token.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Backend, TestServer, backends};
+use crate::common::{Backend, TestServer, backends};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

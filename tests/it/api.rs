@@ -1,8 +1,8 @@
 //! Management API: owners, listings, envelope, pagination, limits; graceful stop.
 
-mod common;
+use crate::common;
 
-use common::{ADMIN, TestServer, backends};
+use crate::common::{ADMIN, TestServer, backends};
 
 fn json_post(s: &TestServer, path: &str, body: &str) -> common::Reply {
     s.curl(&[

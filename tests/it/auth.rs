@@ -1,9 +1,9 @@
 //! Authentication and the permission matrix: every route refuses anonymous and under-privileged
 //! callers, in the form each client understands.
 
-mod common;
+use crate::common;
 
-use common::{ADMIN, Reply, TestServer, backends};
+use crate::common::{ADMIN, Reply, TestServer, backends};
 
 fn bearer(token: &str) -> String {
     format!("Authorization: Bearer {token}")

@@ -2,15 +2,13 @@
 //! `HEADER_READ_TIMEOUT`, and a body slower than `UPLOAD_MIN_BYTES_PER_SECOND` over
 //! `UPLOAD_MIN_RATE_WINDOW` (both shortened here).
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{ADMIN, TestServer, backends};
+use crate::common::{ADMIN, TestServer, backends};
 
 fn connect(s: &TestServer) -> TcpStream {
     let conn = TcpStream::connect(s.base.trim_start_matches("http://")).unwrap();

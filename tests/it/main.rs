@@ -1,0 +1,20 @@
+//! The integration tests: one binary (linking one is much cheaper than one per area), a module
+//! per area, all on the shared harness in `tests/common`. Each test runs on SQLite + filesystem
+//! and on PostgreSQL + S3. (`tests/large_upload.rs` stays a binary of its own: it measures its
+//! process's peak memory.)
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod api;
+mod auth;
+mod cli;
+mod composer;
+mod composer_upload;
+mod customers;
+mod generic;
+mod hidden_characters;
+mod nitro;
+mod slow_clients;
+mod stats_audit;
+mod webhooks;
