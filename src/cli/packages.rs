@@ -68,10 +68,11 @@ pub async fn package_command(
             sync(package.name).await?;
         }
         PackageCommand::List { format } => {
-            let listed = {
+            let mut listed = {
                 let mut conn = composer.registry.db.pool().acquire().await?;
                 packages::summaries(&mut conn, format.as_deref()).await?
             };
+            latest_by_composer_order(composer, &mut listed).await?;
             let lines = listed.iter().map(summary_line).collect();
             let empty = match &format {
                 Some(format) => format!("no {format} packages"),
@@ -96,6 +97,29 @@ pub async fn package_command(
             let package = composer.find_existing(&name).await?;
             composer.registry.delete_package(package.id).await?;
             println!("deleted {name}");
+        }
+    }
+    Ok(())
+}
+
+/// Git-synced Composer packages show their latest release by Composer's version order, as this
+/// listing always did (versions synced together share one publication time).
+// (Issue 10 gives every format its own version order through the registration point.)
+async fn latest_by_composer_order(
+    composer: &Composer,
+    listed: &mut [packages::PackageSummary],
+) -> Result<()> {
+    if !listed.iter().any(|p| p.repository_url.is_some()) {
+        return Ok(());
+    }
+    let described = composer.describe_all().await?;
+    for summary in listed.iter_mut().filter(|p| p.repository_url.is_some()) {
+        let latest = described
+            .iter()
+            .find(|d| d["name"].as_str() == Some(summary.name.as_str()))
+            .and_then(|d| d["latest_version"].as_str());
+        if let Some(latest) = latest {
+            summary.newest_version = Some(latest.to_string());
         }
     }
     Ok(())

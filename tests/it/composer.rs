@@ -423,7 +423,10 @@ fn command_line_package_management() {
     assert!(added.contains("acme/widget: 4 added"), "{added}");
     assert!(added.contains("skipped tag v1.5.0"), "{added}");
     let listed = text(&s.cli(&["package", "list"]));
-    assert!(listed.contains("acme/widget\t2.0.0"), "{listed}");
+    assert!(
+        listed.contains("composer\tcargoman\tacme/widget\t2.0.0\t"),
+        "{listed}"
+    );
     let shown: Value =
         serde_json::from_str(&text(&s.cli(&["package", "show", "acme/widget"]))).unwrap();
     assert_eq!(shown["versions"].as_array().unwrap().len(), 4);
