@@ -12,7 +12,7 @@ use crate::blobs::BlobStore;
 use crate::config::{AdminTokenSource, Config, TaskConfig};
 use crate::db::{Db, run_migrations};
 use crate::error::Result;
-use crate::http::{AppState, router};
+use crate::http::{AppState, Shared, router};
 use crate::maintenance::Retention;
 use crate::model::settings;
 use crate::registry::Registry;
@@ -51,7 +51,7 @@ impl App {
             }),
         );
         Ok(App {
-            state: AppState {
+            state: AppState::new(Shared {
                 auth: Arc::new(Authenticator::new(
                     registry.db.clone(),
                     root,
@@ -62,7 +62,7 @@ impl App {
                 access: Arc::default(),
                 registry,
                 config,
-            },
+            }),
         })
     }
 
