@@ -111,8 +111,9 @@ impl App {
             })
         };
         let header_read_timeout = self.state.config.header_read_timeout;
-        crate::http::server::serve(listener, router(self.state), header_read_timeout, shutdown)
-            .await;
+        let served =
+            crate::http::server::serve(listener, router(self.state), header_read_timeout, shutdown)
+                .await;
         flusher.abort();
         purger.abort();
         scheduler.abort();
@@ -121,9 +122,12 @@ impl App {
             worker.abort();
         }
         queue.release_running().await;
-        registry.downloads.flush(&registry.db).await?;
+        let flushed = registry.downloads.flush(&registry.db).await;
         registry.db.close().await;
-        Ok(())
+        // Only now: connections opened by the serving threads were in use until here.
+        let served = served?;
+        served.release().await;
+        flushed
     }
 }
 
