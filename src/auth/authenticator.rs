@@ -10,7 +10,7 @@
 //! nothing about which part of a token was right.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use subtle::ConstantTimeEq;
@@ -58,6 +58,9 @@ struct Snapshot {
     read_at: Instant,
     /// This process's write count when the row was read: any later write makes it stale.
     epoch: u64,
+    /// The caller this row stands for, built on first use: it only changes with the row, or when
+    /// the customer's end date passes (then it is built afresh on every request).
+    principal: OnceLock<Principal>,
 }
 
 pub struct Authenticator {
@@ -258,6 +261,7 @@ impl Authenticator {
                     customer,
                     read_at,
                     epoch,
+                    principal: OnceLock::new(),
                 })
             }
         };
@@ -278,31 +282,20 @@ impl Authenticator {
         if row.expires_at.is_some_and(|t| t <= now) {
             return Err(unauthorized("token has expired"));
         }
-        let principal = match row.customer_id {
-            Some(customer_id) => {
-                let scope = CustomerScope::parse(&row.level).ok_or_else(|| {
-                    Error::internal(format!("token {} has unknown scope", row.id))
-                })?;
-                let customer = snapshot
-                    .customer
-                    .clone()
-                    .ok_or_else(|| unauthorized("the token's customer no longer exists"))?;
-                customer_principal(
-                    row.id,
-                    customer_id,
-                    scope,
-                    row.package_scopes.clone(),
-                    customer,
-                    now,
-                )?
+        let ended = snapshot
+            .customer
+            .as_ref()
+            .and_then(|c| c.expires_at)
+            .is_some_and(|t| t <= now);
+        let principal = match snapshot.principal.get() {
+            Some(principal) if !ended => principal.clone(),
+            _ => {
+                let principal = principal_of(&snapshot, now)?;
+                if !ended {
+                    let _ = snapshot.principal.set(principal.clone());
+                }
+                principal
             }
-            None => Principal::Team {
-                token_id: row.id,
-                name: row.name.clone(),
-                level: TeamLevel::parse(&row.level).ok_or_else(|| {
-                    Error::internal(format!("token {} has unknown level", row.id))
-                })?,
-            },
         };
         let last_touched = cached.map(|v| v.last_touched).unwrap_or(0);
         let touch = now - last_touched >= TOUCH_INTERVAL_SECS;
@@ -366,6 +359,35 @@ impl Authenticator {
             .expect("cache lock")
             .retain(|_, v| v.token_id != token_id);
     }
+}
+
+/// The caller a token row (and its customer's state, read with it) stands for.
+fn principal_of(snapshot: &Snapshot, now: i64) -> Result<Principal> {
+    let row = &snapshot.row;
+    Ok(match row.customer_id {
+        Some(customer_id) => {
+            let scope = CustomerScope::parse(&row.level)
+                .ok_or_else(|| Error::internal(format!("token {} has unknown scope", row.id)))?;
+            let customer = snapshot
+                .customer
+                .clone()
+                .ok_or_else(|| unauthorized("the token's customer no longer exists"))?;
+            customer_principal(
+                row.id,
+                customer_id,
+                scope,
+                row.package_scopes.clone(),
+                customer,
+                now,
+            )?
+        }
+        None => Principal::Team {
+            token_id: row.id,
+            name: row.name.clone(),
+            level: TeamLevel::parse(&row.level)
+                .ok_or_else(|| Error::internal(format!("token {} has unknown level", row.id)))?,
+        },
+    })
 }
 
 fn customer_principal(

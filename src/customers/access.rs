@@ -23,6 +23,8 @@ pub struct Access {
     grants: BTreeMap<String, Vec<Constraint>>,
     /// For a frozen customer: package → the only versions it keeps.
     frozen: Option<BTreeMap<String, BTreeSet<String>>>,
+    /// `view_key` by package, computed once: it keys every filtered read.
+    view_keys: Mutex<HashMap<String, Arc<str>>>,
 }
 
 impl Access {
@@ -50,6 +52,7 @@ impl Access {
         Access {
             grants: by_package,
             frozen,
+            view_keys: Mutex::default(),
         }
     }
 
@@ -81,14 +84,18 @@ impl Access {
 
     /// Text that is equal for two customers exactly when they see the same versions of `name`,
     /// so filtered documents can be shared between customers with the same grant.
-    fn view_key(&self, name: &str) -> String {
-        match &self.frozen {
+    fn view_key(&self, name: &str) -> Arc<str> {
+        let mut keys = self.view_keys.lock().expect("view keys");
+        if let Some(key) = keys.get(name) {
+            return key.clone();
+        }
+        let key: Arc<str> = match &self.frozen {
             Some(frozen) => {
                 let versions: Vec<&str> = frozen
                     .get(name)
                     .map(|v| v.iter().map(String::as_str).collect())
                     .unwrap_or_default();
-                format!("frozen:{}", versions.join("\u{1f}"))
+                format!("frozen:{}", versions.join("\u{1f}")).into()
             }
             None => {
                 let constraints: Vec<&str> = self
@@ -96,9 +103,15 @@ impl Access {
                     .get(name)
                     .map(|cs| cs.iter().map(Constraint::as_str).collect())
                     .unwrap_or_default();
-                format!("grant:{}", constraints.join("\u{1f}"))
+                format!("grant:{}", constraints.join("\u{1f}")).into()
             }
+        };
+        // Names come from granted packages' routes; an unbounded stream of other names is not
+        // kept (a customer asking for packages it may not see never gets here).
+        if keys.len() < MAX_ENTRIES {
+            keys.insert(name.to_string(), key.clone());
         }
+        key
     }
 }
 
@@ -176,7 +189,7 @@ impl View {
 
     /// None when the caller sees every version of `name` (no filtering needed), else a key
     /// naming the versions it sees.
-    pub fn version_key(&self, name: &str) -> Option<String> {
+    pub fn version_key(&self, name: &str) -> Option<Arc<str>> {
         match self {
             View::All => None,
             View::Customer { access, .. } => Some(access.view_key(name)),
@@ -193,7 +206,16 @@ const MAX_ENTRIES: usize = 10_000;
 #[derive(Default)]
 pub struct AccessCache {
     accesses: Mutex<HashMap<i64, (i64, Arc<Access>)>>,
-    documents: Mutex<HashMap<String, Bytes>>,
+    documents: Mutex<HashMap<DocumentKey, Bytes>>,
+}
+
+/// A filtered document: which source document, as of when, seen through which view key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DocumentKey {
+    pub package_id: i64,
+    pub document: &'static str,
+    pub updated_at: i64,
+    pub view: Arc<str>,
 }
 
 impl AccessCache {
@@ -231,7 +253,11 @@ impl AccessCache {
     }
 
     /// A filtered document from memory, or rendered by `render` and remembered.
-    pub fn document(&self, key: String, render: impl FnOnce() -> Result<Bytes>) -> Result<Bytes> {
+    pub fn document(
+        &self,
+        key: DocumentKey,
+        render: impl FnOnce() -> Result<Bytes>,
+    ) -> Result<Bytes> {
         if let Some(body) = self.documents.lock().expect("document cache").get(&key) {
             return Ok(body.clone());
         }

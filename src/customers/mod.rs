@@ -14,7 +14,7 @@ use crate::model::customers::{self, Customer, GrantTarget};
 use crate::model::tokens::{self, NewToken, TokenRow};
 use crate::model::{collections, owners, packages};
 
-pub use access::{AccessCache, View};
+pub use access::{AccessCache, DocumentKey, View};
 
 /// A new customer id: `cust_` and 16 random lower-case letters and digits.
 pub fn new_public_id() -> String {

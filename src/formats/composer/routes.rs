@@ -18,7 +18,7 @@ use serde_json::json;
 
 use super::{FORMAT, OWNER, metadata, version};
 use crate::auth::{Permission, Principal};
-use crate::customers::View;
+use crate::customers::{DocumentKey, View};
 use crate::error::{Error, Result};
 use crate::http::AppState;
 use crate::http::download::serve_file;
@@ -137,7 +137,7 @@ async fn serve_document(
     state: &AppState,
     view: &View,
     name: &str,
-    document: &str,
+    document: &'static str,
     headers: &HeaderMap,
 ) -> Result<Response> {
     // A package outside the view does not exist for this caller.
@@ -152,8 +152,13 @@ async fn serve_document(
         .ok_or_else(|| not_found(name))?;
     let body = match view.version_key(name) {
         None => doc.body.clone(),
-        Some(key) => {
-            let cache_key = format!("{}\0{document}\0{}\0{key}", doc.package_id, doc.updated_at);
+        Some(view_key) => {
+            let cache_key = DocumentKey {
+                package_id: doc.package_id,
+                document,
+                updated_at: doc.updated_at,
+                view: view_key,
+            };
             state.access.document(cache_key, || {
                 filter_document(view, name, document, &doc.body)
             })?
