@@ -190,6 +190,7 @@ fn routes() -> Vec<(&'static str, &'static str, Option<&'static str>, Needs)> {
             None,
             Needs::Read,
         ),
+        ("GET", "/api/v1/webhook-deliveries", None, Needs::Read),
         // Task queue
         ("GET", "/api/v1/tasks", None, Needs::Read),
         ("GET", "/api/v1/tasks/pending", None, Needs::Read),
