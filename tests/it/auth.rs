@@ -755,6 +755,9 @@ fn credential_forms_on(backend: common::Backend) {
             vec!["-H".to_string(), format!("Authorization: token {token}")],
             vec!["--user".to_string(), format!("anyone:{token}")],
             vec!["-H".to_string(), format!("X-Api-Key: {token}")],
+            vec!["-H".to_string(), format!("X-NuGet-ApiKey: {token}")],
+            // Cargo: the token is the whole header value.
+            vec!["-H".to_string(), format!("Authorization: {token}")],
         ];
         for form in forms {
             let mut args: Vec<&str> = form.iter().map(String::as_str).collect();
