@@ -9,14 +9,17 @@ use tokio::net::TcpListener;
 
 use crate::auth::{Authenticator, RootToken, secret};
 use crate::blobs::BlobStore;
-use crate::config::{AdminTokenSource, Config, TaskConfig};
+use crate::config::{AdminTokenSource, Config};
 use crate::db::{Db, run_migrations};
 use crate::error::Result;
-use crate::http::{AppState, Shared, router};
+use crate::formats::Format;
 use crate::maintenance::Retention;
 use crate::model::settings;
 use crate::registry::Registry;
-use crate::tasks::Queue;
+use crate::router::router;
+use crate::state::{AppState, Shared};
+use crate::tasks::{Handler, Queue};
+use std::collections::HashMap;
 
 /// Settings key of the generated root token's hash (`root_token`, `cargoman admin-token reset`).
 pub const GENERATED_ADMIN_HASH: &str = "admin_token_hash";
@@ -29,6 +32,7 @@ const PURGE_INTERVAL: Duration = Duration::from_secs(3600);
 
 pub struct App {
     pub state: AppState,
+    formats: Vec<Box<dyn Format>>,
 }
 
 impl App {
@@ -37,11 +41,15 @@ impl App {
         let root = root_token(&registry.db, &config.admin_token).await?;
         crate::http::metrics_handle();
         let config = Arc::new(config);
-        let mut handlers = crate::formats::task_handlers(&registry, &config);
+        let formats = crate::formats::all();
+        let mut handlers: HashMap<String, Handler> = formats
+            .iter()
+            .flat_map(|f| f.task_handlers(&registry, &config))
+            .collect();
         let cleanup_registry = registry.clone();
         let retention = retention(&config);
         handlers.insert(
-            crate::api::tasks::CLEANUP_TASK.to_string(),
+            crate::maintenance::CLEANUP_TASK.to_string(),
             Arc::new(move |_task| {
                 let registry = cleanup_registry.clone();
                 Box::pin(async move {
@@ -63,6 +71,7 @@ impl App {
                 registry,
                 config,
             }),
+            formats,
         })
     }
 
@@ -76,11 +85,12 @@ impl App {
         let queue = self.state.tasks.clone();
         let (stop_workers, stop_rx) = tokio::sync::watch::channel(false);
         let workers = queue.start(self.state.config.tasks.workers, stop_rx).await;
-        let scheduler = tokio::spawn(schedule_syncs(
-            queue.clone(),
-            registry.db.clone(),
-            self.state.config.tasks.clone(),
-        ));
+        let background: Vec<_> = self
+            .formats
+            .iter()
+            .flat_map(|f| f.background(&self.state))
+            .map(tokio::spawn)
+            .collect();
         let flusher = {
             let registry = registry.clone();
             tokio::spawn(async move {
@@ -111,12 +121,13 @@ impl App {
             })
         };
         let header_read_timeout = self.state.config.header_read_timeout;
-        let served =
-            crate::http::server::serve(listener, router(self.state), header_read_timeout, shutdown)
-                .await;
+        let app = router(self.state, &self.formats);
+        let served = crate::http::server::serve(listener, app, header_read_timeout, shutdown).await;
         flusher.abort();
         purger.abort();
-        scheduler.abort();
+        for job in background {
+            job.abort();
+        }
         let _ = stop_workers.send(true);
         for worker in workers {
             worker.abort();
@@ -156,28 +167,6 @@ async fn registry_on(db: Db, config: &Config) -> Result<Registry> {
     run_migrations(&db).await?;
     let blobs = BlobStore::from_config(&config.storage)?;
     Ok(Registry::new(db, blobs))
-}
-
-/// Queues a sync of every Git package at start (`TASK_SYNC_ON_STARTUP`) and every
-/// `TASK_SYNC_INTERVAL` seconds; the queue's dedupe keys keep syncs from piling up.
-async fn schedule_syncs(queue: Queue, db: Db, tasks: TaskConfig) {
-    if tasks.sync_interval == 0 && !tasks.sync_on_startup {
-        return;
-    }
-    let period = Duration::from_secs(tasks.sync_interval.max(1));
-    let mut first = true;
-    loop {
-        if (!first || tasks.sync_on_startup)
-            && let Err(e) = crate::formats::composer::enqueue_all_syncs(&queue, &db).await
-        {
-            tracing::warn!(error = %e, "could not queue the periodic sync");
-        }
-        first = false;
-        if tasks.sync_interval == 0 {
-            return;
-        }
-        tokio::time::sleep(period).await;
-    }
 }
 
 async fn root_token(db: &Db, source: &AdminTokenSource) -> Result<RootToken> {

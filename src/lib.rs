@@ -22,6 +22,8 @@ pub mod http;
 pub mod maintenance;
 pub mod model;
 pub mod registry;
+pub mod router;
+pub mod state;
 pub mod tasks;
 pub mod team_tokens;
 pub mod text;

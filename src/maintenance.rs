@@ -2,6 +2,10 @@
 //! the retention of records that only explain the past (audit log, webhook deliveries, Stripe
 //! event ids), applied hourly by the server and by every `cleanup` task.
 
+/// Task kind of the cleanup a team can queue (`POST /api/v1/tasks/cleanup`): gc plus purging
+/// records past their retention.
+pub const CLEANUP_TASK: &str = "cleanup";
+
 use std::collections::HashSet;
 
 use serde::Serialize;

@@ -11,9 +11,9 @@ use serde::Deserialize;
 use super::{Query, page};
 use crate::auth::{Permission, Principal};
 use crate::error::{Error, Result};
-use crate::http::AppState;
 use crate::model::Page;
 use crate::model::audit::{self, Filters};
+use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/audit", get(list))

@@ -12,8 +12,8 @@ use super::{Data, Json, PageQuery, Query, ok};
 use crate::auth::{Permission, Principal};
 use crate::customers;
 use crate::error::{Error, Result};
-use crate::http::AppState;
 use crate::model::collections::{self, Collection};
+use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

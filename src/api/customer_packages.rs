@@ -14,9 +14,9 @@ use super::{Data, Json, ok};
 use crate::auth::{Permission, Principal};
 use crate::customers::{self, GrantRequest};
 use crate::error::{Error, Result};
-use crate::http::AppState;
 use crate::model::collections;
 use crate::model::customers::{self as rows, Customer, GrantTarget};
+use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -16,9 +16,9 @@ use super::{Data, Json, OptionalJson, PageQuery, Query, ok};
 use crate::auth::{CustomerScope, Permission, Principal};
 use crate::customers::{self, TokenRequest};
 use crate::error::{Error, Result};
-use crate::http::AppState;
 use crate::model::customers::Customer;
 use crate::model::tokens::{self, TokenRow};
+use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -15,8 +15,8 @@ use super::{Data, Json, OptionalJson, PageQuery, Query, ok};
 use crate::auth::{CustomerStatus, Permission, Principal};
 use crate::customers;
 use crate::error::{Error, Result};
-use crate::http::AppState;
 use crate::model::customers::{self as rows, Customer, Fields};
+use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -19,8 +19,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::Error;
-use crate::http::AppState;
 use crate::model::{Listing, Page};
+use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -33,8 +33,6 @@ pub fn routes() -> Router<AppState> {
         .merge(customer_tokens::routes())
         .merge(customer_packages::routes())
         .merge(collections::routes())
-        .merge(crate::formats::api_routes())
-        .fallback(|| async { Error::not_found("no such API route") })
 }
 
 /// `{"data": …, "error": null}` with a status.

@@ -14,10 +14,10 @@ use serde::{Deserialize, Serialize};
 use super::{Data, Json, PageQuery, Query, ok, page};
 use crate::auth::{Permission, Principal};
 use crate::error::{Error, Result};
-use crate::http::AppState;
 use crate::model::owners::{self, Owner, check_owner_name};
 use crate::model::packages::{self, File, Package, Version};
 use crate::model::properties::{self, RefType};
+use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

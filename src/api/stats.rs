@@ -17,9 +17,9 @@ use super::{Data, Query, ok};
 use crate::auth::{Permission, Principal};
 use crate::error::{Error, Result};
 use crate::formats::composer::{FORMAT as COMPOSER, OWNER as COMPOSER_OWNER};
-use crate::http::AppState;
 use crate::model::download_stats::{self as stats, Filter, PackageRef};
 use crate::model::packages;
+use crate::state::AppState;
 
 /// Days in the series of the package and version views, and in "last 30 days".
 const SERIES_DAYS: i64 = 30;

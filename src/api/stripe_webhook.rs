@@ -21,9 +21,9 @@ use crate::auth::CustomerStatus;
 use crate::billing::stripe::{self, LifecycleEvent};
 use crate::customers;
 use crate::error::{Error, Result};
-use crate::http::AppState;
 use crate::model::stripe_events::{self, Seen};
 use crate::model::{audit, customers as rows};
+use crate::state::AppState;
 
 const PATH: &str = "/api/webhooks/stripe";
 

@@ -11,11 +11,9 @@ use serde_json::json;
 use super::{Data, Json, PageQuery, Query, ok, page};
 use crate::auth::{Permission, Principal};
 use crate::error::{Error, Result};
-use crate::http::AppState;
+use crate::maintenance::CLEANUP_TASK;
+use crate::state::AppState;
 use crate::tasks::{self, Task, TaskStatus};
-
-/// Task kind: remove unused blobs and stray objects (`cargoman gc` as a task).
-pub const CLEANUP_TASK: &str = "cleanup";
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -11,8 +11,8 @@ use serde::Deserialize;
 use super::{Data, Json, PageQuery, Query, ok, page};
 use crate::auth::{Permission, Principal};
 use crate::error::{Error, Result};
-use crate::http::AppState;
 use crate::model::tokens::TokenRow;
+use crate::state::AppState;
 use crate::team_tokens::{self, Issued};
 
 pub fn routes() -> Router<AppState> {

@@ -23,8 +23,8 @@ use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 
-use super::AppState;
 use crate::model::audit::{self, NewEntry};
+use crate::state::AppState;
 
 /// Per-request slot for the authenticated caller's name.
 #[derive(Clone, Default)]

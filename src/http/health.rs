@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::AppState;
+use crate::state::AppState;
 
 pub async fn live() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))

@@ -5,9 +5,9 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 
-use super::AppState;
 use crate::auth::{Principal, presented_token};
 use crate::error::Error;
+use crate::state::AppState;
 
 impl FromRequestParts<AppState> for Principal {
     type Rejection = Error;

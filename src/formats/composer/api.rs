@@ -15,9 +15,9 @@ use super::{Composer, FORMAT, OWNER, names};
 use crate::api::{Data, Json, PageQuery, Query, ok};
 use crate::auth::{Permission, Principal};
 use crate::error::{Error, Result};
-use crate::http::AppState;
 use crate::model::packages::{self, Package};
 use crate::model::{Page, owners};
+use crate::state::AppState;
 use crate::tasks::Task;
 
 pub fn routes() -> Router<AppState> {

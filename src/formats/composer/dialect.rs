@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::Composer;
 use crate::error::Result;
-use crate::http::AppState;
+use crate::state::AppState;
 
 pub(super) fn composer(state: &AppState) -> Composer {
     Composer {

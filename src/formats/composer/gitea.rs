@@ -18,10 +18,10 @@ use super::{FORMAT, metadata};
 use crate::api::Query;
 use crate::auth::{Permission, Principal};
 use crate::error::{Error, Result};
-use crate::http::AppState;
 use crate::http::download::serve_file;
 use crate::model::owners::check_owner_name;
 use crate::model::packages::FileCoord;
+use crate::state::AppState;
 
 const BASE: &str = "/api/packages/{owner}/composer";
 

@@ -24,11 +24,13 @@ use std::sync::Arc;
 
 use axum::Router;
 
-use crate::config::Config;
+use futures_util::future::BoxFuture;
+
+use crate::config::{Config, TaskConfig};
 use crate::db::Db;
 use crate::error::Result;
-use crate::http::AppState;
 use crate::registry::Registry;
+use crate::state::AppState;
 use crate::tasks::{Handler, Queue, Task};
 
 /// The owner (namespace) that holds the root Composer registry's packages.
@@ -44,34 +46,77 @@ pub struct Composer {
     pub config: Arc<Config>,
 }
 
-pub fn routes() -> Router<AppState> {
-    routes::routes()
-        .merge(webhooks::routes())
-        .merge(notify::routes())
-        .merge(gitea::routes())
-        .merge(nitro::routes())
+/// Composer, in all three ways in: Git sync at the root, Gitea's and Nitro Repo's upload dialects.
+pub struct ComposerFormat;
+
+impl super::Format for ComposerFormat {
+    fn name(&self) -> &'static str {
+        FORMAT
+    }
+
+    fn routes(&self) -> Router<AppState> {
+        routes::routes()
+            .merge(webhooks::routes())
+            .merge(notify::routes())
+            .merge(gitea::routes())
+            .merge(nitro::routes())
+    }
+
+    fn api_routes(&self) -> Router<AppState> {
+        api::routes().merge(webhooks::api_routes())
+    }
+
+    /// Nitro's paths answer unknown routes in Nitro's error body.
+    fn unknown_routes(&self) -> Router<AppState> {
+        nitro::unknown_routes()
+    }
+
+    fn task_handlers(&self, registry: &Registry, config: &Arc<Config>) -> HashMap<String, Handler> {
+        let composer = Composer {
+            registry: registry.clone(),
+            config: config.clone(),
+        };
+        let handler: Handler = Arc::new(move |task| {
+            let composer = composer.clone();
+            Box::pin(async move {
+                let package_id = task.payload["package_id"]
+                    .as_i64()
+                    .ok_or_else(|| crate::error::Error::invalid("sync task without package_id"))?;
+                composer.sync_task(package_id).await
+            })
+        });
+        HashMap::from([(SYNC_TASK.to_string(), handler)])
+    }
+
+    fn background(&self, state: &AppState) -> Vec<BoxFuture<'static, ()>> {
+        vec![Box::pin(schedule_syncs(
+            state.tasks.clone(),
+            state.registry.db.clone(),
+            state.config.tasks.clone(),
+        ))]
+    }
 }
 
-/// Catch-alls of the paths Composer's dialects own, for the server's fallback.
-pub fn unknown_routes() -> Router<AppState> {
-    nitro::unknown_routes()
-}
-
-pub fn api_routes() -> Router<AppState> {
-    api::routes().merge(webhooks::api_routes())
-}
-
-pub fn task_handlers(composer: Composer) -> HashMap<String, Handler> {
-    let handler: Handler = Arc::new(move |task| {
-        let composer = composer.clone();
-        Box::pin(async move {
-            let package_id = task.payload["package_id"]
-                .as_i64()
-                .ok_or_else(|| crate::error::Error::invalid("sync task without package_id"))?;
-            composer.sync_task(package_id).await
-        })
-    });
-    HashMap::from([(SYNC_TASK.to_string(), handler)])
+/// Queues a sync of every Git package at start (`TASK_SYNC_ON_STARTUP`) and every
+/// `TASK_SYNC_INTERVAL` seconds; the queue's dedupe keys keep syncs from piling up.
+async fn schedule_syncs(queue: Queue, db: Db, tasks: TaskConfig) {
+    if tasks.sync_interval == 0 && !tasks.sync_on_startup {
+        return;
+    }
+    let period = std::time::Duration::from_secs(tasks.sync_interval.max(1));
+    let mut first = true;
+    loop {
+        if (!first || tasks.sync_on_startup)
+            && let Err(e) = enqueue_all_syncs(&queue, &db).await
+        {
+            tracing::warn!(error = %e, "could not queue the periodic sync");
+        }
+        first = false;
+        if tasks.sync_interval == 0 {
+            return;
+        }
+        tokio::time::sleep(period).await;
+    }
 }
 
 pub fn sync_dedupe_key(package_id: i64) -> String {

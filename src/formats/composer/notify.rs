@@ -25,8 +25,8 @@ use super::version::normalize;
 use super::{FORMAT, OWNER};
 use crate::auth::{Permission, Principal};
 use crate::error::{Error, Result};
-use crate::http::AppState;
 use crate::model::{owners, packages};
+use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

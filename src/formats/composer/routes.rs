@@ -20,11 +20,11 @@ use super::{FORMAT, OWNER, metadata, version};
 use crate::auth::{Permission, Principal};
 use crate::customers::{DocumentKey, View};
 use crate::error::{Error, Result};
-use crate::http::AppState;
 use crate::http::download::serve_file;
 use crate::http::error::ErrorInfo;
 use crate::model::packages::FileCoord;
 use crate::model::{owners, packages};
+use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -25,9 +25,10 @@ use super::webhook_events::{self, Action, Provider, Verified};
 use crate::api::{PageQuery, Query, page};
 use crate::auth::{Permission, Principal};
 use crate::error::{Error, Result};
-use crate::http::{AppState, ClientIp};
+use crate::http::ClientIp;
 use crate::model::webhook_deliveries::{self, NewDelivery};
 use crate::model::{git_sources, packages};
+use crate::state::AppState;
 use crate::tasks::Task;
 
 /// Webhook payloads are small; GitHub caps its own at 25 MB but pushes are a few KiB.

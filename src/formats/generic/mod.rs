@@ -15,15 +15,28 @@ use crate::auth::{Permission, Principal};
 use crate::blobs::PutOptions;
 use crate::blobs::digest::is_sha256_hex;
 use crate::error::{Error, Result};
-use crate::http::AppState;
 use crate::http::download::serve_file;
 use crate::model::owners::check_owner_name;
 use crate::model::packages::FileCoord;
 use crate::registry::Publish;
+use crate::state::AppState;
 
 const FORMAT: &str = "generic";
 
-pub fn routes() -> Router<AppState> {
+/// The Generic registry (Gitea's dialect).
+pub struct Generic;
+
+impl super::Format for Generic {
+    fn name(&self) -> &'static str {
+        FORMAT
+    }
+
+    fn routes(&self) -> Router<AppState> {
+        routes()
+    }
+}
+
+fn routes() -> Router<AppState> {
     Router::new()
         .route(
             "/api/packages/{owner}/generic/{name}/{version}/{file}",

@@ -21,10 +21,10 @@ use crate::auth::{Permission, Principal};
 use crate::error::{Error, Result};
 use crate::formats::composer::FORMAT;
 use crate::formats::composer::dialect::composer;
-use crate::http::AppState;
 use crate::model::owners::{self, Owner, check_owner_name};
 use crate::model::packages;
 use crate::model::properties::{self, RefType};
+use crate::state::AppState;
 
 /// Largest configuration document accepted.
 const CONFIG_LIMIT: usize = 64 * 1024;

@@ -14,10 +14,10 @@ use crate::formats::composer::dialect::{composer, percent_encode};
 use crate::formats::composer::notify::count_installs;
 use crate::formats::composer::uploads::UploadTarget;
 use crate::formats::composer::{FORMAT, version};
-use crate::http::AppState;
 use crate::http::download::serve_file;
 use crate::model::owners::{self, check_owner_name};
 use crate::model::packages::{self, FileCoord};
+use crate::state::AppState;
 
 type ArchivePath = Path<(String, String, String)>;
 

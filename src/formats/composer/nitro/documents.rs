@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::formats::composer::dialect::{self, SearchIn, SearchQuery, composer, percent_encode};
 use crate::formats::composer::uploads::{UploadedVersion, with_dist_urls};
 use crate::formats::composer::version;
-use crate::http::AppState;
+use crate::state::AppState;
 
 /// The versions' entries with their Nitro dist URLs, newest first.
 fn entries(repo: &Repo, versions: &[UploadedVersion]) -> Vec<Map<String, Value>> {

@@ -34,11 +34,11 @@ use super::FORMAT;
 use crate::auth::{Permission, Principal};
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::http::AppState;
 use crate::http::error::ErrorInfo;
 use crate::model::owners::{self, Owner, check_owner_name};
 use crate::model::packages;
 use crate::model::properties::{self, RefType};
+use crate::state::AppState;
 
 const BASE: &str = "/repositories/{storage}/{repository}";
 /// Owner property: the storage a repository answers under.

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::formats::composer::constraint::Constraint;
 use crate::formats::composer::dialect::{composer, percent_encode};
 use crate::formats::composer::version;
-use crate::http::AppState;
+use crate::state::AppState;
 
 /// Keys a metadata update may set (or remove with `null`): what describes a version. The
 /// identity (`name`, `version`, `version_normalized`) and the archive (`dist`) come from the
