@@ -32,7 +32,6 @@ const PURGE_INTERVAL: Duration = Duration::from_secs(3600);
 
 pub struct App {
     pub state: AppState,
-    formats: Vec<Box<dyn Format>>,
 }
 
 impl App {
@@ -41,7 +40,7 @@ impl App {
         let root = root_token(&registry.db, &config.admin_token).await?;
         crate::http::metrics_handle();
         let config = Arc::new(config);
-        let formats = crate::formats::all();
+        let formats: Arc<[Box<dyn Format>]> = crate::formats::all().into();
         let mut handlers: HashMap<String, Handler> = formats
             .iter()
             .flat_map(|f| f.task_handlers(&registry, &config))
@@ -70,8 +69,8 @@ impl App {
                 access: Arc::default(),
                 registry,
                 config,
+                formats,
             }),
-            formats,
         })
     }
 
@@ -86,6 +85,7 @@ impl App {
         let (stop_workers, stop_rx) = tokio::sync::watch::channel(false);
         let workers = queue.start(self.state.config.tasks.workers, stop_rx).await;
         let background: Vec<_> = self
+            .state
             .formats
             .iter()
             .flat_map(|f| f.background(&self.state))
@@ -121,7 +121,7 @@ impl App {
             })
         };
         let header_read_timeout = self.state.config.header_read_timeout;
-        let app = router(self.state, &self.formats);
+        let app = router(self.state);
         let served = crate::http::server::serve(listener, app, header_read_timeout, shutdown).await;
         flusher.abort();
         purger.abort();

@@ -16,6 +16,7 @@ pub mod customers;
 pub mod db;
 pub mod documents_cache;
 pub mod error;
+pub mod format;
 pub mod formats;
 pub mod git;
 pub mod http;

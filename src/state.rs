@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::auth::Authenticator;
 use crate::config::Config;
+use crate::format::Format;
 use crate::registry::Registry;
 use crate::tasks::Queue;
 
@@ -21,6 +22,8 @@ pub struct Shared {
     pub tasks: Queue,
     /// What each customer may see, and documents filtered for them.
     pub access: Arc<crate::customers::AccessCache>,
+    /// Every registered format.
+    pub formats: Arc<[Box<dyn Format>]>,
 }
 
 impl AppState {

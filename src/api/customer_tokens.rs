@@ -33,21 +33,23 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{id}/jwt", post(jwt))
 }
 
-/// How Composer is configured with a token: `composer config http-basic.<host> token <value>`.
-pub fn composer_auth(state: &AppState, plain: &str) -> Value {
-    json!({
-        "username": "token",
-        "password": plain,
-        "repository_url": state.config.base_url,
-    })
+/// Adds how each format's client is set up with `plain` (e.g. Cargoman's documented
+/// `composer_auth`) to an answer that hands out a token.
+pub fn with_client_setup(state: &AppState, plain: &str, mut body: Value) -> Value {
+    for format in state.formats.iter() {
+        if let Some((key, setup)) = format.client_setup(&state.config, plain) {
+            body[key] = setup;
+        }
+    }
+    body
 }
 
 fn issued(state: &AppState, row: &TokenRow, customer: &Customer, plain: &str) -> Value {
-    json!({
+    let body = json!({
         "token": customers::token_json(row, &customer.public_id),
         "plain_token": plain,
-        "composer_auth": composer_auth(state, plain),
-    })
+    });
+    with_client_setup(state, plain, body)
 }
 
 #[derive(Deserialize)]
@@ -196,12 +198,12 @@ async fn regenerate(
     )
     .await?;
     // The legacy shape, as when the customer was created: the plain value under `token`.
-    Ok(ok(json!({
+    let body = json!({
         "customer_id": customer.public_id,
         "token": plain,
         "token_id": row.id,
-        "composer_auth": composer_auth(&state, &plain),
-    })))
+    });
+    Ok(ok(with_client_setup(&state, &plain, body)))
 }
 
 /// Legacy: revokes every token of the customer.
@@ -265,13 +267,16 @@ async fn jwt(
     )?;
     Ok(Data(
         StatusCode::CREATED,
-        json!({
-            "token": token,
-            "token_type": "Bearer",
-            "scope": scope.as_str(),
-            "expires_at": crate::clock::rfc3339(now + ttl),
-            "composer_auth": composer_auth(&state, &token),
-        }),
+        with_client_setup(
+            &state,
+            &token,
+            json!({
+                "token": token,
+                "token_type": "Bearer",
+                "scope": scope.as_str(),
+                "expires_at": crate::clock::rfc3339(now + ttl),
+            }),
+        ),
     )
     .into_response())
 }

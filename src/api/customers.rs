@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::customer_tokens::composer_auth;
+use super::customer_tokens::with_client_setup;
 use super::{Data, Json, OptionalJson, PageQuery, Query, ok};
 use crate::auth::{CustomerStatus, Permission, Principal};
 use crate::customers;
@@ -79,8 +79,10 @@ async fn create(
     let mut body = customer_json(&customer);
     body["token"] = json!(plain);
     body["token_id"] = json!(token.id);
-    body["composer_auth"] = composer_auth(&state, &plain);
-    Ok(Data(StatusCode::CREATED, body))
+    Ok(Data(
+        StatusCode::CREATED,
+        with_client_setup(&state, &plain, body),
+    ))
 }
 
 fn customer_json(customer: &Customer) -> Value {

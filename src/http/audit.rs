@@ -41,12 +41,13 @@ impl AuditActor {
     }
 }
 
-/// Does this request/answer pair go into the audit log? Package uploads and deletes through a
-/// format's own routes are publishing, recorded as files' `uploaded_by`, not administration.
-pub fn is_audited(method: &Method, path: &str, status: u16) -> bool {
+/// Does this request/answer pair go into the audit log? `/api/v1` and the formats' own
+/// administration prefixes (`Format::audited_prefixes`) are administration; package uploads and
+/// deletes through a format's client routes are publishing, recorded as files' `uploaded_by`.
+pub fn is_audited(method: &Method, path: &str, status: u16, format_admin: &[&str]) -> bool {
     let changes = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
     let webhook = path == "/api/v1/webhooks" || path.starts_with("/api/v1/webhooks/");
-    let admin = path.starts_with("/api/v1/") || path.starts_with("/api/repository/");
+    let admin = path.starts_with("/api/v1/") || format_admin.iter().any(|p| path.starts_with(p));
     changes && status < 400 && admin && !webhook
 }
 
@@ -74,7 +75,12 @@ pub async fn record(State(state): State<AppState>, mut request: Request, next: N
     let response = next.run(request).await;
 
     let status = response.status().as_u16();
-    if !is_audited(&method, &path, status) {
+    let format_admin: Vec<&str> = state
+        .formats
+        .iter()
+        .flat_map(|f| f.audited_prefixes().iter().copied())
+        .collect();
+    if !is_audited(&method, &path, status, &format_admin) {
         return response;
     }
     // Without a matched route (the fallback) the concrete path stands in for the template.
@@ -112,38 +118,50 @@ pub async fn record(State(state): State<AppState>, mut request: Request, next: N
 mod tests {
     use super::*;
 
+    /// What the Composer format declares for Nitro Repo's management API.
+    const NITRO: &[&str] = &["/api/repository/"];
+
     #[test]
     fn only_successful_changes_outside_webhooks_are_audited() {
-        assert!(is_audited(&Method::POST, "/api/v1/tokens", 201));
-        assert!(is_audited(&Method::DELETE, "/api/v1/owners/x", 204));
-        assert!(is_audited(&Method::PUT, "/api/v1/x", 302));
-        assert!(!is_audited(&Method::GET, "/api/v1/tokens", 200));
-        assert!(!is_audited(&Method::HEAD, "/api/v1/tokens", 200));
-        assert!(!is_audited(&Method::OPTIONS, "/api/v1/tokens", 204));
-        assert!(!is_audited(&Method::POST, "/api/v1/tokens", 400));
-        assert!(!is_audited(&Method::POST, "/api/v1/tokens", 401));
-        assert!(!is_audited(&Method::POST, "/api/v1/tokens", 403));
-        assert!(!is_audited(&Method::POST, "/api/v1/webhooks/stripe", 200));
-        assert!(is_audited(&Method::POST, "/api/v1/webhooksx", 200));
+        assert!(is_audited(&Method::POST, "/api/v1/tokens", 201, NITRO));
+        assert!(is_audited(&Method::DELETE, "/api/v1/owners/x", 204, NITRO));
+        assert!(is_audited(&Method::PUT, "/api/v1/x", 302, NITRO));
+        assert!(!is_audited(&Method::GET, "/api/v1/tokens", 200, NITRO));
+        assert!(!is_audited(&Method::HEAD, "/api/v1/tokens", 200, NITRO));
+        assert!(!is_audited(&Method::OPTIONS, "/api/v1/tokens", 204, NITRO));
+        assert!(!is_audited(&Method::POST, "/api/v1/tokens", 400, NITRO));
+        assert!(!is_audited(&Method::POST, "/api/v1/tokens", 401, NITRO));
+        assert!(!is_audited(&Method::POST, "/api/v1/tokens", 403, NITRO));
+        assert!(!is_audited(
+            &Method::POST,
+            "/api/v1/webhooks/stripe",
+            200,
+            NITRO
+        ));
+        assert!(is_audited(&Method::POST, "/api/v1/webhooksx", 200, NITRO));
         assert!(is_audited(
             &Method::PUT,
             "/api/repository/php/config/php",
-            200
+            200,
+            NITRO
         ));
         assert!(is_audited(
             &Method::DELETE,
             "/api/repository/php/packages",
-            200
+            200,
+            NITRO
         ));
         assert!(!is_audited(
             &Method::PUT,
             "/api/packages/acme/generic/a/1/f",
-            201
+            201,
+            NITRO
         ));
         assert!(!is_audited(
             &Method::PUT,
             "/repositories/s/r/downloads/a-b-1.0.0.zip",
-            201
+            201,
+            NITRO
         ));
     }
 

@@ -25,6 +25,7 @@ use std::sync::Arc;
 use axum::Router;
 
 use futures_util::future::BoxFuture;
+use serde_json::Value;
 
 use crate::config::{Config, TaskConfig};
 use crate::db::Db;
@@ -86,6 +87,23 @@ impl super::Format for ComposerFormat {
             })
         });
         HashMap::from([(SYNC_TASK.to_string(), handler)])
+    }
+
+    /// Nitro Repo's repository management.
+    fn audited_prefixes(&self) -> &'static [&'static str] {
+        &["/api/repository/"]
+    }
+
+    /// `composer config http-basic.<host> token <value>`.
+    fn client_setup(&self, config: &Config, token: &str) -> Option<(&'static str, Value)> {
+        Some((
+            "composer_auth",
+            serde_json::json!({
+                "username": "token",
+                "password": token,
+                "repository_url": config.base_url,
+            }),
+        ))
     }
 
     fn background(&self, state: &AppState) -> Vec<BoxFuture<'static, ()>> {

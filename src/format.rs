@@ -1,0 +1,69 @@
+//! The interface between the core and a format adapter: what a format contributes to the server.
+//! The implementations live in `formats/` and are listed in `formats::all()`; the core reaches
+//! them only through this trait (`AppState::formats`), never by name.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::HeaderValue;
+use futures_util::future::BoxFuture;
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::registry::Registry;
+use crate::state::AppState;
+use crate::tasks::Handler;
+
+/// What a format contributes to the server. Everything but its name and routes is optional.
+pub trait Format: Send + Sync {
+    /// Its name in the model (`packages.format`).
+    fn name(&self) -> &'static str;
+
+    /// The routes its clients use.
+    fn routes(&self) -> Router<AppState>;
+
+    /// Its management routes, mounted under `/api/v1` with the API's envelope and limits.
+    fn api_routes(&self) -> Router<AppState> {
+        Router::new()
+    }
+
+    /// Catch-alls for the path prefixes whose unknown paths should answer in this format's error
+    /// style (everything else gets the server's plain 404).
+    fn unknown_routes(&self) -> Router<AppState> {
+        Router::new()
+    }
+
+    /// The `WWW-Authenticate` challenge of its 401 answers when it is not the server's default
+    /// (`Basic realm="Cargoman"`): most clients send credentials only after the challenge they
+    /// expect (OCI clients, for example, want `Bearer realm=…,service=…`).
+    fn challenge(&self, _config: &Config) -> Option<HeaderValue> {
+        None
+    }
+
+    /// Handlers of its background tasks, by task kind.
+    fn task_handlers(
+        &self,
+        _registry: &Registry,
+        _config: &Arc<Config>,
+    ) -> HashMap<String, Handler> {
+        HashMap::new()
+    }
+
+    /// Jobs that run for as long as the server does (a periodic sync, say); stopped at shutdown.
+    fn background(&self, _state: &AppState) -> Vec<BoxFuture<'static, ()>> {
+        Vec::new()
+    }
+
+    /// Path prefixes of its administration routes outside `/api/v1` (a dialect's own management
+    /// API), whose successful changes go into the audit log like `/api/v1`'s.
+    fn audited_prefixes(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// How its client is set up with a customer's token, as a key and value added to the API's
+    /// answers that hand out a token (Cargoman documents `composer_auth`).
+    fn client_setup(&self, _config: &Config, _token: &str) -> Option<(&'static str, Value)> {
+        None
+    }
+}
