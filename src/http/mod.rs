@@ -7,6 +7,7 @@ pub mod download;
 pub mod error;
 mod health;
 mod metrics;
+pub mod owner_access;
 mod principal;
 mod range;
 pub mod server;
@@ -41,6 +42,8 @@ pub struct Shared {
     pub tasks: Queue,
     /// What each customer may see, and documents filtered for them.
     pub access: Arc<crate::customers::AccessCache>,
+    /// Owners' visibilities, read by `owner_access` for callers who are not members.
+    pub owner_visibilities: owner_access::OwnerVisibilities,
 }
 
 impl AppState {
