@@ -88,7 +88,9 @@ impl CustomerScope {
             Permission::SyncGranted => matches!(self, Admin | Webhook),
             // Any authenticated reader reads a limited owner; a private one only through grants
             // (`ReadGranted`, Composer), never whole.
-            Permission::ReadOwner(Visibility::Limited) => matches!(self, Admin | Developer | Download),
+            Permission::ReadOwner(Visibility::Limited) => {
+                matches!(self, Admin | Developer | Download)
+            }
             _ => false,
         }
     }

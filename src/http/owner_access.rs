@@ -34,7 +34,11 @@ const MEMBER: Permission = Permission::ReadOwner(Visibility::Private);
 
 /// Ok when `principal` may read `owner`'s packages. An owner that does not exist counts as
 /// private, so an outsider learns nothing from the answer (401 anonymous, 403 otherwise).
-pub async fn require_owner_read(state: &AppState, principal: &Principal, owner: &str) -> Result<()> {
+pub async fn require_owner_read(
+    state: &AppState,
+    principal: &Principal,
+    owner: &str,
+) -> Result<()> {
     if principal.allows(MEMBER) {
         return Ok(());
     }
@@ -44,7 +48,11 @@ pub async fn require_owner_read(state: &AppState, principal: &Principal, owner: 
 
 /// Whether `principal` reads all of `owner`'s packages: a member, or an outsider the owner's
 /// visibility lets in. A `false` leaves the caller to its own rules (e.g. customer grants).
-pub async fn reads_whole_owner(state: &AppState, principal: &Principal, owner: &str) -> Result<bool> {
+pub async fn reads_whole_owner(
+    state: &AppState,
+    principal: &Principal,
+    owner: &str,
+) -> Result<bool> {
     if principal.allows(MEMBER) {
         return Ok(true);
     }

@@ -50,11 +50,7 @@ pub async fn find_visibility(conn: &mut AnyConnection, name: &str) -> Result<Opt
     row.as_ref().map(visibility_of).transpose()
 }
 
-pub async fn create(
-    conn: &mut AnyConnection,
-    name: &str,
-    visibility: Visibility,
-) -> Result<Owner> {
+pub async fn create(conn: &mut AnyConnection, name: &str, visibility: Visibility) -> Result<Owner> {
     let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO owners (name, lower_name, visibility, created_at) VALUES ($1, $2, $3, $4) \
          RETURNING {COLUMNS}"
