@@ -65,10 +65,15 @@ async fn visibility(state: &AppState, owner: &str) -> Result<Visibility> {
     let key = owner.to_lowercase();
     let epoch = state.registry.db.write_epoch();
     let cache = &state.owner_visibilities;
-    if let Some(entry) = cache.entries.lock().expect("visibility cache").get(&key) {
-        if entry.epoch == epoch && entry.read_at.elapsed() < TTL {
-            return Ok(entry.visibility);
-        }
+    let cached = cache
+        .entries
+        .lock()
+        .expect("visibility cache")
+        .get(&key)
+        .filter(|entry| entry.epoch == epoch && entry.read_at.elapsed() < TTL)
+        .map(|entry| entry.visibility);
+    if let Some(visibility) = cached {
+        return Ok(visibility);
     }
     let mut conn = state.registry.db.pool().acquire().await?;
     let visibility = owners::find_visibility(&mut conn, &key)
