@@ -67,6 +67,7 @@ impl App {
                 )),
                 tasks: Queue::new(registry.db.clone(), handlers),
                 access: Arc::default(),
+                owner_visibilities: Default::default(),
                 registry,
                 config,
                 formats,

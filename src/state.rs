@@ -22,6 +22,8 @@ pub struct Shared {
     pub tasks: Queue,
     /// What each customer may see, and documents filtered for them.
     pub access: Arc<crate::customers::AccessCache>,
+    /// Owners' visibilities, read by `http::owner_access` for callers who are not members.
+    pub owner_visibilities: crate::http::owner_access::OwnerVisibilities,
     /// Every registered format.
     pub formats: Arc<[Box<dyn Format>]>,
 }

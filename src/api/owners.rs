@@ -1,5 +1,5 @@
 //! Owners (namespaces) and what they hold:
-//! `GET|POST /api/v1/owners`, `GET|DELETE /api/v1/owners/{owner}`,
+//! `GET|POST /api/v1/owners`, `GET|PATCH|DELETE /api/v1/owners/{owner}`,
 //! `GET /api/v1/owners/{owner}/packages[?format=]`,
 //! `GET /api/v1/owners/{owner}/packages/{format}/{name}/versions`,
 //! `GET /api/v1/owners/{owner}/packages/{format}/{name}/versions/{version}/files[?checksums=all]`.
@@ -12,7 +12,7 @@ use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
 use super::{Data, Json, PageQuery, Query, ok, page};
-use crate::auth::{Permission, Principal};
+use crate::auth::{Permission, Principal, Visibility};
 use crate::error::{Error, Result};
 use crate::model::owners::{self, Owner, check_owner_name};
 use crate::model::packages::{self, File, Package, Version};
@@ -22,7 +22,7 @@ use crate::state::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/owners", get(list).post(create))
-        .route("/owners/{owner}", get(show).delete(remove))
+        .route("/owners/{owner}", get(show).patch(update).delete(remove))
         .route("/owners/{owner}/packages", get(list_packages))
         .route(
             "/owners/{owner}/packages/{format}/{name}/versions",
@@ -38,6 +38,8 @@ pub fn routes() -> Router<AppState> {
 #[serde(deny_unknown_fields)]
 struct CreateOwner {
     name: String,
+    /// `public`, `limited` or `private` (the default).
+    visibility: Option<String>,
 }
 
 async fn create(
@@ -48,10 +50,37 @@ async fn create(
     principal.require(Permission::ManageOwners)?;
     let req = body.parse()?;
     check_owner_name(&req.name)?;
+    let visibility = match req.visibility.as_deref() {
+        Some(value) => Visibility::parse(value)?,
+        None => Visibility::Private,
+    };
     let mut tx = state.registry.db.begin_write().await?;
-    let owner = owners::create(&mut tx, &req.name).await?;
+    let owner = owners::create(&mut tx, &req.name, visibility).await?;
     tx.commit().await?;
     Ok(Data(StatusCode::CREATED, owner))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateOwner {
+    visibility: String,
+}
+
+/// Changes who may read the owner's packages; counts at once on this instance (the commit moves
+/// the write epoch every cache checks) and within a second on others.
+async fn update(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(owner): Path<String>,
+    body: Json<UpdateOwner>,
+) -> Result<Data<Owner>> {
+    principal.require(Permission::ManageOwners)?;
+    let visibility = Visibility::parse(&body.parse()?.visibility)?;
+    let mut tx = state.registry.db.begin_write().await?;
+    let found = find_owner(&mut tx, &owner).await?;
+    let updated = owners::set_visibility(&mut tx, &found, visibility).await?;
+    tx.commit().await?;
+    Ok(ok(updated))
 }
 
 async fn list(

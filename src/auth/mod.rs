@@ -1,5 +1,6 @@
 //! Who is calling and what they may do. Every route extracts a `Principal` and asks
-//! `Principal::require` for one `Permission`; nothing else decides access.
+//! `Principal::require` for one `Permission`; nothing else decides access. Reads of an owner's
+//! packages ask for `Permission::ReadOwner` with the owner's `Visibility`.
 
 mod authenticator;
 mod credentials;
@@ -7,9 +8,11 @@ mod failures;
 pub mod jwt;
 pub mod secret;
 mod verifier;
+mod visibility;
 
 pub use authenticator::{Authenticator, RootToken};
 pub use credentials::presented_token;
+pub use visibility::Visibility;
 
 use crate::error::{Error, Result};
 
@@ -83,6 +86,11 @@ impl CustomerScope {
             Permission::ReadGranted => matches!(self, Admin | Developer | Download),
             Permission::UploadGranted => matches!(self, Admin | Developer),
             Permission::SyncGranted => matches!(self, Admin | Webhook),
+            // Any authenticated reader reads a limited owner; a private one only through grants
+            // (`ReadGranted`, Composer), never whole.
+            Permission::ReadOwner(Visibility::Limited) => {
+                matches!(self, Admin | Developer | Download)
+            }
             _ => false,
         }
     }
@@ -157,6 +165,9 @@ pub enum Principal {
 pub enum Permission {
     /// Download packages and read their metadata, in every format.
     ReadPackages,
+    /// Read the packages of an owner with this visibility: what `ReadPackages` allows for a
+    /// private one, any authenticated reader for a limited one, anyone for a public one.
+    ReadOwner(Visibility),
     /// Read the Composer repository: everything for team tokens, the granted packages for
     /// customer tokens (which never get `ReadPackages`).
     ReadGranted,
@@ -179,13 +190,21 @@ pub enum Permission {
 impl Principal {
     pub fn allows(&self, permission: Permission) -> bool {
         use Permission::*;
+        // A public owner is read by anyone, whatever token comes along: a token of a suspended
+        // customer gets no less than no token at all.
+        if permission == ReadOwner(Visibility::Public) {
+            return true;
+        }
         match self {
             Principal::Anonymous => false,
             Principal::Root => true,
             Principal::Team { level, .. } => match level {
                 TeamLevel::Owner => true,
                 TeamLevel::Admin => permission != ManageTeam,
-                TeamLevel::Viewer => matches!(permission, ReadPackages | ReadGranted | ReadAdmin),
+                TeamLevel::Viewer => matches!(
+                    permission,
+                    ReadPackages | ReadGranted | ReadAdmin | ReadOwner(_)
+                ),
             },
             Principal::Customer(token) => {
                 token.status_allows_access() && token.scope.allows(permission)
@@ -271,6 +290,8 @@ impl Permission {
     fn describe(self) -> &'static str {
         match self {
             Permission::ReadPackages => "read packages",
+            Permission::ReadOwner(Visibility::Private) => "read this owner's packages",
+            Permission::ReadOwner(_) => "read packages",
             Permission::ReadGranted => "read the Composer repository",
             Permission::WritePackages => "publish or delete packages",
             Permission::ReadAdmin => "read the management API",
@@ -301,19 +322,25 @@ mod tests {
         for p in ALL {
             assert!(Principal::Root.allows(p));
             assert!(team(TeamLevel::Owner).allows(p));
-            assert!(!Principal::Anonymous.allows(p));
+            assert_eq!(
+                Principal::Anonymous.allows(p),
+                p == ReadOwner(Visibility::Public)
+            );
             assert_eq!(team(TeamLevel::Admin).allows(p), p != ManageTeam);
             assert_eq!(
                 team(TeamLevel::Viewer).allows(p),
-                matches!(p, ReadPackages | ReadGranted | ReadAdmin)
+                matches!(p, ReadPackages | ReadGranted | ReadAdmin | ReadOwner(_))
             );
         }
     }
 
-    const ALL: [Permission; 9] = {
+    const ALL: [Permission; 12] = {
         use Permission::*;
         [
             ReadPackages,
+            ReadOwner(Visibility::Public),
+            ReadOwner(Visibility::Limited),
+            ReadOwner(Visibility::Private),
             ReadGranted,
             WritePackages,
             ReadAdmin,
@@ -346,16 +373,18 @@ mod tests {
         for scope in [Admin, Developer, Download, Webhook] {
             let active = customer(scope, CustomerStatus::Active);
             for p in ALL {
+                let public = p == ReadOwner(Visibility::Public);
                 let expected = match p {
-                    ReadGranted => scope != Webhook,
+                    ReadGranted | ReadOwner(Visibility::Limited) => scope != Webhook,
                     UploadGranted => matches!(scope, Admin | Developer),
                     SyncGranted => matches!(scope, Admin | Webhook),
-                    _ => false,
+                    _ => public,
                 };
                 assert_eq!(active.allows(p), expected, "{scope:?} {p:?}");
                 assert_eq!(customer(scope, CustomerStatus::Frozen).allows(p), expected);
-                assert!(!customer(scope, CustomerStatus::Suspended).allows(p));
-                assert!(!customer(scope, CustomerStatus::Expired).allows(p));
+                // A dead account's token reads what no token reads, nothing more.
+                assert_eq!(customer(scope, CustomerStatus::Suspended).allows(p), public);
+                assert_eq!(customer(scope, CustomerStatus::Expired).allows(p), public);
             }
         }
         assert!(matches!(
@@ -366,6 +395,31 @@ mod tests {
             customer(Download, CustomerStatus::Active).require(WritePackages),
             Err(Error::Forbidden(m)) if m.contains("download")
         ));
+    }
+
+    #[test]
+    fn owner_visibility_decides_who_reads() {
+        use Visibility::*;
+        let download = customer(CustomerScope::Download, CustomerStatus::Active);
+        // Private: members only; an outsider keeps the refusal it had (401 or 403).
+        assert!(team(TeamLevel::Viewer).allows(Permission::ReadOwner(Private)));
+        assert!(matches!(
+            Principal::Anonymous.require(Permission::ReadOwner(Private)),
+            Err(Error::Unauthorized(_))
+        ));
+        assert!(matches!(
+            download.require(Permission::ReadOwner(Private)),
+            Err(Error::Forbidden(_))
+        ));
+        // Limited: any authenticated reader, never anonymous.
+        assert!(download.allows(Permission::ReadOwner(Limited)));
+        assert!(matches!(
+            Principal::Anonymous.require(Permission::ReadOwner(Limited)),
+            Err(Error::Unauthorized(_))
+        ));
+        // Public: anyone reads, nobody writes without a token.
+        assert!(Principal::Anonymous.allows(Permission::ReadOwner(Public)));
+        assert!(!Principal::Anonymous.allows(Permission::WritePackages));
     }
 
     #[test]

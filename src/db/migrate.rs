@@ -38,6 +38,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "security",
         sql: include_str!("migrations/0005_security.sql"),
     },
+    Migration {
+        version: 6,
+        name: "owner_visibility",
+        sql: include_str!("migrations/0006_owner_visibility.sql"),
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

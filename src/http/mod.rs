@@ -8,6 +8,7 @@ pub mod download;
 pub mod error;
 pub mod health;
 pub mod metrics;
+pub mod owner_access;
 mod principal;
 mod range;
 pub mod server;

@@ -1,38 +1,63 @@
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
 use super::{Listing, Page};
+use crate::auth::Visibility;
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Owner {
     pub id: i64,
     pub name: String,
+    pub visibility: Visibility,
     #[serde(serialize_with = "crate::model::serialize_time")]
     pub created_at: i64,
 }
+
+const COLUMNS: &str = "id, name, visibility, created_at";
 
 fn from_row(row: &AnyRow) -> Result<Owner> {
     Ok(Owner {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
+        visibility: visibility_of(row)?,
         created_at: row.try_get("created_at")?,
     })
 }
 
+fn visibility_of(row: &AnyRow) -> Result<Visibility> {
+    let stored: String = row.try_get("visibility")?;
+    Visibility::parse(&stored)
+        .map_err(|_| Error::internal(format!("owner visibility {stored:?} in the database")))
+}
+
 pub async fn find(conn: &mut AnyConnection, name: &str) -> Result<Option<Owner>> {
-    let row = sqlx::query("SELECT id, name, created_at FROM owners WHERE lower_name = $1")
-        .bind(name.to_lowercase())
-        .fetch_optional(conn)
-        .await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM owners WHERE lower_name = $1"
+    )))
+    .bind(name.to_lowercase())
+    .fetch_optional(conn)
+    .await?;
     row.as_ref().map(from_row).transpose()
 }
 
-pub async fn create(conn: &mut AnyConnection, name: &str) -> Result<Owner> {
-    let inserted = sqlx::query(
-        "INSERT INTO owners (name, lower_name, created_at) VALUES ($1, $2, $3) RETURNING id, name, created_at",
-    )
+/// The visibility of the owner named `name`, without the rest of its row (read on every
+/// anonymous or customer download).
+pub async fn find_visibility(conn: &mut AnyConnection, name: &str) -> Result<Option<Visibility>> {
+    let row = sqlx::query("SELECT visibility FROM owners WHERE lower_name = $1")
+        .bind(name.to_lowercase())
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(visibility_of).transpose()
+}
+
+pub async fn create(conn: &mut AnyConnection, name: &str, visibility: Visibility) -> Result<Owner> {
+    let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO owners (name, lower_name, visibility, created_at) VALUES ($1, $2, $3, $4) \
+         RETURNING {COLUMNS}"
+    )))
     .bind(name)
     .bind(name.to_lowercase())
+    .bind(visibility.as_str())
     .bind(crate::clock::now())
     .fetch_one(conn)
     .await;
@@ -60,11 +85,27 @@ pub async fn find_or_create(conn: &mut AnyConnection, name: &str) -> Result<Owne
         .ok_or_else(|| Error::internal("owner vanished while being created"))
 }
 
+pub async fn set_visibility(
+    conn: &mut AnyConnection,
+    owner: &Owner,
+    visibility: Visibility,
+) -> Result<Owner> {
+    sqlx::query("UPDATE owners SET visibility = $1 WHERE id = $2")
+        .bind(visibility.as_str())
+        .bind(owner.id)
+        .execute(conn)
+        .await?;
+    Ok(Owner {
+        visibility,
+        ..owner.clone()
+    })
+}
+
 pub async fn list(conn: &mut AnyConnection, page: Page) -> Result<Listing<Owner>> {
     super::fetch_page(
         conn,
         super::Select {
-            columns: "id, name, created_at",
+            columns: COLUMNS,
             from: "owners",
             filter: "",
             order: "lower_name",

@@ -78,6 +78,12 @@ fn routes() -> Vec<(&'static str, &'static str, Option<&'static str>, Needs)> {
             Needs::Write,
         ),
         ("GET", "/api/v1/owners/acme", None, Needs::Read),
+        (
+            "PATCH",
+            "/api/v1/owners/acme",
+            Some(r#"{"visibility":"private"}"#),
+            Needs::Write,
+        ),
         ("DELETE", "/api/v1/owners/nobody", None, Needs::Write),
         ("GET", "/api/v1/owners/acme/packages", None, Needs::Read),
         (

@@ -17,4 +17,5 @@ mod hidden_characters;
 mod nitro;
 mod slow_clients;
 mod stats_audit;
+mod visibility;
 mod webhooks;

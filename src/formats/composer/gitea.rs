@@ -19,6 +19,7 @@ use crate::api::Query;
 use crate::auth::{Permission, Principal};
 use crate::error::{Error, Result};
 use crate::http::download::serve_file;
+use crate::http::owner_access::require_owner_read;
 use crate::model::owners::check_owner_name;
 use crate::model::packages::FileCoord;
 use crate::state::AppState;
@@ -47,8 +48,10 @@ fn file_name(package: &str, version: &str) -> String {
     format!("{}.{version}.zip", package.replace('/', "-"))
 }
 
-async fn readable_owner(principal: &Principal, owner: &str) -> Result<()> {
-    principal.require(Permission::ReadPackages)?;
+/// Reads follow the owner's visibility; the permission comes first, so an anonymous caller on a
+/// private or unknown owner gets 401, never 404.
+async fn readable_owner(state: &AppState, principal: &Principal, owner: &str) -> Result<()> {
+    require_owner_read(state, principal, owner).await?;
     check_owner_name(owner).map_err(|_| Error::not_found(format!("owner {owner} not found")))
 }
 
@@ -57,7 +60,7 @@ async fn index(
     principal: Principal,
     Path(owner): Path<String>,
 ) -> Result<Response> {
-    readable_owner(&principal, &owner).await?;
+    readable_owner(&state, &principal, &owner).await?;
     let base = base_url(&state, &owner);
     Ok(axum::Json(json!({
         "search": format!("{base}/search.json?q=%query%&type=%type%"),
@@ -72,7 +75,7 @@ async fn list(
     principal: Principal,
     Path(owner): Path<String>,
 ) -> Result<Response> {
-    readable_owner(&principal, &owner).await?;
+    readable_owner(&state, &principal, &owner).await?;
     let names = composer(&state).uploaded_names(&owner).await?;
     Ok(axum::Json(json!({"packageNames": names})).into_response())
 }
@@ -84,7 +87,7 @@ async fn search(
     Path(owner): Path<String>,
     Query(q): Query<SearchQuery>,
 ) -> Result<Response> {
-    readable_owner(&principal, &owner).await?;
+    readable_owner(&state, &principal, &owner).await?;
     let found = dialect::search(&composer(&state), &owner, &q, SearchIn::Name).await?;
     let results: Vec<Value> = found
         .hits
@@ -105,7 +108,7 @@ async fn p2(
     principal: Principal,
     Path((owner, vendor, file)): Path<(String, String, String)>,
 ) -> Result<Response> {
-    readable_owner(&principal, &owner).await?;
+    readable_owner(&state, &principal, &owner).await?;
     let stem = file
         .strip_suffix(".json")
         .ok_or_else(|| Error::not_found("not a metadata file"))?;
@@ -146,7 +149,7 @@ async fn download(
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response> {
-    readable_owner(&principal, &owner).await?;
+    readable_owner(&state, &principal, &owner).await?;
     let found = state
         .registry
         .find_file(FileCoord {

@@ -23,7 +23,7 @@ use serde_json::json;
 
 use super::version::normalize;
 use super::{FORMAT, OWNER};
-use crate::auth::{Permission, Principal};
+use crate::auth::Principal;
 use crate::error::{Error, Result};
 use crate::model::{owners, packages};
 use crate::state::AppState;
@@ -89,10 +89,9 @@ async fn count(
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<()> {
     let principal = principal?;
-    principal.require(Permission::ReadGranted)?;
-    let body = body.map_err(|e| Error::invalid(e.body_text()))?;
     // A customer reports only what it can see: versions outside its grants count for nothing.
-    let view = state.access.view(&state.registry.db, &principal).await?;
+    let view = super::routes::view(state, &principal).await?;
+    let body = body.map_err(|e| Error::invalid(e.body_text()))?;
     count_installs(state, OWNER, &body, principal.customer_id(), |name, v| {
         view.allows_version(name, &v.version, &v.normalized)
     })

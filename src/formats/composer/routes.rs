@@ -5,6 +5,7 @@
 //!
 //! A customer token sees only its granted packages and, in them, the versions its grants allow:
 //! documents are filtered per view and the filtered copies cached (see `customers::access`).
+//! A public owner `cargoman` is read whole by anyone, a limited one by any authenticated reader.
 //! Refusals are JSON with a `warning`, which Composer prints, so a suspended customer reads why.
 
 use axum::Router;
@@ -22,6 +23,7 @@ use crate::customers::{DocumentKey, View};
 use crate::error::{Error, Result};
 use crate::http::download::serve_file;
 use crate::http::error::ErrorInfo;
+use crate::http::owner_access::reads_whole_owner;
 use crate::model::packages::FileCoord;
 use crate::model::{owners, packages};
 use crate::state::AppState;
@@ -61,8 +63,13 @@ async fn refusals_as_warnings(request: Request, next: Next) -> Response {
     rendered
 }
 
-/// The caller's view of the repository, once it may read packages at all.
-async fn view(state: &AppState, principal: &Principal) -> Result<View> {
+/// The caller's view of the repository, once it may read packages at all. When the owner's
+/// visibility lets the caller read it whole (a public owner: anyone; limited: any authenticated
+/// reader), there is nothing to filter, as for a team token; a private owner keeps the grants.
+pub(super) async fn view(state: &AppState, principal: &Principal) -> Result<View> {
+    if reads_whole_owner(state, principal, OWNER).await? {
+        return Ok(View::All);
+    }
     principal.require(Permission::ReadGranted)?;
     state.access.view(&state.registry.db, principal).await
 }

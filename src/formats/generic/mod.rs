@@ -1,6 +1,8 @@
 //! Generic registry, Gitea dialect (seeds 001/002):
 //! `PUT|GET|HEAD|DELETE /api/packages/{owner}/generic/{name}/{version}/{file}` and
 //! `DELETE /api/packages/{owner}/generic/{name}/{version}`.
+//! Reads follow the owner's visibility (a public owner's files need no token); writes always
+//! need a team token that may publish.
 
 mod rules;
 
@@ -16,6 +18,7 @@ use crate::blobs::PutOptions;
 use crate::blobs::digest::is_sha256_hex;
 use crate::error::{Error, Result};
 use crate::http::download::serve_file;
+use crate::http::owner_access::require_owner_read;
 use crate::model::owners::check_owner_name;
 use crate::model::packages::FileCoord;
 use crate::registry::Publish;
@@ -119,7 +122,7 @@ async fn download(
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response> {
-    principal.require(Permission::ReadPackages)?;
+    require_owner_read(&state, &principal, &owner).await?;
     check_all(&owner, &name, &version, Some(&file))
         .map_err(|_| Error::not_found(format!("file {file} not found")))?;
     let found = state

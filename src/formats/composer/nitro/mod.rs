@@ -35,6 +35,7 @@ use crate::auth::{Permission, Principal};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::http::error::ErrorInfo;
+use crate::http::owner_access::require_owner_read;
 use crate::model::owners::{self, Owner, check_owner_name};
 use crate::model::packages;
 use crate::model::properties::{self, RefType};
@@ -200,10 +201,10 @@ async fn open(
     storage: &str,
     repository: &str,
 ) -> Result<Repo> {
-    principal.require(match access {
-        Access::Read => Permission::ReadPackages,
-        Access::Write => Permission::WritePackages,
-    })?;
+    match access {
+        Access::Read => require_owner_read(state, principal, repository).await?,
+        Access::Write => principal.require(Permission::WritePackages)?,
+    }
     let missing = || not_in_storage(storage, repository);
     if check_owner_name(storage).is_err() || check_owner_name(repository).is_err() {
         return Err(missing());
@@ -231,8 +232,8 @@ async fn open(
     })
 }
 
-/// The repository of the URL, for a caller who may read packages (the permission is checked
-/// before the repository is looked up, so an anonymous caller gets 401, never 404).
+/// The repository of the URL, for a caller its visibility lets read it (checked before the
+/// repository is looked up, so an anonymous caller gets 401 for a private one, never 404).
 struct Reading(Repo);
 
 /// The repository of the URL, for a caller who may publish and delete packages.
