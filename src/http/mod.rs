@@ -7,6 +7,7 @@ pub mod body_rate;
 pub mod download;
 pub mod error;
 pub mod health;
+pub mod json;
 pub mod metrics;
 pub mod owner_access;
 mod principal;

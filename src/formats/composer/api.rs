@@ -12,9 +12,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Composer, FORMAT, OWNER, names};
-use crate::api::{Data, Json, PageQuery, Query, ok};
 use crate::auth::{Permission, Principal};
 use crate::error::{Error, Result};
+use crate::http::json::{Data, Json, PageQuery, Query, ok};
 use crate::model::packages::{self, Package};
 use crate::model::{Page, owners};
 use crate::state::AppState;
@@ -124,7 +124,7 @@ async fn list(
         "data": items,
         "packages": items,
         "error": null,
-        "pagination": crate::api::pagination(page, listing.total),
+        "pagination": crate::http::json::pagination(page, listing.total),
     }))
     .into_response())
 }

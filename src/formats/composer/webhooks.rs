@@ -22,10 +22,10 @@ use serde_json::{Value, json};
 
 use super::Composer;
 use super::webhook_events::{self, Action, Provider, Verified};
-use crate::api::{PageQuery, Query, page};
 use crate::auth::{Permission, Principal};
 use crate::error::{Error, Result};
 use crate::http::ClientIp;
+use crate::http::json::{PageQuery, Query, page};
 use crate::model::webhook_deliveries::{self, NewDelivery};
 use crate::model::{git_sources, packages};
 use crate::state::AppState;

@@ -7,11 +7,11 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::{Reading, Repo};
-use crate::api::Query;
 use crate::error::{Error, Result};
 use crate::formats::composer::dialect::{self, SearchIn, SearchQuery, composer, percent_encode};
 use crate::formats::composer::uploads::{UploadedVersion, with_dist_urls};
 use crate::formats::composer::version;
+use crate::http::json::Query;
 use crate::state::AppState;
 
 /// The versions' entries with their Nitro dist URLs, newest first.
