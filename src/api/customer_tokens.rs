@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::customers::parse_time;
+use super::parse_time;
 use super::{Data, Json, OptionalJson, PageQuery, Query, ok};
 use crate::auth::{CustomerScope, Permission, Principal};
 use crate::customers::{self, TokenRequest};

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::customer_tokens::with_client_setup;
-use super::{Data, Json, OptionalJson, PageQuery, Query, ok};
+use super::{Data, Json, OptionalJson, PageQuery, Query, ok, parse_time};
 use crate::auth::{CustomerStatus, Permission, Principal};
 use crate::customers;
 use crate::error::{Error, Result};
@@ -46,11 +46,6 @@ struct CreateCustomer {
     external_id: Option<String>,
     /// RFC 3339 end of the subscription; past it the customer is `expired`.
     expires_at: Option<String>,
-}
-
-pub(super) fn parse_time(field: &str, text: &str) -> Result<i64> {
-    crate::clock::parse_rfc3339(text)
-        .ok_or_else(|| Error::invalid(format!("{field} {text:?} is not an RFC 3339 time")))
 }
 
 async fn create(

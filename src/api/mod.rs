@@ -13,7 +13,9 @@ mod tokens;
 
 use axum::Router;
 
-pub use crate::http::json::{Data, Json, OptionalJson, PageQuery, Query, ok, page, pagination};
+pub use crate::http::json::{
+    Data, Json, OptionalJson, PageQuery, Query, ok, page, pagination, parse_time,
+};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::{Data, Json, PageQuery, Query, ok, page};
 use crate::auth::{Permission, Principal};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::tokens::TokenRow;
 use crate::state::AppState;
 use crate::team_tokens::{self, Issued};
@@ -38,12 +38,11 @@ async fn create(
 ) -> Result<Data<Issued>> {
     principal.require(Permission::ManageTeam)?;
     let req = body.parse()?;
-    let expires_at = match req.expires_at.as_deref() {
-        None => None,
-        Some(text) => Some(crate::clock::parse_rfc3339(text).ok_or_else(|| {
-            Error::invalid(format!("expires_at {text:?} is not an RFC 3339 time"))
-        })?),
-    };
+    let expires_at = req
+        .expires_at
+        .as_deref()
+        .map(|t| super::parse_time("expires_at", t))
+        .transpose()?;
     let issued = team_tokens::issue(&state.registry.db, &req.name, &req.level, expires_at).await?;
     Ok(Data(StatusCode::CREATED, issued))
 }

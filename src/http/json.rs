@@ -133,3 +133,9 @@ impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for
         }
     }
 }
+
+/// A time the API reads: RFC 3339, named after its field when it is not.
+pub fn parse_time(field: &str, text: &str) -> Result<i64, Error> {
+    crate::clock::parse_rfc3339(text)
+        .ok_or_else(|| Error::invalid(format!("{field} {text:?} is not an RFC 3339 time")))
+}
