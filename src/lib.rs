@@ -19,6 +19,7 @@ pub mod error;
 pub mod format;
 pub mod formats;
 pub mod git;
+pub mod glob;
 pub mod http;
 pub mod maintenance;
 pub mod model;

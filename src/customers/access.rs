@@ -12,7 +12,7 @@ use crate::auth::{CustomerStatus, CustomerToken, Principal};
 use crate::db::Db;
 use crate::error::Result;
 use crate::formats::composer::constraint::Constraint;
-use crate::formats::composer::monorepo::glob_matches;
+use crate::glob::glob_matches;
 use crate::model::customers;
 
 /// The packages and versions of one customer, whatever token it uses.
