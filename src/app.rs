@@ -35,12 +35,18 @@ pub struct App {
 }
 
 impl App {
+    /// The server speaking every registered format (`formats::all`).
     pub async fn build(config: Config) -> Result<App> {
+        Self::build_with(config, crate::formats::all()).await
+    }
+
+    /// The server speaking the given formats (tests add a toy format this way).
+    pub async fn build_with(config: Config, formats: Vec<Box<dyn Format>>) -> Result<App> {
         let registry = open_registry(&config).await?;
         let root = root_token(&registry.db, &config.admin_token).await?;
         crate::http::metrics_handle();
         let config = Arc::new(config);
-        let formats: Arc<[Box<dyn Format>]> = crate::formats::all().into();
+        let formats: Arc<[Box<dyn Format>]> = formats.into();
         let mut handlers: HashMap<String, Handler> = formats
             .iter()
             .flat_map(|f| f.task_handlers(&registry, &config))

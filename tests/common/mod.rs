@@ -55,6 +55,8 @@ pub struct TestServer {
     pub dir: tempfile::TempDir,
     /// The server's settings as environment variables (also used to run the CLI on its data).
     pub env: HashMap<String, String>,
+    /// The formats it speaks (`cargoman::formats::all` unless a test adds its own).
+    formats: fn() -> Vec<Box<dyn cargoman::format::Format>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -66,6 +68,15 @@ impl TestServer {
 
     /// Starts with extra or overriding environment settings.
     pub fn start_with(backend: Backend, extra: &[(&str, &str)]) -> Self {
+        Self::start_speaking(backend, extra, cargoman::formats::all)
+    }
+
+    /// Starts speaking the formats `formats` makes (a test adds a toy format this way).
+    pub fn start_speaking(
+        backend: Backend,
+        extra: &[(&str, &str)],
+        formats: fn() -> Vec<Box<dyn cargoman::format::Format>>,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut env: HashMap<String, String> = HashMap::new();
         env.insert("ADMIN_TOKEN".into(), ADMIN.into());
@@ -121,6 +132,7 @@ impl TestServer {
             base: String::new(),
             dir,
             env,
+            formats,
             stop: None,
             thread: None,
         };
@@ -144,6 +156,7 @@ impl TestServer {
             .entry("BASE_URL".into())
             .or_insert_with(|| format!("http://{addr}"));
         let env = self.env.clone();
+        let formats = self.formats;
         // An empty value means unset, as in the environment (`ADMIN_TOKEN=""` → generated).
         let config = Config::from_lookup(|k| env.get(k).filter(|v| !v.is_empty()).cloned())
             .expect("test config");
@@ -156,7 +169,9 @@ impl TestServer {
                 .build()
                 .unwrap();
             rt.block_on(async move {
-                let app = App::build(config).await.expect("server builds");
+                let app = App::build_with(config, formats())
+                    .await
+                    .expect("server builds");
                 let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
                 addr_tx.send(listener.local_addr().unwrap()).unwrap();
                 app.serve(listener, async {
