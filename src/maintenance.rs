@@ -2,18 +2,18 @@
 //! the retention of records that only explain the past (audit log, webhook deliveries, Stripe
 //! event ids), applied hourly by the server and by every `cleanup` task.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
 
 use crate::db::Db;
 use crate::error::Result;
-use crate::model::{audit, blobs as blob_rows, stripe_events, webhook_deliveries};
+use crate::model::{audit, blob_refs, blobs as blob_rows, stripe_events, webhook_deliveries};
 use crate::registry::Registry;
 
 #[derive(Debug, Default, Serialize)]
 pub struct GcReport {
-    /// Blob rows no file used any more.
+    /// Blob rows no file or reference held any more.
     pub blob_rows_removed: usize,
     /// Stored objects no blob row named (interrupted uploads, failed deletes).
     pub objects_removed: usize,
@@ -59,25 +59,38 @@ pub struct FsckReport {
     pub corrupt: Vec<String>,
     /// Stored objects no blob row names.
     pub unreferenced: Vec<String>,
+    /// How many references of each kind hold blobs (`file`, and each `blob_refs` kind).
+    pub references: BTreeMap<String, i64>,
+    /// References (`kind:id sha256`) whose holder is gone: each keeps a blob nothing can reach.
+    pub dangling_references: Vec<String>,
     /// Temporary files of uploads in progress or cut off by a crash: not an inconsistency, so
     /// they leave the report clean (`gc` removes them once older than its grace period).
     pub temporary_uploads: Vec<String>,
 }
 
 impl FsckReport {
-    /// No missing, corrupt or unreferenced object (temporary upload files do not count).
+    /// No missing, corrupt or unreferenced object and no dangling reference (temporary upload
+    /// files do not count).
     pub fn is_clean(&self) -> bool {
-        self.missing.is_empty() && self.corrupt.is_empty() && self.unreferenced.is_empty()
+        self.missing.is_empty()
+            && self.corrupt.is_empty()
+            && self.unreferenced.is_empty()
+            && self.dangling_references.is_empty()
     }
 }
 
 /// Checks every blob row against storage; with `verify_content` each object is read and hashed.
 pub async fn fsck(registry: &Registry, verify_content: bool) -> Result<FsckReport> {
+    let mut report = FsckReport::default();
     let rows = {
         let mut conn = registry.db.pool().acquire().await?;
+        report.references = blob_refs::count_by_kind(&mut conn)
+            .await?
+            .into_iter()
+            .collect();
+        report.dangling_references = blob_refs::dangling(&mut conn).await?;
         blob_rows::all(&mut conn).await?
     };
-    let mut report = FsckReport::default();
     for blob in &rows {
         report.blobs_checked += 1;
         match registry.blobs.size(&blob.storage_key).await? {

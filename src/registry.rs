@@ -1,6 +1,7 @@
 //! The format-neutral package operations every format adapter calls: publish a file into
-//! owner/package/version, find it, stream it, delete it. Formats add their own naming rules and
-//! metadata; storage, dedupe, cleanup and counting live only here.
+//! owner/package/version, find it, stream it, delete it; store blobs that no file names (held by
+//! a version or package instead), and point tags at versions. Formats add their own naming rules
+//! and metadata; storage, dedupe, cleanup and counting live only here.
 
 mod file_cache;
 
@@ -13,10 +14,12 @@ use crate::blobs::{BlobStore, ByteStream, ExtraDigests, PutOptions, StagedBlob};
 use crate::db::Db;
 use crate::documents_cache::DocumentCache;
 use crate::error::{Error, Result};
+use crate::model::blob_refs::{self, Holder};
 use crate::model::blobs::Blob;
 use crate::model::downloads::DownloadCounter;
 use crate::model::packages::{self, File, FileCoord};
 use crate::model::properties::{self, RefType};
+use crate::model::tags::{self, Tag};
 use crate::model::{blobs as blob_rows, owners};
 
 #[derive(Clone)]
@@ -80,15 +83,107 @@ impl Registry {
         }
         let staged = self.blobs.put(body, &req.put).await?;
         let committed = self.commit_file(req, &staged).await;
-        let keep_staged =
-            matches!(&committed, Ok(file) if file.blob.storage_key == staged.storage_key);
-        if !keep_staged {
-            // Failed, or the content was already stored under another key.
-            if let Err(e) = self.blobs.delete(&staged.storage_key).await {
-                tracing::warn!(key = %staged.storage_key, error = %e, "could not delete staged blob; gc will");
-            }
-        }
+        self.settle_staged(&staged, committed.as_ref().map(|file| &file.blob))
+            .await;
         committed
+    }
+
+    /// Deletes a staged object unless its commit made it the stored copy of its content (the
+    /// commit failed, or the content was already stored under another key).
+    async fn settle_staged(&self, staged: &StagedBlob, committed: Result<&Blob, &Error>) {
+        if matches!(committed, Ok(blob) if blob.storage_key == staged.storage_key) {
+            return;
+        }
+        if let Err(e) = self.blobs.delete(&staged.storage_key).await {
+            tracing::warn!(key = %staged.storage_key, error = %e, "could not delete staged blob; gc will");
+        }
+    }
+
+    /// Stores a blob no file names, held by `holder` from the same transaction that records it,
+    /// so `gc` never sees it unheld (an OCI layer pushed into a repository, a manifest's config).
+    /// Streamed and digest-checked like a file upload (`PutOptions::expected_sha256`).
+    pub async fn put_blob<S, E>(&self, body: S, opts: &PutOptions, holder: Holder) -> Result<Blob>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Send,
+        E: std::fmt::Display,
+    {
+        let staged = self.blobs.put(body, opts).await?;
+        let committed = async {
+            let mut tx = self.db.begin_write().await?;
+            let blob = blob_rows::insert_or_touch(&mut tx, &staged).await?;
+            blob_refs::link(&mut tx, &blob.sha256, holder).await?;
+            tx.commit().await?;
+            Ok(blob)
+        }
+        .await;
+        self.settle_staged(&staged, committed.as_ref()).await;
+        committed
+    }
+
+    /// Makes `holder` hold a blob already stored (an OCI manifest naming its layers, a
+    /// cross-repository mount). Not found when no such blob is stored.
+    pub async fn link(&self, sha256: &str, holder: Holder) -> Result<()> {
+        let mut tx = self.db.begin_write().await?;
+        blob_refs::link(&mut tx, &sha256.to_ascii_lowercase(), holder).await?;
+        tx.commit().await
+    }
+
+    /// Releases `holder`'s hold on a blob; the blob goes when nothing else holds it. Not found
+    /// when the holder did not hold it.
+    pub async fn unlink(&self, sha256: &str, holder: Holder) -> Result<()> {
+        let sha256 = sha256.to_ascii_lowercase();
+        let mut tx = self.db.begin_write().await?;
+        if !blob_refs::unlink(&mut tx, &sha256, holder).await? {
+            return Err(Error::not_found(format!("blob {sha256} is not held here")));
+        }
+        tx.commit().await?;
+        self.drop_unused_blobs([sha256]).await;
+        Ok(())
+    }
+
+    /// A stored blob by its SHA-256 (hex, any case), for serving it by digest.
+    pub async fn find_blob(&self, sha256: &str) -> Result<Blob> {
+        let mut conn = self.db.pool().acquire().await?;
+        blob_rows::find(&mut conn, &sha256.to_ascii_lowercase())
+            .await?
+            .ok_or_else(|| Error::not_found(format!("blob {sha256} not found")))
+    }
+
+    /// Streams a blob's content (or an inclusive byte range of it); not counted as a download,
+    /// since a bare blob belongs to no version.
+    pub async fn open_blob(&self, blob: &Blob, range: Option<(u64, u64)>) -> Result<ByteStream> {
+        self.blobs.open(&blob.storage_key, range).await
+    }
+
+    /// Points a package's tag at one of its versions, creating or moving it atomically.
+    pub async fn set_tag(&self, package_id: i64, name: &str, version_id: i64) -> Result<()> {
+        crate::text::check_visible("tag name", name)?;
+        let mut tx = self.db.begin_write().await?;
+        tags::set(&mut tx, package_id, name, version_id).await?;
+        tx.commit().await
+    }
+
+    /// A package's tags, by name.
+    pub async fn tags(&self, package_id: i64) -> Result<Vec<Tag>> {
+        let mut conn = self.db.pool().acquire().await?;
+        tags::list(&mut conn, package_id).await
+    }
+
+    /// One tag of a package; not found when there is no such tag.
+    pub async fn tag(&self, package_id: i64, name: &str) -> Result<Tag> {
+        let mut conn = self.db.pool().acquire().await?;
+        tags::get(&mut conn, package_id, name)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("tag {name} not found")))
+    }
+
+    /// Removes a tag (the version stays); not found when there is no such tag.
+    pub async fn delete_tag(&self, package_id: i64, name: &str) -> Result<()> {
+        let mut tx = self.db.begin_write().await?;
+        if !tags::delete(&mut tx, package_id, name).await? {
+            return Err(Error::not_found(format!("tag {name} not found")));
+        }
+        tx.commit().await
     }
 
     async fn commit_file(&self, req: Publish<'_>, staged: &StagedBlob) -> Result<File> {
@@ -175,9 +270,9 @@ impl Registry {
         let file = packages::find_file(&mut tx, at)
             .await?
             .ok_or_else(|| Error::not_found(format!("file {} not found", at.file)))?;
-        let sha = packages::delete_file(&mut tx, &file).await?;
+        let shas = packages::delete_file(&mut tx, &file).await?;
         tx.commit().await?;
-        self.drop_unused_blobs([sha]).await;
+        self.drop_unused_blobs(shas).await;
         Ok(())
     }
 
@@ -222,7 +317,7 @@ impl Registry {
         }
         // The last version may already have taken an unsourced package with it.
         if packages::get_package(&mut tx, package_id).await?.is_some() {
-            packages::delete_package_row(&mut tx, package_id).await?;
+            shas.extend(packages::delete_package_row(&mut tx, package_id).await?);
         }
         tx.commit().await?;
         self.documents.forget_package_id(package_id);
@@ -230,7 +325,7 @@ impl Registry {
         Ok(())
     }
 
-    /// Removes blobs no file uses any more, row first, then the object. A failure here leaves at
+    /// Removes blobs no file or reference holds any more, row first, then the object. A failure here leaves at
     /// worst an unreferenced object, which `gc` removes.
     async fn drop_unused_blobs(&self, shas: impl IntoIterator<Item = String>) {
         for sha in shas {

@@ -38,6 +38,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "security",
         sql: include_str!("migrations/0005_security.sql"),
     },
+    Migration {
+        version: 7,
+        name: "model_next",
+        sql: include_str!("migrations/0007_model_next.sql"),
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

@@ -1,7 +1,9 @@
-//! The format-neutral model: owners → packages → versions → files → blobs, plus properties,
-//! tokens and settings. Plain functions over a connection (or transaction), no HTTP here.
+//! The format-neutral model: owners → packages → versions → files → blobs, plus tags, blob
+//! references, properties, tokens and settings. Plain functions over a connection (or
+//! transaction), no HTTP here.
 
 pub mod audit;
+pub mod blob_refs;
 pub mod blobs;
 pub mod collections;
 pub mod customers;
@@ -14,6 +16,7 @@ pub mod packages;
 pub mod properties;
 pub mod settings;
 pub mod stripe_events;
+pub mod tags;
 pub mod tokens;
 pub mod webhook_deliveries;
 

@@ -3,6 +3,7 @@
 
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
+use super::blob_refs::{self, Holder};
 use super::blobs::{self, Blob, blob_columns};
 use super::properties::{self, RefType};
 use super::{Listing, Page, Param};
@@ -338,8 +339,9 @@ pub async fn list_versions(
 }
 
 /// Deletes one file; the version goes with its last file and the package with its last version.
-/// Returns the SHA-256 of the blob the file used, so the caller can drop it if now unused.
-pub async fn delete_file(conn: &mut AnyConnection, file: &File) -> Result<String> {
+/// Returns the SHA-256 of the blobs the file and whatever went with it held, so the caller can
+/// drop them if now unused.
+pub async fn delete_file(conn: &mut AnyConnection, file: &File) -> Result<Vec<String>> {
     properties::delete_all(conn, RefType::File, file.id).await?;
     sqlx::query("DELETE FROM files WHERE id = $1")
         .bind(file.id)
@@ -349,13 +351,15 @@ pub async fn delete_file(conn: &mut AnyConnection, file: &File) -> Result<String
         .bind(file.version_id)
         .fetch_one(&mut *conn)
         .await?;
+    let mut shas = vec![file.blob.sha256.clone()];
     if left == 0 {
-        delete_version_row(conn, file.version_id).await?;
+        shas.extend(delete_version_row(conn, file.version_id).await?);
     }
-    Ok(file.blob.sha256.clone())
+    Ok(shas)
 }
 
-/// Deletes a version with all its files; returns the SHA-256 of every blob they used.
+/// Deletes a version with all its files, tags and blob references; returns the SHA-256 of every
+/// blob they held.
 pub async fn delete_version(conn: &mut AnyConnection, version_id: i64) -> Result<Vec<String>> {
     let files = list_files(conn, version_id).await?;
     for file in &files {
@@ -365,19 +369,24 @@ pub async fn delete_version(conn: &mut AnyConnection, version_id: i64) -> Result
         .bind(version_id)
         .execute(&mut *conn)
         .await?;
-    delete_version_row(conn, version_id).await?;
-    Ok(files.into_iter().map(|f| f.blob.sha256).collect())
+    let mut shas: Vec<String> = files.into_iter().map(|f| f.blob.sha256).collect();
+    shas.extend(delete_version_row(conn, version_id).await?);
+    Ok(shas)
 }
 
-async fn delete_version_row(conn: &mut AnyConnection, version_id: i64) -> Result<()> {
+/// Deletes a version row without files, with what hangs off it; returns the blobs it (and the
+/// package, when that goes too) held.
+async fn delete_version_row(conn: &mut AnyConnection, version_id: i64) -> Result<Vec<String>> {
     properties::delete_all(conn, RefType::Version, version_id).await?;
+    super::tags::delete_for_version(conn, version_id).await?;
+    let mut shas = blob_refs::release_all(conn, Holder::Version(version_id)).await?;
     let package_id: Option<i64> =
         sqlx::query_scalar("DELETE FROM versions WHERE id = $1 RETURNING package_id")
             .bind(version_id)
             .fetch_optional(&mut *conn)
             .await?;
     let Some(package_id) = package_id else {
-        return Ok(());
+        return Ok(shas);
     };
     let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM versions WHERE package_id = $1")
         .bind(package_id)
@@ -389,21 +398,22 @@ async fn delete_version_row(conn: &mut AnyConnection, version_id: i64) -> Result
         .fetch_one(&mut *conn)
         .await?;
     if left == 0 && sourced == 0 {
-        delete_package_row(conn, package_id).await?;
+        shas.extend(delete_package_row(conn, package_id).await?);
     }
-    Ok(())
+    Ok(shas)
 }
 
-/// Removes a package that has no versions left, with what hangs off it.
-pub async fn delete_package_row(conn: &mut AnyConnection, package_id: i64) -> Result<()> {
+/// Removes a package that has no versions left, with what hangs off it; returns the blobs it held.
+pub async fn delete_package_row(conn: &mut AnyConnection, package_id: i64) -> Result<Vec<String>> {
     properties::delete_all(conn, RefType::Package, package_id).await?;
+    let shas = blob_refs::release_all(conn, Holder::Package(package_id)).await?;
     super::documents::delete_all(conn, package_id).await?;
     super::git_sources::delete(conn, package_id).await?;
     sqlx::query("DELETE FROM packages WHERE id = $1")
         .bind(package_id)
         .execute(conn)
         .await?;
-    Ok(())
+    Ok(shas)
 }
 
 /// Every version of a package (metadata rendering needs them all).

@@ -14,6 +14,7 @@ mod composer_upload;
 mod customers;
 mod generic;
 mod hidden_characters;
+mod model;
 mod nitro;
 mod slow_clients;
 mod stats_audit;

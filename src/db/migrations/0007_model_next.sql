@@ -1,0 +1,24 @@
+-- Tags: per-package names that point at one version (npm dist-tags, OCI tags, pacman and NuGet
+-- "latest"). One row per name, so moving a tag is one upsert and readers never see it twice.
+-- Deleting a version deletes the tags pointing at it (see model/tags.rs).
+CREATE TABLE tags (
+    package_id BIGINT NOT NULL REFERENCES packages (id),
+    name TEXT NOT NULL,
+    version_id BIGINT NOT NULL REFERENCES versions (id),
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (package_id, name)
+);
+CREATE INDEX tags_version ON tags (version_id);
+
+-- References to blobs by something other than a file row: a version's OCI manifest holding its
+-- layers and config, a blob pushed into a package before any manifest names it, ... A blob row
+-- goes (delete, gc) only when neither a file nor a reference holds it; the foreign key makes a
+-- reference taken while the row is being deleted fail instead of dangle.
+CREATE TABLE blob_refs (
+    blob_sha256 TEXT NOT NULL REFERENCES blobs (sha256),
+    kind TEXT NOT NULL,
+    ref_id BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (blob_sha256, kind, ref_id)
+);
+CREATE INDEX blob_refs_holder ON blob_refs (kind, ref_id);

@@ -1,0 +1,345 @@
+//! The core model the next formats build on, driven through `Registry` on the server's own
+//! database and storage (no route uses it yet): tags, blobs held without a file row (`gc` and
+//! `fsck` count them), and serving a blob by digest.
+
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use bytes::Bytes;
+
+use cargoman::blobs::PutOptions;
+use cargoman::error::Error;
+use cargoman::maintenance;
+use cargoman::model::blob_refs::{self, Holder};
+use cargoman::model::packages::{File, FileCoord};
+use cargoman::registry::{Publish, Registry, no_metadata};
+
+use crate::common::{TestServer, backends};
+
+fn body(content: &[u8]) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send {
+    futures_util::stream::iter(vec![Ok(Bytes::copy_from_slice(content))])
+}
+
+fn sha256_hex(content: &[u8]) -> String {
+    let mut h = cargoman::blobs::digest::MultiHasher::new(cargoman::blobs::ExtraDigests::NONE);
+    h.update(content);
+    h.finish().sha256
+}
+
+fn limit() -> PutOptions {
+    PutOptions {
+        max_size: 1 << 20,
+        ..Default::default()
+    }
+}
+
+/// Runs `test` on a registry opened on a fresh server's settings, on every backend.
+fn on_each_backend<F, Fut>(test: F)
+where
+    F: Fn(Registry) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        let config = cargoman::config::Config::from_lookup(|k| {
+            s.env.get(k).filter(|v| !v.is_empty()).cloned()
+        })
+        .unwrap();
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let registry = cargoman::app::open_registry(&config).await.unwrap();
+                test(registry).await;
+            });
+    }
+}
+
+async fn publish(registry: &Registry, package: &str, version: &str, content: &[u8]) -> File {
+    let req = Publish {
+        at: FileCoord {
+            owner: "acme",
+            format: "oci",
+            package,
+            version,
+            file: "manifest.json",
+        },
+        create_owner: true,
+        version_metadata: no_metadata(),
+        file_properties: vec![],
+        put: limit(),
+    };
+    registry.publish(req, body(content)).await.unwrap()
+}
+
+async fn package_id(registry: &Registry, version_id: i64) -> i64 {
+    let mut conn = registry.db.pool().acquire().await.unwrap();
+    sqlx::query_scalar::<_, i64>("SELECT package_id FROM versions WHERE id = $1")
+        .bind(version_id)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap()
+}
+
+#[test]
+fn tags_move_atomically_and_go_with_their_version() {
+    on_each_backend(|registry| async move {
+        let v1 = publish(&registry, "app", "1.0", b"one").await.version_id;
+        let v2 = publish(&registry, "app", "2.0", b"two").await.version_id;
+        let other = publish(&registry, "other", "1.0", b"other")
+            .await
+            .version_id;
+        let app = package_id(&registry, v1).await;
+
+        registry.set_tag(app, "latest", v1).await.unwrap();
+        registry.set_tag(app, "stable", v1).await.unwrap();
+        assert_eq!(registry.tag(app, "latest").await.unwrap().version, "1.0");
+        // Moving a tag replaces its target: still one tag of that name.
+        registry.set_tag(app, "latest", v2).await.unwrap();
+        let tags = registry.tags(app).await.unwrap();
+        let names: Vec<_> = tags
+            .iter()
+            .map(|t| (t.name.as_str(), t.version.as_str()))
+            .collect();
+        assert_eq!(names, [("latest", "2.0"), ("stable", "1.0")]);
+
+        // A tag never points into another package, and a hidden character is refused.
+        assert!(matches!(
+            registry.set_tag(app, "latest", other).await,
+            Err(Error::NotFound(_))
+        ));
+        assert_eq!(registry.tag(app, "latest").await.unwrap().version, "2.0");
+        assert!(matches!(
+            registry.set_tag(app, "la\u{202e}test", v1).await,
+            Err(Error::Validation(_))
+        ));
+
+        // Deleting a version deletes the tags on it; the others stay.
+        registry
+            .delete_version("acme", "oci", "app", "2.0")
+            .await
+            .unwrap();
+        let names: Vec<_> = registry
+            .tags(app)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+        assert_eq!(names, ["stable"]);
+        assert!(matches!(
+            registry.tag(app, "latest").await,
+            Err(Error::NotFound(_))
+        ));
+
+        registry.delete_tag(app, "stable").await.unwrap();
+        assert!(matches!(
+            registry.delete_tag(app, "stable").await,
+            Err(Error::NotFound(_))
+        ));
+        assert_eq!(
+            registry
+                .find_file(FileCoord {
+                    owner: "acme",
+                    format: "oci",
+                    package: "app",
+                    version: "1.0",
+                    file: "manifest.json",
+                })
+                .await
+                .unwrap()
+                .version_id,
+            v1,
+            "deleting a tag keeps its version"
+        );
+        // The last version takes the package's tags with it (nothing left to refuse the delete).
+        registry.set_tag(app, "latest", v1).await.unwrap();
+        registry.delete_package(app).await.unwrap();
+    });
+}
+
+#[test]
+fn a_blob_held_without_a_file_survives_gc_until_released() {
+    on_each_backend(|registry| async move {
+        let manifest = publish(&registry, "img", "sha256-m", b"{}").await;
+        let package = package_id(&registry, manifest.version_id).await;
+        let layer = b"layer bytes".repeat(1000);
+        let sha = sha256_hex(&layer);
+
+        // A wrong announced digest stores nothing.
+        let wrong = PutOptions {
+            expected_sha256: Some(sha256_hex(b"else")),
+            ..limit()
+        };
+        let refused = registry
+            .put_blob(body(&layer), &wrong, Holder::Package(package))
+            .await;
+        assert!(matches!(refused, Err(Error::Validation(_))), "{refused:?}");
+        assert!(matches!(
+            registry.find_blob(&sha).await,
+            Err(Error::NotFound(_))
+        ));
+
+        // Pushed into the package, then named by the manifest's version.
+        let verified = PutOptions {
+            expected_sha256: Some(sha.to_uppercase()),
+            ..limit()
+        };
+        let blob = registry
+            .put_blob(body(&layer), &verified, Holder::Package(package))
+            .await
+            .unwrap();
+        assert_eq!(
+            (blob.sha256.as_str(), blob.size),
+            (sha.as_str(), layer.len() as i64)
+        );
+        registry
+            .link(&sha, Holder::Version(manifest.version_id))
+            .await
+            .unwrap();
+        registry
+            .unlink(&sha, Holder::Package(package))
+            .await
+            .unwrap();
+        assert!(matches!(
+            registry.unlink(&sha, Holder::Package(package)).await,
+            Err(Error::NotFound(_))
+        ));
+        assert!(matches!(
+            registry
+                .link(&sha256_hex(b"never stored"), Holder::Package(package))
+                .await,
+            Err(Error::NotFound(_))
+        ));
+
+        let gc = maintenance::gc(&registry, 0).await.unwrap();
+        assert_eq!((gc.blob_rows_removed, gc.objects_removed), (0, 0));
+        let fsck = maintenance::fsck(&registry, true).await.unwrap();
+        assert!(fsck.is_clean(), "{fsck:?}");
+        assert_eq!(fsck.references.get("file"), Some(&1));
+        assert_eq!(fsck.references.get("version"), Some(&1));
+        let mut conn = registry.db.pool().acquire().await.unwrap();
+        assert_eq!(
+            blob_refs::held_by(&mut conn, Holder::Version(manifest.version_id))
+                .await
+                .unwrap(),
+            [sha.clone()]
+        );
+
+        // Released without the blob being dropped (as a crash between the two would leave it):
+        // gc removes it.
+        blob_refs::unlink(&mut conn, &sha, Holder::Version(manifest.version_id))
+            .await
+            .unwrap();
+        let gc = maintenance::gc(&registry, 0).await.unwrap();
+        assert_eq!((gc.blob_rows_removed, gc.objects_removed), (1, 0));
+        assert!(matches!(
+            registry.find_blob(&sha).await,
+            Err(Error::NotFound(_))
+        ));
+
+        // A holder that is deleted releases its blobs, and the blob goes with the last hold.
+        registry
+            .put_blob(body(&layer), &limit(), Holder::Version(manifest.version_id))
+            .await
+            .unwrap();
+        registry.remove_version(manifest.version_id).await.unwrap();
+        assert!(matches!(
+            registry.find_blob(&sha).await,
+            Err(Error::NotFound(_))
+        ));
+
+        // A reference whose holder is gone is reported, and keeps the blob from gc.
+        let held = publish(&registry, "img", "sha256-n", b"{\"n\":1}").await;
+        blob_refs::link(&mut conn, &held.blob.sha256, Holder::Version(i64::MAX))
+            .await
+            .unwrap();
+        registry.remove_version(held.version_id).await.unwrap();
+        let fsck = maintenance::fsck(&registry, false).await.unwrap();
+        assert!(!fsck.is_clean());
+        assert_eq!(
+            fsck.dangling_references,
+            [format!("version:{} {}", i64::MAX, held.blob.sha256)]
+        );
+        assert!(registry.find_blob(&held.blob.sha256).await.is_ok());
+    });
+}
+
+#[test]
+fn a_blob_is_served_by_digest_like_a_file() {
+    use cargoman::http::download::serve_blob;
+    on_each_backend(|registry| async move {
+        let manifest = publish(&registry, "img", "1", b"{}").await;
+        let content = b"0123456789".repeat(100);
+        let blob = registry
+            .put_blob(
+                body(&content),
+                &limit(),
+                Holder::Version(manifest.version_id),
+            )
+            .await
+            .unwrap();
+        let found = registry
+            .find_blob(&blob.sha256.to_uppercase())
+            .await
+            .unwrap();
+        let serve = |headers: HeaderMap, method: Method| {
+            let (registry, found) = (&registry, &found);
+            async move {
+                let response = serve_blob(
+                    registry,
+                    found,
+                    &method,
+                    &headers,
+                    "application/octet-stream",
+                )
+                .await
+                .unwrap();
+                let status = response.status();
+                let headers = response.headers().clone();
+                let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+                    .await
+                    .unwrap();
+                (status, headers, bytes)
+            }
+        };
+        let etag = format!("\"{}\"", blob.sha256);
+
+        let (status, headers, bytes) = serve(HeaderMap::new(), Method::GET).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(&bytes[..], &content[..]);
+        assert_eq!(headers[header::ETAG], etag.as_str());
+        assert_eq!(headers[header::CONTENT_LENGTH], "1000");
+        assert!(headers.get(header::LAST_MODIFIED).is_some());
+        assert!(
+            headers.get(header::CONTENT_DISPOSITION).is_none(),
+            "a bare blob has no name"
+        );
+
+        let mut range = HeaderMap::new();
+        range.insert(header::RANGE, HeaderValue::from_static("bytes=10-19"));
+        let (status, headers, bytes) = serve(range.clone(), Method::GET).await;
+        assert_eq!(status, StatusCode::PARTIAL_CONTENT);
+        assert_eq!(&bytes[..], b"0123456789");
+        assert_eq!(headers[header::CONTENT_RANGE], "bytes 10-19/1000");
+
+        range.insert(header::IF_RANGE, HeaderValue::from_static("\"stale\""));
+        let (status, _, bytes) = serve(range, Method::GET).await;
+        assert_eq!((status, bytes.len()), (StatusCode::OK, 1000));
+
+        let mut beyond = HeaderMap::new();
+        beyond.insert(header::RANGE, HeaderValue::from_static("bytes=5000-"));
+        assert_eq!(
+            serve(beyond, Method::GET).await.0,
+            StatusCode::RANGE_NOT_SATISFIABLE
+        );
+
+        let mut cached = HeaderMap::new();
+        cached.insert(header::IF_NONE_MATCH, HeaderValue::from_str(&etag).unwrap());
+        let (status, _, bytes) = serve(cached, Method::GET).await;
+        assert_eq!((status, bytes.len()), (StatusCode::NOT_MODIFIED, 0));
+
+        let (status, headers, bytes) = serve(HeaderMap::new(), Method::HEAD).await;
+        assert_eq!((status, bytes.len()), (StatusCode::OK, 0));
+        assert_eq!(headers[header::CONTENT_LENGTH], "1000");
+    });
+}
