@@ -1,6 +1,7 @@
 //! `cargoman gc` and `cargoman fsck`: keeping stored objects and blob rows in agreement; and
 //! the retention of records that only explain the past (audit log, webhook deliveries, Stripe
-//! event ids), applied hourly by the server and by every `cleanup` task.
+//! event ids) and of expired upload sessions, applied hourly by the server and by every
+//! `cleanup` task.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -8,14 +9,16 @@ use serde::Serialize;
 
 use crate::db::Db;
 use crate::error::Result;
-use crate::model::{audit, blob_refs, blobs as blob_rows, stripe_events, webhook_deliveries};
+use crate::model::{
+    audit, blob_refs, blobs as blob_rows, stripe_events, upload_sessions, webhook_deliveries,
+};
 use crate::registry::Registry;
 
 #[derive(Debug, Default, Serialize)]
 pub struct GcReport {
     /// Blob rows no file or reference held any more.
     pub blob_rows_removed: usize,
-    /// Stored objects no blob row named (interrupted uploads, failed deletes).
+    /// Stored objects no blob row or upload session named (interrupted uploads, failed deletes).
     pub objects_removed: usize,
     pub bytes_freed: u64,
 }
@@ -57,7 +60,7 @@ pub struct FsckReport {
     pub missing: Vec<String>,
     /// Blob rows whose object has the wrong size or content.
     pub corrupt: Vec<String>,
-    /// Stored objects no blob row names.
+    /// Stored objects no blob row or upload session names.
     pub unreferenced: Vec<String>,
     /// How many references of each kind hold blobs (`file`, and each `blob_refs` kind).
     pub references: BTreeMap<String, i64>,
@@ -82,14 +85,15 @@ impl FsckReport {
 /// Checks every blob row against storage; with `verify_content` each object is read and hashed.
 pub async fn fsck(registry: &Registry, verify_content: bool) -> Result<FsckReport> {
     let mut report = FsckReport::default();
-    let rows = {
+    let (rows, segments) = {
         let mut conn = registry.db.pool().acquire().await?;
         report.references = blob_refs::count_by_kind(&mut conn)
             .await?
             .into_iter()
             .collect();
         report.dangling_references = blob_refs::dangling(&mut conn).await?;
-        blob_rows::all(&mut conn).await?
+        let segments = upload_sessions::segment_keys(&mut conn).await?;
+        (blob_rows::all(&mut conn).await?, segments)
     };
     for blob in &rows {
         report.blobs_checked += 1;
@@ -108,7 +112,11 @@ pub async fn fsck(registry: &Registry, verify_content: bool) -> Result<FsckRepor
             Some(_) => {}
         }
     }
-    let known: HashSet<String> = rows.into_iter().map(|b| b.storage_key).collect();
+    let known: HashSet<String> = rows
+        .into_iter()
+        .map(|b| b.storage_key)
+        .chain(segments)
+        .collect();
     for object in registry.blobs.list().await? {
         if object.temporary {
             report.temporary_uploads.push(object.key);
@@ -119,12 +127,15 @@ pub async fn fsck(registry: &Registry, verify_content: bool) -> Result<FsckRepor
     Ok(report)
 }
 
+/// Storage keys a row names: blobs, and the segments of upload sessions in progress.
 async fn known_keys(registry: &Registry) -> Result<HashSet<String>> {
     let mut conn = registry.db.pool().acquire().await?;
+    let segments = upload_sessions::segment_keys(&mut conn).await?;
     Ok(blob_rows::all(&mut conn)
         .await?
         .into_iter()
         .map(|b| b.storage_key)
+        .chain(segments)
         .collect())
 }
 
@@ -173,9 +184,11 @@ pub async fn purge_expired(db: &Db, retention: Retention) -> Result<PurgeReport>
     Ok(report)
 }
 
-/// What a `cleanup` task did: `gc` with an hour's grace, then the retention.
+/// What a `cleanup` task did: expired upload sessions, `gc` with an hour's grace, then the
+/// retention.
 #[derive(Debug, Serialize)]
 pub struct CleanupReport {
+    pub upload_sessions_expired: usize,
     #[serde(flatten)]
     pub gc: GcReport,
     #[serde(flatten)]
@@ -184,6 +197,7 @@ pub struct CleanupReport {
 
 pub async fn cleanup(registry: &Registry, retention: Retention) -> Result<CleanupReport> {
     Ok(CleanupReport {
+        upload_sessions_expired: registry.expire_uploads().await?,
         gc: gc(registry, 3600).await?,
         purged: purge_expired(&registry.db, retention).await?,
     })

@@ -4,6 +4,9 @@
 //! and metadata; storage, dedupe, cleanup and counting live only here.
 
 mod file_cache;
+mod uploads;
+
+pub use uploads::UPLOAD_SESSION_TTL;
 
 use bytes::Bytes;
 use futures_util::Stream;

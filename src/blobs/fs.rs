@@ -58,9 +58,10 @@ impl FsBackend {
         Ok(self.root.join(key))
     }
 
-    pub async fn writer(&self) -> Result<FsWriter> {
-        let name = new_object_name();
-        let tmp = self.root.join("tmp").join(&name);
+    /// A writer whose object will be named `key` (fresh, never reused) once finished.
+    pub async fn writer(&self, key: String) -> Result<FsWriter> {
+        let final_path = self.path_of(&key)?;
+        let tmp = self.root.join("tmp").join(new_object_name());
         let file = std::fs::File::create_new(&tmp)?;
         let (tx, mut rx) = mpsc::channel::<Bytes>(32);
         let thread = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
@@ -81,8 +82,8 @@ impl FsBackend {
             tx: Some(tx),
             thread,
             tmp,
-            final_path: self.root.join("blobs").join(&name[..2]).join(&name),
-            key: format!("blobs/{}/{name}", &name[..2]),
+            final_path,
+            key,
         })
     }
 
@@ -122,12 +123,13 @@ impl FsBackend {
         }
     }
 
-    /// Every object and leftover temporary file, for `gc` and `fsck`.
+    /// Every object (blobs and upload segments) and leftover temporary file, for `gc` and `fsck`.
     pub async fn list(&self) -> Result<Vec<StoredObject>> {
         let root = self.root.clone();
         tokio::task::spawn_blocking(move || {
             let mut found = Vec::new();
             walk(&root, &root.join("blobs"), false, &mut found)?;
+            walk(&root, &root.join("uploads"), false, &mut found)?;
             walk(&root, &root.join("tmp"), true, &mut found)?;
             Ok(found)
         })

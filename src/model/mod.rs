@@ -18,6 +18,7 @@ pub mod settings;
 pub mod stripe_events;
 pub mod tags;
 pub mod tokens;
+pub mod upload_sessions;
 pub mod webhook_deliveries;
 
 /// 1-based page of a listing.

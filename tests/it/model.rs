@@ -1,11 +1,12 @@
 //! The core model the next formats build on, driven through `Registry` on the server's own
 //! database and storage (no route uses it yet): tags, blobs held without a file row (`gc` and
-//! `fsck` count them), and serving a blob by digest.
+//! `fsck` count them), serving a blob by digest, and resumable upload sessions.
 
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use bytes::Bytes;
 
 use cargoman::blobs::PutOptions;
+use cargoman::config::Config;
 use cargoman::error::Error;
 use cargoman::maintenance;
 use cargoman::model::blob_refs::{self, Holder};
@@ -31,25 +32,24 @@ fn limit() -> PutOptions {
     }
 }
 
-/// Runs `test` on a registry opened on a fresh server's settings, on every backend.
+/// Runs `test` on a registry opened on a fresh server's settings, on every backend; the
+/// settings let a test open a second registry, as a restarted server would.
 fn on_each_backend<F, Fut>(test: F)
 where
-    F: Fn(Registry) -> Fut,
+    F: Fn(Registry, Config) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
     for backend in backends() {
         let s = TestServer::start(backend);
-        let config = cargoman::config::Config::from_lookup(|k| {
-            s.env.get(k).filter(|v| !v.is_empty()).cloned()
-        })
-        .unwrap();
+        let config =
+            Config::from_lookup(|k| s.env.get(k).filter(|v| !v.is_empty()).cloned()).unwrap();
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap()
             .block_on(async {
                 let registry = cargoman::app::open_registry(&config).await.unwrap();
-                test(registry).await;
+                test(registry, config.clone()).await;
             });
     }
 }
@@ -82,7 +82,7 @@ async fn package_id(registry: &Registry, version_id: i64) -> i64 {
 
 #[test]
 fn tags_move_atomically_and_go_with_their_version() {
-    on_each_backend(|registry| async move {
+    on_each_backend(|registry, _| async move {
         let v1 = publish(&registry, "app", "1.0", b"one").await.version_id;
         let v2 = publish(&registry, "app", "2.0", b"two").await.version_id;
         let other = publish(&registry, "other", "1.0", b"other")
@@ -159,7 +159,7 @@ fn tags_move_atomically_and_go_with_their_version() {
 
 #[test]
 fn a_blob_held_without_a_file_survives_gc_until_released() {
-    on_each_backend(|registry| async move {
+    on_each_backend(|registry, _| async move {
         let manifest = publish(&registry, "img", "sha256-m", b"{}").await;
         let package = package_id(&registry, manifest.version_id).await;
         let layer = b"layer bytes".repeat(1000);
@@ -222,7 +222,7 @@ fn a_blob_held_without_a_file_survives_gc_until_released() {
             blob_refs::held_by(&mut conn, Holder::Version(manifest.version_id))
                 .await
                 .unwrap(),
-            [sha.clone()]
+            std::slice::from_ref(&sha)
         );
 
         // Released without the blob being dropped (as a crash between the two would leave it):
@@ -267,7 +267,7 @@ fn a_blob_held_without_a_file_survives_gc_until_released() {
 #[test]
 fn a_blob_is_served_by_digest_like_a_file() {
     use cargoman::http::download::serve_blob;
-    on_each_backend(|registry| async move {
+    on_each_backend(|registry, _| async move {
         let manifest = publish(&registry, "img", "1", b"{}").await;
         let content = b"0123456789".repeat(100);
         let blob = registry
@@ -341,5 +341,199 @@ fn a_blob_is_served_by_digest_like_a_file() {
         let (status, headers, bytes) = serve(HeaderMap::new(), Method::HEAD).await;
         assert_eq!((status, bytes.len()), (StatusCode::OK, 0));
         assert_eq!(headers[header::CONTENT_LENGTH], "1000");
+    });
+}
+
+/// Stored objects under `uploads/` (upload segments, or a one-part upload's blob).
+async fn segment_objects(registry: &Registry) -> Vec<String> {
+    let objects = registry.blobs.list().await.unwrap();
+    objects
+        .into_iter()
+        .map(|o| o.key)
+        .filter(|k| k.starts_with("uploads/"))
+        .collect()
+}
+
+#[test]
+fn an_upload_session_resumes_after_a_restart_and_ends_as_a_held_blob() {
+    on_each_backend(|registry, config| async move {
+        let manifest = publish(&registry, "img", "1", b"{}").await;
+        let holder = Holder::Version(manifest.version_id);
+        let content = b"0123456789abcdef".repeat(64 * 1024); // 1 MiB
+        let (first, rest) = content.split_at(300_000);
+        let session = registry.start_upload("acme", "oci", false).await.unwrap();
+        let id = session.id.clone();
+        let appended = registry
+            .append_upload(&id, 0, body(first), 2 << 20)
+            .await
+            .unwrap();
+        assert_eq!(appended.bytes_received, 300_000);
+        assert!(matches!(
+            registry
+                .append_upload(&id, 0, body(b"again"), 2 << 20)
+                .await,
+            Err(Error::Conflict(_))
+        ));
+
+        // Another process (a restarted server) carries on from the saved offset and hash.
+        let restarted = cargoman::app::open_registry(&config).await.unwrap();
+        assert_eq!(
+            restarted.upload_session(&id).await.unwrap().bytes_received,
+            300_000
+        );
+        assert!(matches!(
+            restarted
+                .append_upload(&id, 300_000, body(rest), (1 << 20) - 1)
+                .await,
+            Err(Error::PayloadTooLarge(_))
+        ));
+        restarted
+            .append_upload(&id, 300_000, body(rest), 2 << 20)
+            .await
+            .unwrap();
+        restarted
+            .append_upload(&id, content.len() as u64, body(b""), 2 << 20)
+            .await
+            .unwrap();
+
+        // Segments in progress are neither garbage nor an inconsistency.
+        assert_eq!(segment_objects(&registry).await.len(), 2);
+        let gc = maintenance::gc(&registry, 0).await.unwrap();
+        assert_eq!(gc.objects_removed, 0);
+        assert!(
+            maintenance::fsck(&registry, false)
+                .await
+                .unwrap()
+                .is_clean()
+        );
+
+        let sha = sha256_hex(&content);
+        assert!(matches!(
+            registry
+                .finish_upload(&id, Some(&sha256_hex(b"else")), holder)
+                .await,
+            Err(Error::Validation(_))
+        ));
+        let blob = registry
+            .finish_upload(&id, Some(&sha.to_uppercase()), holder)
+            .await
+            .unwrap();
+        assert_eq!(
+            (blob.sha256.as_str(), blob.size),
+            (sha.as_str(), content.len() as i64)
+        );
+        assert!(matches!(
+            registry.upload_session(&id).await,
+            Err(Error::NotFound(_))
+        ));
+        assert!(
+            segment_objects(&registry).await.is_empty(),
+            "parts are gone once copied"
+        );
+        let mut stored = Vec::new();
+        let mut stream = registry.open_blob(&blob, None).await.unwrap();
+        while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+            stored.extend_from_slice(&chunk.unwrap());
+        }
+        assert_eq!(stored, content);
+        let gc = maintenance::gc(&registry, 0).await.unwrap();
+        assert_eq!((gc.blob_rows_removed, gc.objects_removed), (0, 0));
+        let fsck = maintenance::fsck(&registry, true).await.unwrap();
+        assert!(fsck.is_clean(), "{fsck:?}");
+
+        // A one-part upload keeps its part as the blob's object; the same content again is
+        // kept once; an empty upload is an empty blob.
+        let single = registry.start_upload("acme", "oci", false).await.unwrap();
+        registry
+            .append_upload(&single.id, 0, body(b"config"), 100)
+            .await
+            .unwrap();
+        let config_blob = registry
+            .finish_upload(&single.id, None, holder)
+            .await
+            .unwrap();
+        assert_eq!(
+            segment_objects(&registry).await,
+            std::slice::from_ref(&config_blob.storage_key)
+        );
+        let again = registry.start_upload("acme", "oci", false).await.unwrap();
+        registry
+            .append_upload(&again.id, 0, body(b"config"), 100)
+            .await
+            .unwrap();
+        let same = registry
+            .finish_upload(&again.id, None, holder)
+            .await
+            .unwrap();
+        assert_eq!(same.storage_key, config_blob.storage_key);
+        assert_eq!(segment_objects(&registry).await.len(), 1);
+        let empty = registry.start_upload("acme", "oci", false).await.unwrap();
+        let empty = registry
+            .finish_upload(&empty.id, None, holder)
+            .await
+            .unwrap();
+        assert_eq!(empty.sha256, sha256_hex(b""));
+        let fsck = maintenance::fsck(&registry, true).await.unwrap();
+        assert!(fsck.is_clean(), "{fsck:?}");
+        assert_eq!(fsck.references.get("version"), Some(&3));
+    });
+}
+
+#[test]
+fn upload_sessions_expire_or_are_cancelled_with_their_parts() {
+    on_each_backend(|registry, _| async move {
+        assert!(matches!(
+            registry.start_upload("nobody", "oci", false).await,
+            Err(Error::NotFound(_))
+        ));
+        let old = registry.start_upload("acme", "oci", true).await.unwrap();
+        registry
+            .append_upload(&old.id, 0, body(b"stale"), 100)
+            .await
+            .unwrap();
+        let live = registry.start_upload("acme", "oci", false).await.unwrap();
+        registry
+            .append_upload(&live.id, 0, body(b"live"), 100)
+            .await
+            .unwrap();
+        let mut conn = registry.db.pool().acquire().await.unwrap();
+        sqlx::query("UPDATE upload_sessions SET expires_at = $2 WHERE id = $1")
+            .bind(&old.id)
+            .bind(cargoman::clock::now() - 1)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        assert!(matches!(
+            registry.upload_session(&old.id).await,
+            Err(Error::NotFound(_))
+        ));
+        assert_eq!(segment_objects(&registry).await.len(), 2);
+
+        let report = maintenance::cleanup(
+            &registry,
+            maintenance::Retention {
+                audit_days: 90,
+                webhook_days: 30,
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.upload_sessions_expired, 1);
+        let left = segment_objects(&registry).await;
+        assert_eq!(left.len(), 1);
+        assert!(left[0].starts_with(&format!("uploads/{}/", live.id)));
+
+        registry.cancel_upload(&live.id).await.unwrap();
+        assert!(segment_objects(&registry).await.is_empty());
+        assert!(matches!(
+            registry.cancel_upload(&live.id).await,
+            Err(Error::NotFound(_))
+        ));
+        assert!(
+            maintenance::fsck(&registry, false)
+                .await
+                .unwrap()
+                .is_clean()
+        );
     });
 }

@@ -22,3 +22,21 @@ CREATE TABLE blob_refs (
     PRIMARY KEY (blob_sha256, kind, ref_id)
 );
 CREATE INDEX blob_refs_holder ON blob_refs (kind, ref_id);
+
+-- Resumable uploads (OCI chunked blob uploads): what has been received so far, as stored
+-- segment objects (`segments`, a JSON array of storage keys, in order) and the SHA-256 state
+-- after them (hex), so an append after a restart hashes only its own bytes. An append commits
+-- only if `bytes_received` is still the offset it started from. Expired sessions are removed,
+-- with their segments, by the cleanup.
+CREATE TABLE upload_sessions (
+    id TEXT PRIMARY KEY,
+    owner_id BIGINT NOT NULL REFERENCES owners (id),
+    format TEXT NOT NULL,
+    bytes_received BIGINT NOT NULL,
+    sha256_state TEXT NOT NULL,
+    segments TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX upload_sessions_expiry ON upload_sessions (expires_at);
