@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::model::blob_refs::{self, Holder};
 use crate::model::blobs::Blob;
 use crate::model::downloads::DownloadCounter;
-use crate::model::packages::{self, File, FileCoord};
+use crate::model::packages::{self, File, FileCoord, FileDetails};
 use crate::model::properties::{self, RefType};
 use crate::model::tags::{self, Tag};
 use crate::model::{blobs as blob_rows, owners};
@@ -70,6 +70,21 @@ impl Registry {
         S: Stream<Item = std::result::Result<Bytes, E>> + Send,
         E: std::fmt::Display,
     {
+        self.publish_with(req, FileDetails::default(), body).await
+    }
+
+    /// `publish`, recording what the file is within its version (kind, qualifier, its own
+    /// metadata) with it, for formats that list files by those.
+    pub async fn publish_with<S, E>(
+        &self,
+        req: Publish<'_>,
+        details: FileDetails,
+        body: S,
+    ) -> Result<File>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Send,
+        E: std::fmt::Display,
+    {
         // Refuse early what would be refused after a long upload anyway.
         check_visible_names(req.at)?;
         {
@@ -85,7 +100,7 @@ impl Registry {
             }
         }
         let staged = self.blobs.put(body, &req.put).await?;
-        let committed = self.commit_file(req, &staged).await;
+        let committed = self.commit_file(req, &details, &staged).await;
         self.settle_staged(&staged, committed.as_ref().map(|file| &file.blob))
             .await;
         committed
@@ -189,7 +204,12 @@ impl Registry {
         tx.commit().await
     }
 
-    async fn commit_file(&self, req: Publish<'_>, staged: &StagedBlob) -> Result<File> {
+    async fn commit_file(
+        &self,
+        req: Publish<'_>,
+        details: &FileDetails,
+        staged: &StagedBlob,
+    ) -> Result<File> {
         let at = req.at;
         let mut tx = self.db.begin_write().await?;
         let owner = if req.create_owner {
@@ -209,7 +229,7 @@ impl Registry {
         )
         .await?;
         let blob = blob_rows::insert_or_touch(&mut tx, staged).await?;
-        let file = match packages::insert_file(&mut tx, version.id, at.file, &blob).await {
+        let file = match packages::insert_file(&mut tx, version.id, at.file, &blob, details).await {
             Err(Error::Conflict(_)) => return Err(duplicate(at)),
             other => other?,
         };

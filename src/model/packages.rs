@@ -37,7 +37,32 @@ pub struct File {
     pub name: String,
     #[serde(serialize_with = "crate::model::serialize_time")]
     pub created_at: i64,
+    #[serde(flatten)]
+    pub details: FileDetails,
     pub blob: Blob,
+}
+
+/// What a format records about one file beyond its name (see migration 0007): `kind` and
+/// `qualifier` are indexed for listing files by them, `metadata` is the file's own JSON.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct FileDetails {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub qualifier: String,
+    #[serde(skip_serializing_if = "is_empty_object")]
+    pub metadata: serde_json::Value,
+}
+
+fn is_empty_object(value: &serde_json::Value) -> bool {
+    value.as_object().is_some_and(|o| o.is_empty()) || value.is_null()
+}
+
+/// The file columns, for queries on `files f` (a macro so queries stay `&'static str`).
+macro_rules! file_columns {
+    () => {
+        "f.id, f.version_id, f.name, f.created_at, f.kind, f.qualifier, f.metadata, "
+    };
 }
 
 /// Where a file lives, by name. Names compare case-insensitively, as Gitea does.
@@ -73,11 +98,17 @@ fn version_from_row(row: &AnyRow) -> Result<Version> {
 }
 
 fn file_from_row(row: &AnyRow) -> Result<File> {
+    let metadata: String = row.try_get("metadata")?;
     Ok(File {
         id: row.try_get("id")?,
         version_id: row.try_get("version_id")?,
         name: row.try_get("name")?,
         created_at: row.try_get("created_at")?,
+        details: FileDetails {
+            kind: row.try_get("kind")?,
+            qualifier: row.try_get("qualifier")?,
+            metadata: serde_json::from_str(&metadata).map_err(Error::internal)?,
+        },
         blob: blobs::from_row(row)?,
     })
 }
@@ -175,16 +206,21 @@ pub async fn insert_file(
     version_id: i64,
     name: &str,
     blob: &Blob,
+    details: &FileDetails,
 ) -> Result<File> {
     let created_at = crate::clock::now();
     let inserted = sqlx::query(
-        "INSERT INTO files (version_id, name, lower_name, blob_sha256, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        "INSERT INTO files (version_id, name, lower_name, blob_sha256, created_at, kind, qualifier, metadata) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(version_id)
     .bind(name)
     .bind(name.to_lowercase())
     .bind(&blob.sha256)
     .bind(created_at)
+    .bind(&details.kind)
+    .bind(&details.qualifier)
+    .bind(details.metadata.to_string())
     .fetch_one(conn)
     .await;
     match inserted {
@@ -193,6 +229,7 @@ pub async fn insert_file(
             version_id,
             name: name.to_string(),
             created_at,
+            details: details.clone(),
             blob: blob.clone(),
         }),
         Err(e) if Error::is_unique_violation(&e) => Err(Error::conflict(format!(
@@ -205,7 +242,8 @@ pub async fn insert_file(
 /// A file with its version, found by name in one query (the download path).
 pub async fn find_file(conn: &mut AnyConnection, at: FileCoord<'_>) -> Result<Option<File>> {
     let row = sqlx::query(concat!(
-        "SELECT f.id, f.version_id, f.name, f.created_at, ",
+        "SELECT ",
+        file_columns!(),
         blob_columns!(),
         " FROM files f JOIN blobs b ON b.sha256 = f.blob_sha256 \
           JOIN versions v ON v.id = f.version_id \
@@ -226,11 +264,36 @@ pub async fn find_file(conn: &mut AnyConnection, at: FileCoord<'_>) -> Result<Op
 
 pub async fn list_files(conn: &mut AnyConnection, version_id: i64) -> Result<Vec<File>> {
     let rows = sqlx::query(concat!(
-        "SELECT f.id, f.version_id, f.name, f.created_at, ",
+        "SELECT ",
+        file_columns!(),
         blob_columns!(),
         " FROM files f JOIN blobs b ON b.sha256 = f.blob_sha256 WHERE f.version_id = $1 ORDER BY f.lower_name"
     ))
     .bind(version_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(file_from_row).collect()
+}
+
+/// The files of a version with the given kind, and qualifier when given (a Maven version's
+/// `jar`s, a pacman version's `x86_64` package), by name.
+pub async fn list_files_of_kind(
+    conn: &mut AnyConnection,
+    version_id: i64,
+    kind: &str,
+    qualifier: Option<&str>,
+) -> Result<Vec<File>> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        file_columns!(),
+        blob_columns!(),
+        " FROM files f JOIN blobs b ON b.sha256 = f.blob_sha256 \
+          WHERE f.version_id = $1 AND f.kind = $2 AND ($3 IS NULL OR f.qualifier = $3) \
+          ORDER BY f.lower_name"
+    ))
+    .bind(version_id)
+    .bind(kind)
+    .bind(qualifier)
     .fetch_all(conn)
     .await?;
     rows.iter().map(file_from_row).collect()
@@ -455,8 +518,8 @@ pub async fn find_file_named(
     file: &str,
 ) -> Result<Option<NamedFile>> {
     let row = sqlx::query(concat!(
-        "SELECT p.name AS package_name, v.version AS version_name, \
-         f.id, f.version_id, f.name, f.created_at, ",
+        "SELECT p.name AS package_name, v.version AS version_name, ",
+        file_columns!(),
         blob_columns!(),
         " FROM files f JOIN blobs b ON b.sha256 = f.blob_sha256 \
           JOIN versions v ON v.id = f.version_id \

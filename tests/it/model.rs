@@ -537,3 +537,107 @@ fn upload_sessions_expire_or_are_cancelled_with_their_parts() {
         );
     });
 }
+
+#[test]
+fn files_carry_their_kind_qualifier_and_metadata_and_properties_are_found_by_value() {
+    use cargoman::model::packages::{self, FileDetails};
+    use cargoman::model::properties::{self, RefType};
+    on_each_backend(|registry, _| async move {
+        let maven = |file: &'static str, kind: &str, qualifier: &str| {
+            let req = Publish {
+                at: FileCoord {
+                    owner: "acme",
+                    format: "maven",
+                    package: "org.acme:lib",
+                    version: "1.0",
+                    file,
+                },
+                create_owner: true,
+                version_metadata: no_metadata(),
+                file_properties: vec![],
+                put: limit(),
+            };
+            let details = FileDetails {
+                kind: kind.to_string(),
+                qualifier: qualifier.to_string(),
+                metadata: serde_json::json!({ "file": file }),
+            };
+            let registry = &registry;
+            async move {
+                registry
+                    .publish_with(req, details, body(file.as_bytes()))
+                    .await
+                    .unwrap()
+            }
+        };
+        let jar = maven("lib-1.0.jar", "jar", "").await;
+        maven("lib-1.0-sources.jar", "jar", "sources").await;
+        maven("lib-1.0.pom", "pom", "").await;
+
+        let found = registry
+            .find_file(FileCoord {
+                owner: "acme",
+                format: "maven",
+                package: "org.acme:lib",
+                version: "1.0",
+                file: "LIB-1.0-SOURCES.JAR",
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                found.details.kind.as_str(),
+                found.details.qualifier.as_str()
+            ),
+            ("jar", "sources")
+        );
+        assert_eq!(found.details.metadata["file"], "lib-1.0-sources.jar");
+
+        let mut conn = registry.db.pool().acquire().await.unwrap();
+        let names = |files: Vec<File>| files.into_iter().map(|f| f.name).collect::<Vec<_>>();
+        let jars = packages::list_files_of_kind(&mut conn, jar.version_id, "jar", None)
+            .await
+            .unwrap();
+        assert_eq!(names(jars), ["lib-1.0-sources.jar", "lib-1.0.jar"]);
+        let main = packages::list_files_of_kind(&mut conn, jar.version_id, "jar", Some(""))
+            .await
+            .unwrap();
+        assert_eq!(names(main), ["lib-1.0.jar"]);
+
+        // A plain publish records no details, and the file's JSON shows none.
+        let plain = publish(&registry, "img", "1", b"{}").await;
+        assert_eq!(plain.details, FileDetails::default());
+        let json = serde_json::to_value(&plain).unwrap();
+        assert!(
+            json.get("kind").is_none() && json.get("metadata").is_none(),
+            "{json}"
+        );
+
+        // Values longer than any index entry may be are found by exact value.
+        let long = "x".repeat(10_000);
+        for (id, value) in [
+            (jar.id, long.as_str()),
+            (plain.id, "y"),
+            (found.id, long.as_str()),
+        ] {
+            properties::add(&mut conn, RefType::File, id, "provides", value)
+                .await
+                .unwrap();
+        }
+        let mut holders = vec![jar.id, found.id];
+        holders.sort();
+        assert_eq!(
+            properties::find_refs(&mut conn, RefType::File, "provides", &long)
+                .await
+                .unwrap(),
+            holders
+        );
+        let prefix_only = format!("{long}z");
+        assert!(
+            properties::find_refs(&mut conn, RefType::File, "provides", &prefix_only)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    });
+}

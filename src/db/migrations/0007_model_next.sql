@@ -40,3 +40,16 @@ CREATE TABLE upload_sessions (
     expires_at BIGINT NOT NULL
 );
 CREATE INDEX upload_sessions_expiry ON upload_sessions (expires_at);
+
+-- What a file is within its version, for formats that list or pick files by it: `kind` (Maven
+-- extension `jar`/`pom`, NuGet `nupkg`/`snupkg`, PyPI `sdist`/`bdist_wheel`) and `qualifier`
+-- (Maven classifier, pacman architecture, wheel platform tag); empty when a format has none.
+-- `metadata` is the file's own JSON (a wheel's tags, a pacman package's .PKGINFO fields).
+ALTER TABLE files ADD COLUMN kind TEXT NOT NULL DEFAULT '';
+ALTER TABLE files ADD COLUMN qualifier TEXT NOT NULL DEFAULT '';
+ALTER TABLE files ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}';
+CREATE INDEX files_kind ON files (version_id, kind, qualifier);
+
+-- Finding what carries a property value (a Nitro storage, a pacman `provides`). Indexed on a
+-- prefix of the value: a btree entry has a size limit on PostgreSQL, values do not.
+CREATE INDEX properties_value ON properties (ref_type, name, substr(value, 1, 200));
