@@ -37,8 +37,9 @@ pub struct File {
     pub name: String,
     #[serde(serialize_with = "crate::model::serialize_time")]
     pub created_at: i64,
+    /// Boxed: most files have none, and `File` travels by value in many enums and caches.
     #[serde(flatten)]
-    pub details: FileDetails,
+    pub details: Box<FileDetails>,
     pub blob: Blob,
 }
 
@@ -104,11 +105,11 @@ fn file_from_row(row: &AnyRow) -> Result<File> {
         version_id: row.try_get("version_id")?,
         name: row.try_get("name")?,
         created_at: row.try_get("created_at")?,
-        details: FileDetails {
+        details: Box::new(FileDetails {
             kind: row.try_get("kind")?,
             qualifier: row.try_get("qualifier")?,
             metadata: serde_json::from_str(&metadata).map_err(Error::internal)?,
-        },
+        }),
         blob: blobs::from_row(row)?,
     })
 }
@@ -229,7 +230,7 @@ pub async fn insert_file(
             version_id,
             name: name.to_string(),
             created_at,
-            details: details.clone(),
+            details: Box::new(details.clone()),
             blob: blob.clone(),
         }),
         Err(e) if Error::is_unique_violation(&e) => Err(Error::conflict(format!(

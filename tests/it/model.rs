@@ -606,7 +606,7 @@ fn files_carry_their_kind_qualifier_and_metadata_and_properties_are_found_by_val
 
         // A plain publish records no details, and the file's JSON shows none.
         let plain = publish(&registry, "img", "1", b"{}").await;
-        assert_eq!(plain.details, FileDetails::default());
+        assert_eq!(*plain.details, FileDetails::default());
         let json = serde_json::to_value(&plain).unwrap();
         assert!(
             json.get("kind").is_none() && json.get("metadata").is_none(),
