@@ -3,9 +3,11 @@
 //! a version or package instead), and point tags at versions. Formats add their own naming rules
 //! and metadata; storage, dedupe, cleanup and counting live only here.
 
+mod changes;
 mod file_cache;
 mod uploads;
 
+pub use changes::{Change, RenderHook};
 pub use uploads::UPLOAD_SESSION_TTL;
 
 use bytes::Bytes;
@@ -32,6 +34,7 @@ pub struct Registry {
     pub downloads: DownloadCounter,
     pub documents: DocumentCache,
     files: FileCache,
+    hooks: changes::Hooks,
 }
 
 pub type VersionMetadata<'a> = Box<dyn FnOnce(&StagedBlob) -> serde_json::Value + Send + 'a>;
@@ -60,6 +63,7 @@ impl Registry {
             downloads: DownloadCounter::default(),
             documents: DocumentCache::default(),
             files: FileCache::default(),
+            hooks: changes::Hooks::default(),
         }
     }
 
@@ -101,9 +105,11 @@ impl Registry {
         }
         let staged = self.blobs.put(body, &req.put).await?;
         let committed = self.commit_file(req, &details, &staged).await;
-        self.settle_staged(&staged, committed.as_ref().map(|file| &file.blob))
+        self.settle_staged(&staged, committed.as_ref().map(|(file, _)| &file.blob))
             .await;
-        committed
+        let (file, change) = committed?;
+        self.changed([change]).await;
+        Ok(file)
     }
 
     /// Deletes a staged object unless its commit made it the stored copy of its content (the
@@ -177,8 +183,11 @@ impl Registry {
     pub async fn set_tag(&self, package_id: i64, name: &str, version_id: i64) -> Result<()> {
         crate::text::check_visible("tag name", name)?;
         let mut tx = self.db.begin_write().await?;
+        let package = existing_package(&mut tx, package_id).await?;
         tags::set(&mut tx, package_id, name, version_id).await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.changed([Change::from(&package)]).await;
+        Ok(())
     }
 
     /// A package's tags, by name.
@@ -198,10 +207,13 @@ impl Registry {
     /// Removes a tag (the version stays); not found when there is no such tag.
     pub async fn delete_tag(&self, package_id: i64, name: &str) -> Result<()> {
         let mut tx = self.db.begin_write().await?;
+        let package = existing_package(&mut tx, package_id).await?;
         if !tags::delete(&mut tx, package_id, name).await? {
             return Err(Error::not_found(format!("tag {name} not found")));
         }
-        tx.commit().await
+        tx.commit().await?;
+        self.changed([Change::from(&package)]).await;
+        Ok(())
     }
 
     async fn commit_file(
@@ -209,7 +221,7 @@ impl Registry {
         req: Publish<'_>,
         details: &FileDetails,
         staged: &StagedBlob,
-    ) -> Result<File> {
+    ) -> Result<(File, Change)> {
         let at = req.at;
         let mut tx = self.db.begin_write().await?;
         let owner = if req.create_owner {
@@ -237,7 +249,7 @@ impl Registry {
             properties::add(&mut tx, RefType::File, file.id, name, value).await?;
         }
         tx.commit().await?;
-        Ok(file)
+        Ok((file, Change::from(&package)))
     }
 
     /// The file at `at`, from a lookup made a moment ago when nothing was written since.
@@ -293,9 +305,11 @@ impl Registry {
         let file = packages::find_file(&mut tx, at)
             .await?
             .ok_or_else(|| Error::not_found(format!("file {} not found", at.file)))?;
+        let package = packages::package_of_version(&mut tx, file.version_id).await?;
         let shas = packages::delete_file(&mut tx, &file).await?;
         tx.commit().await?;
         self.drop_unused_blobs(shas).await;
+        self.changed(package.as_ref().map(Change::from)).await;
         Ok(())
     }
 
@@ -319,21 +333,25 @@ impl Registry {
         let shas = packages::delete_version(&mut tx, version_row.id).await?;
         tx.commit().await?;
         self.drop_unused_blobs(shas).await;
+        self.changed([Change::from(&package_row)]).await;
         Ok(())
     }
 
     /// Deletes a version (by id) with its files.
     pub async fn remove_version(&self, version_id: i64) -> Result<()> {
         let mut tx = self.db.begin_write().await?;
+        let package = packages::package_of_version(&mut tx, version_id).await?;
         let shas = packages::delete_version(&mut tx, version_id).await?;
         tx.commit().await?;
         self.drop_unused_blobs(shas).await;
+        self.changed(package.as_ref().map(Change::from)).await;
         Ok(())
     }
 
     /// Deletes a package with every version, file and document, and its source.
     pub async fn delete_package(&self, package_id: i64) -> Result<()> {
         let mut tx = self.db.begin_write().await?;
+        let package = packages::get_package(&mut tx, package_id).await?;
         let mut shas = Vec::new();
         for version in packages::all_versions(&mut tx, package_id).await? {
             shas.extend(packages::delete_version(&mut tx, version.id).await?);
@@ -345,6 +363,7 @@ impl Registry {
         tx.commit().await?;
         self.documents.forget_package_id(package_id);
         self.drop_unused_blobs(shas).await;
+        self.changed(package.as_ref().map(Change::from)).await;
         Ok(())
     }
 
@@ -376,6 +395,15 @@ fn check_visible_names(at: FileCoord<'_>) -> Result<()> {
     crate::text::check_visible("package name", at.package)?;
     crate::text::check_visible("version", at.version)?;
     crate::text::check_visible("file name", at.file)
+}
+
+async fn existing_package(
+    conn: &mut sqlx::AnyConnection,
+    package_id: i64,
+) -> Result<packages::Package> {
+    packages::get_package(conn, package_id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("package {package_id} not found")))
 }
 
 fn duplicate(at: FileCoord<'_>) -> Error {

@@ -155,6 +155,39 @@ async fn serve(
     Ok((status, headers, body).into_response())
 }
 
+/// Serves a rendered document whole (text or binary) with the same revalidation as a file:
+/// `ETag` (the body's SHA-256), `Last-Modified`, 304 for a current copy, no body for HEAD.
+pub fn serve_document(
+    body: bytes::Bytes,
+    sha256: &str,
+    updated_at: i64,
+    method: &Method,
+    request: &HeaderMap,
+    content_type: &str,
+) -> Response {
+    let etag = format!("\"{sha256}\"");
+    let mut headers = HeaderMap::new();
+    for (name, value) in [
+        (header::ETAG, etag.clone()),
+        (header::LAST_MODIFIED, clock::http_date(updated_at)),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(name, v);
+        }
+    }
+    if not_modified(request, &etag, updated_at) {
+        return (StatusCode::NOT_MODIFIED, headers).into_response();
+    }
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        headers.insert(header::CONTENT_TYPE, v);
+    }
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+    if method == Method::HEAD {
+        return (StatusCode::OK, headers).into_response();
+    }
+    (StatusCode::OK, headers, Body::from(body)).into_response()
+}
+
 fn not_modified(request: &HeaderMap, etag: &str, modified: i64) -> bool {
     if let Some(candidates) = request
         .get(header::IF_NONE_MATCH)

@@ -163,6 +163,21 @@ pub async fn get_package(conn: &mut AnyConnection, id: i64) -> Result<Option<Pac
     row.as_ref().map(package_from_row).transpose()
 }
 
+/// The package a version belongs to.
+pub async fn package_of_version(
+    conn: &mut AnyConnection,
+    version_id: i64,
+) -> Result<Option<Package>> {
+    let row = sqlx::query(
+        "SELECT p.id, p.owner_id, p.format, p.name, p.created_at FROM packages p \
+         JOIN versions v ON v.package_id = p.id WHERE v.id = $1",
+    )
+    .bind(version_id)
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(package_from_row).transpose()
+}
+
 pub async fn find_or_create_version(
     conn: &mut AnyConnection,
     package_id: i64,

@@ -641,3 +641,137 @@ fn files_carry_their_kind_qualifier_and_metadata_and_properties_are_found_by_val
         );
     });
 }
+
+#[test]
+fn one_hook_re_renders_repository_documents_on_every_change() {
+    use cargoman::http::download::serve_document;
+    use cargoman::model::packages;
+    use std::sync::{Arc, Mutex};
+    on_each_backend(|registry, _| async move {
+        // A pacman-like repository database: binary, listing every package of the owner.
+        let calls: Arc<Mutex<Vec<String>>> = Arc::default();
+        let seen = calls.clone();
+        registry.on_change(
+            "pacman",
+            Arc::new(
+                move |registry: Registry, change: cargoman::registry::Change| {
+                    seen.lock().unwrap().push(change.package.clone());
+                    Box::pin(async move {
+                        let names = {
+                            let mut conn = registry.db.pool().acquire().await?;
+                            packages::package_names(&mut conn, change.owner_id, &change.format)
+                                .await?
+                        };
+                        let mut db = vec![0x1f, 0x8b, 0x00];
+                        db.extend_from_slice(names.join("\n").as_bytes());
+                        registry
+                            .put_repository_document(
+                                change.owner_id,
+                                &change.format,
+                                "core.db",
+                                &db,
+                            )
+                            .await
+                    })
+                },
+            ),
+        );
+        let pkg = |package: &'static str, version: &'static str| {
+            let req = Publish {
+                at: FileCoord {
+                    owner: "arch",
+                    format: "pacman",
+                    package,
+                    version,
+                    file: "pkg.tar.zst",
+                },
+                create_owner: true,
+                version_metadata: no_metadata(),
+                file_properties: vec![],
+                put: limit(),
+            };
+            let registry = &registry;
+            async move {
+                registry
+                    .publish(req, body(package.as_bytes()))
+                    .await
+                    .unwrap()
+            }
+        };
+        let bash = pkg("bash", "5.2-1").await;
+        let vim = pkg("vim", "9.1-1").await;
+        pkg("vim", "9.1-2").await;
+        let owner_id = {
+            let mut conn = registry.db.pool().acquire().await.unwrap();
+            cargoman::model::owners::find(&mut conn, "arch")
+                .await
+                .unwrap()
+                .unwrap()
+                .id
+        };
+        let document = registry
+            .repository_document(owner_id, "pacman", "core.db")
+            .await
+            .unwrap();
+        assert_eq!(&document.body[3..], b"bash\nvim");
+        assert_eq!(document.body[..3], [0x1f, 0x8b, 0x00]);
+        assert_eq!(*calls.lock().unwrap(), ["bash", "vim", "vim"]);
+
+        // Tags and deletes go through the same hook.
+        let vim_id = package_id(&registry, vim.version_id).await;
+        registry
+            .set_tag(vim_id, "latest", vim.version_id)
+            .await
+            .unwrap();
+        registry.delete_tag(vim_id, "latest").await.unwrap();
+        registry.remove_version(bash.version_id).await.unwrap();
+        assert_eq!(calls.lock().unwrap().len(), 6);
+        let document = registry
+            .repository_document(owner_id, "pacman", "core.db")
+            .await
+            .unwrap();
+        assert_eq!(&document.body[3..], b"vim");
+        registry.delete_package(vim_id).await.unwrap();
+        assert_eq!(calls.lock().unwrap().len(), 7);
+        let empty = registry
+            .repository_document(owner_id, "pacman", "core.db")
+            .await
+            .unwrap();
+        assert_eq!(empty.body, [0x1f, 0x8b, 0x00]);
+        assert!(
+            empty.updated_at > document.updated_at,
+            "a changed body is newer"
+        );
+
+        // Served whole with an ETag, and revalidated.
+        let response = serve_document(
+            Bytes::from(empty.body.clone()),
+            &empty.sha256,
+            empty.updated_at,
+            &Method::GET,
+            &HeaderMap::new(),
+            "application/octet-stream",
+        );
+        assert_eq!(response.status(), StatusCode::OK);
+        let etag = response.headers()[header::ETAG].clone();
+        assert_eq!(
+            etag.to_str().unwrap(),
+            format!("\"{}\"", sha256_hex(&empty.body))
+        );
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert_eq!(&body[..], &empty.body[..]);
+        let mut current = HeaderMap::new();
+        current.insert(header::IF_NONE_MATCH, etag);
+        let response = serve_document(
+            Bytes::from(empty.body.clone()),
+            &empty.sha256,
+            empty.updated_at,
+            &Method::GET,
+            &current,
+            "application/octet-stream",
+        );
+        assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
+    });
+}

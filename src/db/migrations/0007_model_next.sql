@@ -53,3 +53,16 @@ CREATE INDEX files_kind ON files (version_id, kind, qualifier);
 -- Finding what carries a property value (a Nitro storage, a pacman `provides`). Indexed on a
 -- prefix of the value: a btree entry has a size limit on PostgreSQL, values do not.
 CREATE INDEX properties_value ON properties (ref_type, name, substr(value, 1, 200));
+
+-- Documents rendered for a whole repository (an owner's packages of one format), text or
+-- binary: a pacman `.db` (a tar), an npm or NuGet index. `sha256` is the body's ETag; an
+-- unchanged body keeps its `updated_at` so clients keep their caches.
+CREATE TABLE repository_documents (
+    owner_id BIGINT NOT NULL REFERENCES owners (id),
+    format TEXT NOT NULL,
+    name TEXT NOT NULL,
+    body {{BYTES}} NOT NULL,
+    sha256 TEXT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (owner_id, format, name)
+);
