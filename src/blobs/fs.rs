@@ -109,10 +109,18 @@ impl FsBackend {
 
     pub async fn delete(&self, key: &str) -> Result<()> {
         self.maps.remove(key);
-        match tokio::fs::remove_file(self.path_of(key)?).await {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
-            _ => Ok(()),
+        let path = self.path_of(key)?;
+        match tokio::fs::remove_file(&path).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
         }
+        // An upload session's folder goes with its last segment (it fails while others remain).
+        if key.starts_with("uploads/")
+            && let Some(folder) = path.parent()
+        {
+            let _ = tokio::fs::remove_dir(folder).await;
+        }
+        Ok(())
     }
 
     pub async fn size(&self, key: &str) -> Result<Option<u64>> {

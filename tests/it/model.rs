@@ -481,7 +481,11 @@ fn an_upload_session_resumes_after_a_restart_and_ends_as_a_held_blob() {
 
 #[test]
 fn upload_sessions_expire_or_are_cancelled_with_their_parts() {
-    on_each_backend(|registry, _| async move {
+    on_each_backend(|registry, config| async move {
+        let storage_root = match &config.storage {
+            cargoman::config::StorageConfig::Filesystem { path } => Some(path.clone()),
+            cargoman::config::StorageConfig::S3(_) => None,
+        };
         assert!(matches!(
             registry.start_upload("nobody", "oci", false).await,
             Err(Error::NotFound(_))
@@ -525,6 +529,10 @@ fn upload_sessions_expire_or_are_cancelled_with_their_parts() {
 
         registry.cancel_upload(&live.id).await.unwrap();
         assert!(segment_objects(&registry).await.is_empty());
+        if let Some(root) = storage_root {
+            let folders = std::fs::read_dir(root.join("uploads")).unwrap().count();
+            assert_eq!(folders, 0, "a session's folder goes with its last segment");
+        }
         assert!(matches!(
             registry.cancel_upload(&live.id).await,
             Err(Error::NotFound(_))
