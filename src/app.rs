@@ -111,18 +111,23 @@ impl App {
             })
         };
         let purger = {
-            let db = registry.db.clone();
+            let registry = registry.clone();
             let retention = retention(&self.state.config);
             tokio::spawn(async move {
                 let mut tick = tokio::time::interval(PURGE_INTERVAL);
                 loop {
                     tick.tick().await;
-                    match crate::maintenance::purge_expired(&db, retention).await {
+                    match crate::maintenance::purge_expired(&registry.db, retention).await {
                         Ok(report) if report.is_empty() => {}
                         Ok(report) => {
                             tracing::info!(?report, "purged records past their retention")
                         }
                         Err(e) => tracing::warn!(error = %e, "could not purge old records"),
+                    }
+                    match registry.expire_uploads().await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(sessions = n, "removed expired upload sessions"),
+                        Err(e) => tracing::warn!(error = %e, "could not remove expired uploads"),
                     }
                 }
             })

@@ -187,13 +187,29 @@ fn main() -> ExitCode {
 
 /// One line per problem found, then the temporary upload files, which are not problems.
 fn fsck_text(report: &maintenance::FsckReport) -> String {
-    let mut lines = vec![format!("fsck: checked {} blob(s)", report.blobs_checked)];
+    let held: Vec<String> = report
+        .references
+        .iter()
+        .map(|(kind, n)| format!("{n} {kind}"))
+        .collect();
+    let mut lines = vec![format!(
+        "fsck: checked {} blob(s), held by references: {}",
+        report.blobs_checked,
+        if held.is_empty() {
+            "none".to_string()
+        } else {
+            held.join(", ")
+        }
+    )];
     let mut add = |items: &[String], describe: fn(&String) -> String| {
         lines.extend(items.iter().map(describe));
     };
     add(&report.missing, |s| format!("missing object for blob {s}"));
     add(&report.corrupt, |s| format!("corrupt object for blob {s}"));
     add(&report.unreferenced, |k| format!("unreferenced object {k}"));
+    add(&report.dangling_references, |r| {
+        format!("reference {r} whose holder is gone")
+    });
     add(&report.temporary_uploads, |k| {
         format!("temporary upload file {k} (an upload in progress or interrupted; gc removes it)")
     });

@@ -1,25 +1,28 @@
 //! `cargoman gc` and `cargoman fsck`: keeping stored objects and blob rows in agreement; and
 //! the retention of records that only explain the past (audit log, webhook deliveries, Stripe
-//! event ids), applied hourly by the server and by every `cleanup` task.
+//! event ids) and of expired upload sessions, applied hourly by the server and by every
+//! `cleanup` task.
 
 /// Task kind of the cleanup a team can queue (`POST /api/v1/tasks/cleanup`): gc plus purging
 /// records past their retention.
 pub const CLEANUP_TASK: &str = "cleanup";
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
 
 use crate::db::Db;
 use crate::error::Result;
-use crate::model::{audit, blobs as blob_rows, stripe_events, webhook_deliveries};
+use crate::model::{
+    audit, blob_refs, blobs as blob_rows, stripe_events, upload_sessions, webhook_deliveries,
+};
 use crate::registry::Registry;
 
 #[derive(Debug, Default, Serialize)]
 pub struct GcReport {
-    /// Blob rows no file used any more.
+    /// Blob rows no file or reference held any more.
     pub blob_rows_removed: usize,
-    /// Stored objects no blob row named (interrupted uploads, failed deletes).
+    /// Stored objects no blob row or upload session named (interrupted uploads, failed deletes).
     pub objects_removed: usize,
     pub bytes_freed: u64,
 }
@@ -61,27 +64,41 @@ pub struct FsckReport {
     pub missing: Vec<String>,
     /// Blob rows whose object has the wrong size or content.
     pub corrupt: Vec<String>,
-    /// Stored objects no blob row names.
+    /// Stored objects no blob row or upload session names.
     pub unreferenced: Vec<String>,
+    /// How many references of each kind hold blobs (`file`, and each `blob_refs` kind).
+    pub references: BTreeMap<String, i64>,
+    /// References (`kind:id sha256`) whose holder is gone: each keeps a blob nothing can reach.
+    pub dangling_references: Vec<String>,
     /// Temporary files of uploads in progress or cut off by a crash: not an inconsistency, so
     /// they leave the report clean (`gc` removes them once older than its grace period).
     pub temporary_uploads: Vec<String>,
 }
 
 impl FsckReport {
-    /// No missing, corrupt or unreferenced object (temporary upload files do not count).
+    /// No missing, corrupt or unreferenced object and no dangling reference (temporary upload
+    /// files do not count).
     pub fn is_clean(&self) -> bool {
-        self.missing.is_empty() && self.corrupt.is_empty() && self.unreferenced.is_empty()
+        self.missing.is_empty()
+            && self.corrupt.is_empty()
+            && self.unreferenced.is_empty()
+            && self.dangling_references.is_empty()
     }
 }
 
 /// Checks every blob row against storage; with `verify_content` each object is read and hashed.
 pub async fn fsck(registry: &Registry, verify_content: bool) -> Result<FsckReport> {
-    let rows = {
-        let mut conn = registry.db.pool().acquire().await?;
-        blob_rows::all(&mut conn).await?
-    };
     let mut report = FsckReport::default();
+    let (rows, segments) = {
+        let mut conn = registry.db.pool().acquire().await?;
+        report.references = blob_refs::count_by_kind(&mut conn)
+            .await?
+            .into_iter()
+            .collect();
+        report.dangling_references = blob_refs::dangling(&mut conn).await?;
+        let segments = upload_sessions::segment_keys(&mut conn).await?;
+        (blob_rows::all(&mut conn).await?, segments)
+    };
     for blob in &rows {
         report.blobs_checked += 1;
         match registry.blobs.size(&blob.storage_key).await? {
@@ -99,7 +116,11 @@ pub async fn fsck(registry: &Registry, verify_content: bool) -> Result<FsckRepor
             Some(_) => {}
         }
     }
-    let known: HashSet<String> = rows.into_iter().map(|b| b.storage_key).collect();
+    let known: HashSet<String> = rows
+        .into_iter()
+        .map(|b| b.storage_key)
+        .chain(segments)
+        .collect();
     for object in registry.blobs.list().await? {
         if object.temporary {
             report.temporary_uploads.push(object.key);
@@ -110,12 +131,15 @@ pub async fn fsck(registry: &Registry, verify_content: bool) -> Result<FsckRepor
     Ok(report)
 }
 
+/// Storage keys a row names: blobs, and the segments of upload sessions in progress.
 async fn known_keys(registry: &Registry) -> Result<HashSet<String>> {
     let mut conn = registry.db.pool().acquire().await?;
+    let segments = upload_sessions::segment_keys(&mut conn).await?;
     Ok(blob_rows::all(&mut conn)
         .await?
         .into_iter()
         .map(|b| b.storage_key)
+        .chain(segments)
         .collect())
 }
 
@@ -164,9 +188,11 @@ pub async fn purge_expired(db: &Db, retention: Retention) -> Result<PurgeReport>
     Ok(report)
 }
 
-/// What a `cleanup` task did: `gc` with an hour's grace, then the retention.
+/// What a `cleanup` task did: expired upload sessions, `gc` with an hour's grace, then the
+/// retention.
 #[derive(Debug, Serialize)]
 pub struct CleanupReport {
+    pub upload_sessions_expired: usize,
     #[serde(flatten)]
     pub gc: GcReport,
     #[serde(flatten)]
@@ -175,6 +201,7 @@ pub struct CleanupReport {
 
 pub async fn cleanup(registry: &Registry, retention: Retention) -> Result<CleanupReport> {
     Ok(CleanupReport {
+        upload_sessions_expired: registry.expire_uploads().await?,
         gc: gc(registry, 3600).await?,
         purged: purge_expired(&registry.db, retention).await?,
     })

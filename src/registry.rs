@@ -1,8 +1,14 @@
 //! The format-neutral package operations every format adapter calls: publish a file into
-//! owner/package/version, find it, stream it, delete it. Formats add their own naming rules and
-//! metadata; storage, dedupe, cleanup and counting live only here.
+//! owner/package/version, find it, stream it, delete it; store blobs that no file names (held by
+//! a version or package instead), and point tags at versions. Formats add their own naming rules
+//! and metadata; storage, dedupe, cleanup and counting live only here.
 
+mod changes;
 mod file_cache;
+mod uploads;
+
+pub use changes::{Change, RenderHook};
+pub use uploads::UPLOAD_SESSION_TTL;
 
 use bytes::Bytes;
 use futures_util::Stream;
@@ -13,10 +19,12 @@ use crate::blobs::{BlobStore, ByteStream, ExtraDigests, PutOptions, StagedBlob};
 use crate::db::Db;
 use crate::documents_cache::DocumentCache;
 use crate::error::{Error, Result};
+use crate::model::blob_refs::{self, Holder};
 use crate::model::blobs::Blob;
 use crate::model::downloads::DownloadCounter;
-use crate::model::packages::{self, File, FileCoord};
+use crate::model::packages::{self, File, FileCoord, FileDetails};
 use crate::model::properties::{self, RefType};
+use crate::model::tags::{self, Tag};
 use crate::model::{blobs as blob_rows, owners};
 
 #[derive(Clone)]
@@ -26,6 +34,7 @@ pub struct Registry {
     pub downloads: DownloadCounter,
     pub documents: DocumentCache,
     files: FileCache,
+    hooks: changes::Hooks,
 }
 
 pub type VersionMetadata<'a> = Box<dyn FnOnce(&StagedBlob) -> serde_json::Value + Send + 'a>;
@@ -54,12 +63,28 @@ impl Registry {
             downloads: DownloadCounter::default(),
             documents: DocumentCache::default(),
             files: FileCache::default(),
+            hooks: changes::Hooks::default(),
         }
     }
 
     /// Stores a new file. The body is streamed to storage first; the file becomes visible in one
     /// transaction afterwards, or not at all.
     pub async fn publish<S, E>(&self, req: Publish<'_>, body: S) -> Result<File>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Send,
+        E: std::fmt::Display,
+    {
+        self.publish_with(req, FileDetails::default(), body).await
+    }
+
+    /// `publish`, recording what the file is within its version (kind, qualifier, its own
+    /// metadata) with it, for formats that list files by those.
+    pub async fn publish_with<S, E>(
+        &self,
+        req: Publish<'_>,
+        details: FileDetails,
+        body: S,
+    ) -> Result<File>
     where
         S: Stream<Item = std::result::Result<Bytes, E>> + Send,
         E: std::fmt::Display,
@@ -79,19 +104,124 @@ impl Registry {
             }
         }
         let staged = self.blobs.put(body, &req.put).await?;
-        let committed = self.commit_file(req, &staged).await;
-        let keep_staged =
-            matches!(&committed, Ok(file) if file.blob.storage_key == staged.storage_key);
-        if !keep_staged {
-            // Failed, or the content was already stored under another key.
-            if let Err(e) = self.blobs.delete(&staged.storage_key).await {
-                tracing::warn!(key = %staged.storage_key, error = %e, "could not delete staged blob; gc will");
-            }
+        let committed = self.commit_file(req, &details, &staged).await;
+        self.settle_staged(&staged, committed.as_ref().map(|(file, _)| &file.blob))
+            .await;
+        let (file, change) = committed?;
+        self.changed([change]).await;
+        Ok(file)
+    }
+
+    /// Deletes a staged object unless its commit made it the stored copy of its content (the
+    /// commit failed, or the content was already stored under another key).
+    async fn settle_staged(&self, staged: &StagedBlob, committed: Result<&Blob, &Error>) {
+        if matches!(committed, Ok(blob) if blob.storage_key == staged.storage_key) {
+            return;
         }
+        if let Err(e) = self.blobs.delete(&staged.storage_key).await {
+            tracing::warn!(key = %staged.storage_key, error = %e, "could not delete staged blob; gc will");
+        }
+    }
+
+    /// Stores a blob no file names, held by `holder` from the same transaction that records it,
+    /// so `gc` never sees it unheld (an OCI layer pushed into a repository, a manifest's config).
+    /// Streamed and digest-checked like a file upload (`PutOptions::expected_sha256`).
+    pub async fn put_blob<S, E>(&self, body: S, opts: &PutOptions, holder: Holder) -> Result<Blob>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Send,
+        E: std::fmt::Display,
+    {
+        let staged = self.blobs.put(body, opts).await?;
+        let committed = async {
+            let mut tx = self.db.begin_write().await?;
+            let blob = blob_rows::insert_or_touch(&mut tx, &staged).await?;
+            blob_refs::link(&mut tx, &blob.sha256, holder).await?;
+            tx.commit().await?;
+            Ok(blob)
+        }
+        .await;
+        self.settle_staged(&staged, committed.as_ref()).await;
         committed
     }
 
-    async fn commit_file(&self, req: Publish<'_>, staged: &StagedBlob) -> Result<File> {
+    /// Makes `holder` hold a blob already stored (an OCI manifest naming its layers, a
+    /// cross-repository mount). Not found when no such blob is stored.
+    pub async fn link(&self, sha256: &str, holder: Holder) -> Result<()> {
+        let mut tx = self.db.begin_write().await?;
+        blob_refs::link(&mut tx, &sha256.to_ascii_lowercase(), holder).await?;
+        tx.commit().await
+    }
+
+    /// Releases `holder`'s hold on a blob; the blob goes when nothing else holds it. Not found
+    /// when the holder did not hold it.
+    pub async fn unlink(&self, sha256: &str, holder: Holder) -> Result<()> {
+        let sha256 = sha256.to_ascii_lowercase();
+        let mut tx = self.db.begin_write().await?;
+        if !blob_refs::unlink(&mut tx, &sha256, holder).await? {
+            return Err(Error::not_found(format!("blob {sha256} is not held here")));
+        }
+        tx.commit().await?;
+        self.drop_unused_blobs([sha256]).await;
+        Ok(())
+    }
+
+    /// A stored blob by its SHA-256 (hex, any case), for serving it by digest.
+    pub async fn find_blob(&self, sha256: &str) -> Result<Blob> {
+        let mut conn = self.db.pool().acquire().await?;
+        blob_rows::find(&mut conn, &sha256.to_ascii_lowercase())
+            .await?
+            .ok_or_else(|| Error::not_found(format!("blob {sha256} not found")))
+    }
+
+    /// Streams a blob's content (or an inclusive byte range of it); not counted as a download,
+    /// since a bare blob belongs to no version.
+    pub async fn open_blob(&self, blob: &Blob, range: Option<(u64, u64)>) -> Result<ByteStream> {
+        self.blobs.open(&blob.storage_key, range).await
+    }
+
+    /// Points a package's tag at one of its versions, creating or moving it atomically.
+    pub async fn set_tag(&self, package_id: i64, name: &str, version_id: i64) -> Result<()> {
+        crate::text::check_visible("tag name", name)?;
+        let mut tx = self.db.begin_write().await?;
+        let package = existing_package(&mut tx, package_id).await?;
+        tags::set(&mut tx, package_id, name, version_id).await?;
+        tx.commit().await?;
+        self.changed([Change::from(&package)]).await;
+        Ok(())
+    }
+
+    /// A package's tags, by name.
+    pub async fn tags(&self, package_id: i64) -> Result<Vec<Tag>> {
+        let mut conn = self.db.pool().acquire().await?;
+        tags::list(&mut conn, package_id).await
+    }
+
+    /// One tag of a package; not found when there is no such tag.
+    pub async fn tag(&self, package_id: i64, name: &str) -> Result<Tag> {
+        let mut conn = self.db.pool().acquire().await?;
+        tags::get(&mut conn, package_id, name)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("tag {name} not found")))
+    }
+
+    /// Removes a tag (the version stays); not found when there is no such tag.
+    pub async fn delete_tag(&self, package_id: i64, name: &str) -> Result<()> {
+        let mut tx = self.db.begin_write().await?;
+        let package = existing_package(&mut tx, package_id).await?;
+        if !tags::delete(&mut tx, package_id, name).await? {
+            return Err(Error::not_found(format!("tag {name} not found")));
+        }
+        tx.commit().await?;
+        self.changed([Change::from(&package)]).await;
+        Ok(())
+    }
+
+    async fn commit_file(
+        &self,
+        req: Publish<'_>,
+        details: &FileDetails,
+        staged: &StagedBlob,
+    ) -> Result<(File, Change)> {
         let at = req.at;
         let mut tx = self.db.begin_write().await?;
         let owner = if req.create_owner {
@@ -111,7 +241,7 @@ impl Registry {
         )
         .await?;
         let blob = blob_rows::insert_or_touch(&mut tx, staged).await?;
-        let file = match packages::insert_file(&mut tx, version.id, at.file, &blob).await {
+        let file = match packages::insert_file(&mut tx, version.id, at.file, &blob, details).await {
             Err(Error::Conflict(_)) => return Err(duplicate(at)),
             other => other?,
         };
@@ -119,7 +249,7 @@ impl Registry {
             properties::add(&mut tx, RefType::File, file.id, name, value).await?;
         }
         tx.commit().await?;
-        Ok(file)
+        Ok((file, Change::from(&package)))
     }
 
     /// The file at `at`, from a lookup made a moment ago when nothing was written since.
@@ -175,9 +305,11 @@ impl Registry {
         let file = packages::find_file(&mut tx, at)
             .await?
             .ok_or_else(|| Error::not_found(format!("file {} not found", at.file)))?;
-        let sha = packages::delete_file(&mut tx, &file).await?;
+        let package = packages::package_of_version(&mut tx, file.version_id).await?;
+        let shas = packages::delete_file(&mut tx, &file).await?;
         tx.commit().await?;
-        self.drop_unused_blobs([sha]).await;
+        self.drop_unused_blobs(shas).await;
+        self.changed(package.as_ref().map(Change::from)).await;
         Ok(())
     }
 
@@ -201,36 +333,41 @@ impl Registry {
         let shas = packages::delete_version(&mut tx, version_row.id).await?;
         tx.commit().await?;
         self.drop_unused_blobs(shas).await;
+        self.changed([Change::from(&package_row)]).await;
         Ok(())
     }
 
     /// Deletes a version (by id) with its files.
     pub async fn remove_version(&self, version_id: i64) -> Result<()> {
         let mut tx = self.db.begin_write().await?;
+        let package = packages::package_of_version(&mut tx, version_id).await?;
         let shas = packages::delete_version(&mut tx, version_id).await?;
         tx.commit().await?;
         self.drop_unused_blobs(shas).await;
+        self.changed(package.as_ref().map(Change::from)).await;
         Ok(())
     }
 
     /// Deletes a package with every version, file and document, and its source.
     pub async fn delete_package(&self, package_id: i64) -> Result<()> {
         let mut tx = self.db.begin_write().await?;
+        let package = packages::get_package(&mut tx, package_id).await?;
         let mut shas = Vec::new();
         for version in packages::all_versions(&mut tx, package_id).await? {
             shas.extend(packages::delete_version(&mut tx, version.id).await?);
         }
         // The last version may already have taken an unsourced package with it.
         if packages::get_package(&mut tx, package_id).await?.is_some() {
-            packages::delete_package_row(&mut tx, package_id).await?;
+            shas.extend(packages::delete_package_row(&mut tx, package_id).await?);
         }
         tx.commit().await?;
         self.documents.forget_package_id(package_id);
         self.drop_unused_blobs(shas).await;
+        self.changed(package.as_ref().map(Change::from)).await;
         Ok(())
     }
 
-    /// Removes blobs no file uses any more, row first, then the object. A failure here leaves at
+    /// Removes blobs no file or reference holds any more, row first, then the object. A failure here leaves at
     /// worst an unreferenced object, which `gc` removes.
     async fn drop_unused_blobs(&self, shas: impl IntoIterator<Item = String>) {
         for sha in shas {
@@ -258,6 +395,15 @@ fn check_visible_names(at: FileCoord<'_>) -> Result<()> {
     crate::text::check_visible("package name", at.package)?;
     crate::text::check_visible("version", at.version)?;
     crate::text::check_visible("file name", at.file)
+}
+
+async fn existing_package(
+    conn: &mut sqlx::AnyConnection,
+    package_id: i64,
+) -> Result<packages::Package> {
+    packages::get_package(conn, package_id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("package {package_id} not found")))
 }
 
 fn duplicate(at: FileCoord<'_>) -> Error {

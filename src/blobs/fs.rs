@@ -58,9 +58,10 @@ impl FsBackend {
         Ok(self.root.join(key))
     }
 
-    pub async fn writer(&self) -> Result<FsWriter> {
-        let name = new_object_name();
-        let tmp = self.root.join("tmp").join(&name);
+    /// A writer whose object will be named `key` (fresh, never reused) once finished.
+    pub async fn writer(&self, key: String) -> Result<FsWriter> {
+        let final_path = self.path_of(&key)?;
+        let tmp = self.root.join("tmp").join(new_object_name());
         let file = std::fs::File::create_new(&tmp)?;
         let (tx, mut rx) = mpsc::channel::<Bytes>(32);
         let thread = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
@@ -81,8 +82,8 @@ impl FsBackend {
             tx: Some(tx),
             thread,
             tmp,
-            final_path: self.root.join("blobs").join(&name[..2]).join(&name),
-            key: format!("blobs/{}/{name}", &name[..2]),
+            final_path,
+            key,
         })
     }
 
@@ -108,10 +109,18 @@ impl FsBackend {
 
     pub async fn delete(&self, key: &str) -> Result<()> {
         self.maps.remove(key);
-        match tokio::fs::remove_file(self.path_of(key)?).await {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
-            _ => Ok(()),
+        let path = self.path_of(key)?;
+        match tokio::fs::remove_file(&path).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
         }
+        // An upload session's folder goes with its last segment (it fails while others remain).
+        if key.starts_with("uploads/")
+            && let Some(folder) = path.parent()
+        {
+            let _ = tokio::fs::remove_dir(folder).await;
+        }
+        Ok(())
     }
 
     pub async fn size(&self, key: &str) -> Result<Option<u64>> {
@@ -122,12 +131,13 @@ impl FsBackend {
         }
     }
 
-    /// Every object and leftover temporary file, for `gc` and `fsck`.
+    /// Every object (blobs and upload segments) and leftover temporary file, for `gc` and `fsck`.
     pub async fn list(&self) -> Result<Vec<StoredObject>> {
         let root = self.root.clone();
         tokio::task::spawn_blocking(move || {
             let mut found = Vec::new();
             walk(&root, &root.join("blobs"), false, &mut found)?;
+            walk(&root, &root.join("uploads"), false, &mut found)?;
             walk(&root, &root.join("tmp"), true, &mut found)?;
             Ok(found)
         })

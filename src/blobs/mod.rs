@@ -6,6 +6,7 @@ pub mod digest;
 mod fs;
 mod map_cache;
 mod s3;
+mod segments;
 
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
@@ -14,6 +15,7 @@ use rand::Rng;
 use tokio::sync::mpsc;
 
 pub use digest::{Digests, ExtraDigests};
+pub use segments::Segment;
 
 use crate::config::StorageConfig;
 use crate::error::{Error, Result};
@@ -86,8 +88,8 @@ impl Writer {
     }
 }
 
-/// A fresh, never-reused object name (128 random bits as hex).
-fn new_object_name() -> String {
+/// A fresh, never-reused object name (128 random bits as hex); also names upload sessions.
+pub fn new_object_name() -> String {
     hex::encode(rand::rng().random::<[u8; 16]>())
 }
 
@@ -100,10 +102,17 @@ impl BlobStore {
         Ok(BlobStore { backend })
     }
 
+    /// A writer for a new blob object.
     async fn writer(&self) -> Result<Writer> {
+        let name = new_object_name();
+        self.writer_at(format!("blobs/{}/{name}", &name[..2])).await
+    }
+
+    /// A writer for an object that will be named `key` (fresh, never reused) once finished.
+    async fn writer_at(&self, key: String) -> Result<Writer> {
         Ok(match &self.backend {
-            Backend::Fs(b) => Writer::Fs(b.writer().await?),
-            Backend::S3(b) => Writer::S3(b.writer().await?),
+            Backend::Fs(b) => Writer::Fs(b.writer(key).await?),
+            Backend::S3(b) => Writer::S3(b.writer(key).await?),
         })
     }
 

@@ -10,7 +10,7 @@ use object_store::aws::AmazonS3Builder;
 use object_store::path::Path;
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, WriteMultipart};
 
-use super::{ByteStream, StoredObject, new_object_name};
+use super::{ByteStream, StoredObject};
 use crate::config::S3Config;
 use crate::error::{Error, Result};
 
@@ -40,9 +40,8 @@ impl S3Backend {
         })
     }
 
-    pub async fn writer(&self) -> Result<S3Writer> {
-        let name = new_object_name();
-        let key = format!("blobs/{}/{name}", &name[..2]);
+    /// A writer whose object will be named `key` (fresh, never reused) once finished.
+    pub async fn writer(&self, key: String) -> Result<S3Writer> {
         let upload = self
             .store
             .put_multipart(&Path::from(key.as_str()))
@@ -82,18 +81,25 @@ impl S3Backend {
         }
     }
 
+    /// Every object: blobs and upload segments.
     pub async fn list(&self) -> Result<Vec<StoredObject>> {
-        self.store
-            .list(Some(&Path::from("blobs")))
-            .map_ok(|meta| StoredObject {
-                key: meta.location.to_string(),
-                size: meta.size,
-                modified: meta.last_modified.timestamp(),
-                temporary: false,
-            })
-            .try_collect()
-            .await
-            .map_err(Error::storage)
+        let mut found = Vec::new();
+        for prefix in ["blobs", "uploads"] {
+            let objects: Vec<StoredObject> = self
+                .store
+                .list(Some(&Path::from(prefix)))
+                .map_ok(|meta| StoredObject {
+                    key: meta.location.to_string(),
+                    size: meta.size,
+                    modified: meta.last_modified.timestamp(),
+                    temporary: false,
+                })
+                .try_collect()
+                .await
+                .map_err(Error::storage)?;
+            found.extend(objects);
+        }
+        Ok(found)
     }
 
     pub async fn ready(&self) -> Result<()> {

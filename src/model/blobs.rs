@@ -17,6 +17,9 @@ pub struct Blob {
     pub sha512: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub md5: Option<String>,
+    /// When the content was first stored: a bare blob's `Last-Modified`.
+    #[serde(skip)]
+    pub created_at: i64,
 }
 
 impl Blob {
@@ -33,7 +36,7 @@ impl Blob {
 /// The blob columns, for queries that join `blobs b` (a macro so queries stay `&'static str`).
 macro_rules! blob_columns {
     () => {
-        "b.sha256, b.size, b.storage_key, b.sha1, b.sha512, b.md5"
+        "b.sha256, b.size, b.storage_key, b.sha1, b.sha512, b.md5, b.created_at"
     };
 }
 pub(crate) use blob_columns;
@@ -46,6 +49,7 @@ pub(crate) fn from_row(row: &AnyRow) -> Result<Blob> {
         sha1: row.try_get("sha1")?,
         sha512: row.try_get("sha512")?,
         md5: row.try_get("md5")?,
+        created_at: row.try_get("created_at")?,
     })
 }
 
@@ -61,7 +65,7 @@ pub async fn insert_or_touch(conn: &mut AnyConnection, staged: &StagedBlob) -> R
          ON CONFLICT (sha256) DO UPDATE SET touched_at = excluded.touched_at, \
            sha1 = COALESCE(blobs.sha1, excluded.sha1), sha512 = COALESCE(blobs.sha512, excluded.sha512), \
            md5 = COALESCE(blobs.md5, excluded.md5) \
-         RETURNING sha256, size, storage_key, sha1, sha512, md5",
+         RETURNING sha256, size, storage_key, sha1, sha512, md5, created_at",
     )
     .bind(&d.sha256)
     .bind(staged.size as i64)
@@ -101,15 +105,16 @@ pub async fn store_digests(conn: &mut AnyConnection, d: &Digests) -> Result<()> 
     Ok(())
 }
 
-/// Deletes the row when no file references it any more; returns its storage key if it went.
-/// A concurrent upload that just started using the blob makes the delete fail its foreign-key
-/// check or find a reference: either way the blob stays.
+/// Deletes the row when no file and no reference (`blob_refs`) holds it any more; returns its
+/// storage key if it went. A concurrent upload that just started using the blob makes the delete
+/// fail its foreign-key check or find a reference: either way the blob stays.
 pub async fn delete_if_unreferenced(
     conn: &mut AnyConnection,
     sha256: &str,
 ) -> Result<Option<String>> {
     let deleted = sqlx::query_scalar(
-        "DELETE FROM blobs WHERE sha256 = $1 AND NOT EXISTS (SELECT 1 FROM files WHERE blob_sha256 = $1) RETURNING storage_key",
+        "DELETE FROM blobs WHERE sha256 = $1 AND NOT EXISTS (SELECT 1 FROM files WHERE blob_sha256 = $1) \
+         AND NOT EXISTS (SELECT 1 FROM blob_refs WHERE blob_sha256 = $1) RETURNING storage_key",
     )
     .bind(sha256)
     .fetch_optional(conn)
@@ -121,10 +126,12 @@ pub async fn delete_if_unreferenced(
     }
 }
 
-/// Blobs no file uses that were last touched before `before` (for `gc`).
+/// Blobs no file or reference holds that were last touched before `before` (for `gc`).
 pub async fn unreferenced(conn: &mut AnyConnection, before: i64) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar(
-        "SELECT sha256 FROM blobs b WHERE touched_at < $1 AND NOT EXISTS (SELECT 1 FROM files f WHERE f.blob_sha256 = b.sha256)",
+        "SELECT sha256 FROM blobs b WHERE touched_at < $1 \
+         AND NOT EXISTS (SELECT 1 FROM files f WHERE f.blob_sha256 = b.sha256) \
+         AND NOT EXISTS (SELECT 1 FROM blob_refs r WHERE r.blob_sha256 = b.sha256)",
     )
     .bind(before)
     .fetch_all(conn)

@@ -1,7 +1,9 @@
-//! The format-neutral model: owners → packages → versions → files → blobs, plus properties,
-//! tokens and settings. Plain functions over a connection (or transaction), no HTTP here.
+//! The format-neutral model: owners → packages → versions → files → blobs, plus tags, blob
+//! references, properties, tokens and settings. Plain functions over a connection (or
+//! transaction), no HTTP here.
 
 pub mod audit;
+pub mod blob_refs;
 pub mod blobs;
 pub mod collections;
 pub mod customers;
@@ -12,9 +14,12 @@ pub mod git_sources;
 pub mod owners;
 pub mod packages;
 pub mod properties;
+pub mod repository_documents;
 pub mod settings;
 pub mod stripe_events;
+pub mod tags;
 pub mod tokens;
+pub mod upload_sessions;
 pub mod webhook_deliveries;
 
 /// 1-based page of a listing.

@@ -3,6 +3,7 @@
 
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
+use super::blob_refs::{self, Holder};
 use super::blobs::{self, Blob, blob_columns};
 use super::properties::{self, RefType};
 use super::{Listing, Page, Param};
@@ -36,7 +37,33 @@ pub struct File {
     pub name: String,
     #[serde(serialize_with = "crate::model::serialize_time")]
     pub created_at: i64,
+    /// Boxed: most files have none, and `File` travels by value in many enums and caches.
+    #[serde(flatten)]
+    pub details: Box<FileDetails>,
     pub blob: Blob,
+}
+
+/// What a format records about one file beyond its name (see migration 0007): `kind` and
+/// `qualifier` are indexed for listing files by them, `metadata` is the file's own JSON.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct FileDetails {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub qualifier: String,
+    #[serde(skip_serializing_if = "is_empty_object")]
+    pub metadata: serde_json::Value,
+}
+
+fn is_empty_object(value: &serde_json::Value) -> bool {
+    value.as_object().is_some_and(|o| o.is_empty()) || value.is_null()
+}
+
+/// The file columns, for queries on `files f` (a macro so queries stay `&'static str`).
+macro_rules! file_columns {
+    () => {
+        "f.id, f.version_id, f.name, f.created_at, f.kind, f.qualifier, f.metadata, "
+    };
 }
 
 /// Where a file lives, by name. Names compare case-insensitively, as Gitea does.
@@ -72,11 +99,17 @@ fn version_from_row(row: &AnyRow) -> Result<Version> {
 }
 
 fn file_from_row(row: &AnyRow) -> Result<File> {
+    let metadata: String = row.try_get("metadata")?;
     Ok(File {
         id: row.try_get("id")?,
         version_id: row.try_get("version_id")?,
         name: row.try_get("name")?,
         created_at: row.try_get("created_at")?,
+        details: Box::new(FileDetails {
+            kind: row.try_get("kind")?,
+            qualifier: row.try_get("qualifier")?,
+            metadata: serde_json::from_str(&metadata).map_err(Error::internal)?,
+        }),
         blob: blobs::from_row(row)?,
     })
 }
@@ -130,6 +163,21 @@ pub async fn get_package(conn: &mut AnyConnection, id: i64) -> Result<Option<Pac
     row.as_ref().map(package_from_row).transpose()
 }
 
+/// The package a version belongs to.
+pub async fn package_of_version(
+    conn: &mut AnyConnection,
+    version_id: i64,
+) -> Result<Option<Package>> {
+    let row = sqlx::query(
+        "SELECT p.id, p.owner_id, p.format, p.name, p.created_at FROM packages p \
+         JOIN versions v ON v.package_id = p.id WHERE v.id = $1",
+    )
+    .bind(version_id)
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(package_from_row).transpose()
+}
+
 pub async fn find_or_create_version(
     conn: &mut AnyConnection,
     package_id: i64,
@@ -174,16 +222,21 @@ pub async fn insert_file(
     version_id: i64,
     name: &str,
     blob: &Blob,
+    details: &FileDetails,
 ) -> Result<File> {
     let created_at = crate::clock::now();
     let inserted = sqlx::query(
-        "INSERT INTO files (version_id, name, lower_name, blob_sha256, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        "INSERT INTO files (version_id, name, lower_name, blob_sha256, created_at, kind, qualifier, metadata) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(version_id)
     .bind(name)
     .bind(name.to_lowercase())
     .bind(&blob.sha256)
     .bind(created_at)
+    .bind(&details.kind)
+    .bind(&details.qualifier)
+    .bind(details.metadata.to_string())
     .fetch_one(conn)
     .await;
     match inserted {
@@ -192,6 +245,7 @@ pub async fn insert_file(
             version_id,
             name: name.to_string(),
             created_at,
+            details: Box::new(details.clone()),
             blob: blob.clone(),
         }),
         Err(e) if Error::is_unique_violation(&e) => Err(Error::conflict(format!(
@@ -204,7 +258,8 @@ pub async fn insert_file(
 /// A file with its version, found by name in one query (the download path).
 pub async fn find_file(conn: &mut AnyConnection, at: FileCoord<'_>) -> Result<Option<File>> {
     let row = sqlx::query(concat!(
-        "SELECT f.id, f.version_id, f.name, f.created_at, ",
+        "SELECT ",
+        file_columns!(),
         blob_columns!(),
         " FROM files f JOIN blobs b ON b.sha256 = f.blob_sha256 \
           JOIN versions v ON v.id = f.version_id \
@@ -225,11 +280,36 @@ pub async fn find_file(conn: &mut AnyConnection, at: FileCoord<'_>) -> Result<Op
 
 pub async fn list_files(conn: &mut AnyConnection, version_id: i64) -> Result<Vec<File>> {
     let rows = sqlx::query(concat!(
-        "SELECT f.id, f.version_id, f.name, f.created_at, ",
+        "SELECT ",
+        file_columns!(),
         blob_columns!(),
         " FROM files f JOIN blobs b ON b.sha256 = f.blob_sha256 WHERE f.version_id = $1 ORDER BY f.lower_name"
     ))
     .bind(version_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(file_from_row).collect()
+}
+
+/// The files of a version with the given kind, and qualifier when given (a Maven version's
+/// `jar`s, a pacman version's `x86_64` package), by name.
+pub async fn list_files_of_kind(
+    conn: &mut AnyConnection,
+    version_id: i64,
+    kind: &str,
+    qualifier: Option<&str>,
+) -> Result<Vec<File>> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        file_columns!(),
+        blob_columns!(),
+        " FROM files f JOIN blobs b ON b.sha256 = f.blob_sha256 \
+          WHERE f.version_id = $1 AND f.kind = $2 AND ($3 IS NULL OR f.qualifier = $3) \
+          ORDER BY f.lower_name"
+    ))
+    .bind(version_id)
+    .bind(kind)
+    .bind(qualifier)
     .fetch_all(conn)
     .await?;
     rows.iter().map(file_from_row).collect()
@@ -338,8 +418,9 @@ pub async fn list_versions(
 }
 
 /// Deletes one file; the version goes with its last file and the package with its last version.
-/// Returns the SHA-256 of the blob the file used, so the caller can drop it if now unused.
-pub async fn delete_file(conn: &mut AnyConnection, file: &File) -> Result<String> {
+/// Returns the SHA-256 of the blobs the file and whatever went with it held, so the caller can
+/// drop them if now unused.
+pub async fn delete_file(conn: &mut AnyConnection, file: &File) -> Result<Vec<String>> {
     properties::delete_all(conn, RefType::File, file.id).await?;
     sqlx::query("DELETE FROM files WHERE id = $1")
         .bind(file.id)
@@ -349,13 +430,15 @@ pub async fn delete_file(conn: &mut AnyConnection, file: &File) -> Result<String
         .bind(file.version_id)
         .fetch_one(&mut *conn)
         .await?;
+    let mut shas = vec![file.blob.sha256.clone()];
     if left == 0 {
-        delete_version_row(conn, file.version_id).await?;
+        shas.extend(delete_version_row(conn, file.version_id).await?);
     }
-    Ok(file.blob.sha256.clone())
+    Ok(shas)
 }
 
-/// Deletes a version with all its files; returns the SHA-256 of every blob they used.
+/// Deletes a version with all its files, tags and blob references; returns the SHA-256 of every
+/// blob they held.
 pub async fn delete_version(conn: &mut AnyConnection, version_id: i64) -> Result<Vec<String>> {
     let files = list_files(conn, version_id).await?;
     for file in &files {
@@ -365,19 +448,24 @@ pub async fn delete_version(conn: &mut AnyConnection, version_id: i64) -> Result
         .bind(version_id)
         .execute(&mut *conn)
         .await?;
-    delete_version_row(conn, version_id).await?;
-    Ok(files.into_iter().map(|f| f.blob.sha256).collect())
+    let mut shas: Vec<String> = files.into_iter().map(|f| f.blob.sha256).collect();
+    shas.extend(delete_version_row(conn, version_id).await?);
+    Ok(shas)
 }
 
-async fn delete_version_row(conn: &mut AnyConnection, version_id: i64) -> Result<()> {
+/// Deletes a version row without files, with what hangs off it; returns the blobs it (and the
+/// package, when that goes too) held.
+async fn delete_version_row(conn: &mut AnyConnection, version_id: i64) -> Result<Vec<String>> {
     properties::delete_all(conn, RefType::Version, version_id).await?;
+    super::tags::delete_for_version(conn, version_id).await?;
+    let mut shas = blob_refs::release_all(conn, Holder::Version(version_id)).await?;
     let package_id: Option<i64> =
         sqlx::query_scalar("DELETE FROM versions WHERE id = $1 RETURNING package_id")
             .bind(version_id)
             .fetch_optional(&mut *conn)
             .await?;
     let Some(package_id) = package_id else {
-        return Ok(());
+        return Ok(shas);
     };
     let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM versions WHERE package_id = $1")
         .bind(package_id)
@@ -389,21 +477,22 @@ async fn delete_version_row(conn: &mut AnyConnection, version_id: i64) -> Result
         .fetch_one(&mut *conn)
         .await?;
     if left == 0 && sourced == 0 {
-        delete_package_row(conn, package_id).await?;
+        shas.extend(delete_package_row(conn, package_id).await?);
     }
-    Ok(())
+    Ok(shas)
 }
 
-/// Removes a package that has no versions left, with what hangs off it.
-pub async fn delete_package_row(conn: &mut AnyConnection, package_id: i64) -> Result<()> {
+/// Removes a package that has no versions left, with what hangs off it; returns the blobs it held.
+pub async fn delete_package_row(conn: &mut AnyConnection, package_id: i64) -> Result<Vec<String>> {
     properties::delete_all(conn, RefType::Package, package_id).await?;
+    let shas = blob_refs::release_all(conn, Holder::Package(package_id)).await?;
     super::documents::delete_all(conn, package_id).await?;
     super::git_sources::delete(conn, package_id).await?;
     sqlx::query("DELETE FROM packages WHERE id = $1")
         .bind(package_id)
         .execute(conn)
         .await?;
-    Ok(())
+    Ok(shas)
 }
 
 /// Every version of a package (metadata rendering needs them all).
@@ -445,8 +534,8 @@ pub async fn find_file_named(
     file: &str,
 ) -> Result<Option<NamedFile>> {
     let row = sqlx::query(concat!(
-        "SELECT p.name AS package_name, v.version AS version_name, \
-         f.id, f.version_id, f.name, f.created_at, ",
+        "SELECT p.name AS package_name, v.version AS version_name, ",
+        file_columns!(),
         blob_columns!(),
         " FROM files f JOIN blobs b ON b.sha256 = f.blob_sha256 \
           JOIN versions v ON v.id = f.version_id \

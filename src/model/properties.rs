@@ -111,3 +111,22 @@ pub async fn set(
     delete_named(conn, ref_type, ref_id, name).await?;
     add(conn, ref_type, ref_id, name, value).await
 }
+
+/// The ids of every `ref_type` row whose property `name` has exactly `value` (through the
+/// prefix index of migration 0007), in ascending order.
+pub async fn find_refs(
+    conn: &mut AnyConnection,
+    ref_type: RefType,
+    name: &str,
+    value: &str,
+) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT ref_id FROM properties WHERE ref_type = $1 AND name = $2 \
+         AND substr(value, 1, 200) = substr($3, 1, 200) AND value = $3 ORDER BY ref_id",
+    )
+    .bind(ref_type.as_str())
+    .bind(name)
+    .bind(value)
+    .fetch_all(conn)
+    .await?)
+}

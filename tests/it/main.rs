@@ -15,6 +15,7 @@ mod customers;
 mod formats;
 mod generic;
 mod hidden_characters;
+mod model;
 mod nitro;
 mod slow_clients;
 mod stats_audit;

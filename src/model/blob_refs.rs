@@ -1,0 +1,125 @@
+//! References to blobs held by something other than a file row. Files keep their own foreign key
+//! (`files.blob_sha256`, the download path's join); this table adds the holders the next formats
+//! need, so an OCI manifest can hold its layers and config, and a blob pushed into a repository
+//! before any manifest names it stays, all without a file row. A blob row is removed only when no
+//! file and no reference holds it (`blobs::delete_if_unreferenced`, `blobs::unreferenced`).
+
+use sqlx::{AnyConnection, Row};
+
+use crate::error::{Error, Result};
+
+/// What holds a blob. Each holder is released with the row it belongs to: deleting a version
+/// releases its references, deleting a package those of the package.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Holder {
+    /// A version whose content is more than its files (an OCI manifest: its layers and config).
+    Version(i64),
+    /// A package holding a blob no version names yet (an OCI blob pushed before its manifest).
+    Package(i64),
+}
+
+impl Holder {
+    fn kind(self) -> &'static str {
+        match self {
+            Holder::Version(_) => "version",
+            Holder::Package(_) => "package",
+        }
+    }
+
+    fn id(self) -> i64 {
+        match self {
+            Holder::Version(id) | Holder::Package(id) => id,
+        }
+    }
+}
+
+/// Makes `holder` hold the blob (holding it twice is holding it once). A blob row deleted
+/// concurrently makes this fail with not found rather than leave a dangling reference.
+pub async fn link(conn: &mut AnyConnection, sha256: &str, holder: Holder) -> Result<()> {
+    let linked = sqlx::query(
+        "INSERT INTO blob_refs (blob_sha256, kind, ref_id, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (blob_sha256, kind, ref_id) DO NOTHING",
+    )
+    .bind(sha256)
+    .bind(holder.kind())
+    .bind(holder.id())
+    .bind(crate::clock::now())
+    .execute(conn)
+    .await;
+    match linked {
+        Ok(_) => Ok(()),
+        Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
+            Err(Error::not_found(format!("blob {sha256} not found")))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Drops one reference; false when the holder did not hold the blob.
+pub async fn unlink(conn: &mut AnyConnection, sha256: &str, holder: Holder) -> Result<bool> {
+    let deleted =
+        sqlx::query("DELETE FROM blob_refs WHERE blob_sha256 = $1 AND kind = $2 AND ref_id = $3")
+            .bind(sha256)
+            .bind(holder.kind())
+            .bind(holder.id())
+            .execute(conn)
+            .await?;
+    Ok(deleted.rows_affected() > 0)
+}
+
+/// The SHA-256 of every blob the holder holds, sorted.
+pub async fn held_by(conn: &mut AnyConnection, holder: Holder) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT blob_sha256 FROM blob_refs WHERE kind = $1 AND ref_id = $2 ORDER BY blob_sha256",
+    )
+    .bind(holder.kind())
+    .bind(holder.id())
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Drops every reference of a holder that is being deleted; returns the blobs it held, for the
+/// caller to drop once unused.
+pub(crate) async fn release_all(conn: &mut AnyConnection, holder: Holder) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "DELETE FROM blob_refs WHERE kind = $1 AND ref_id = $2 RETURNING blob_sha256",
+    )
+    .bind(holder.kind())
+    .bind(holder.id())
+    .fetch_all(conn)
+    .await?)
+}
+
+/// How many references of each kind there are, files included as kind `file` (for `fsck`).
+pub async fn count_by_kind(conn: &mut AnyConnection) -> Result<Vec<(String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT 'file' AS kind, COUNT(*) AS n FROM files \
+         UNION ALL SELECT kind, COUNT(*) AS n FROM blob_refs GROUP BY kind ORDER BY kind",
+    )
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("kind")?, r.try_get("n")?)))
+        .collect()
+}
+
+/// References whose holder no longer exists, as `kind:id sha256` (for `fsck`): each keeps a blob
+/// alive that nothing can reach.
+pub async fn dangling(conn: &mut AnyConnection) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT r.kind, r.ref_id, r.blob_sha256 FROM blob_refs r WHERE \
+         (r.kind = 'version' AND NOT EXISTS (SELECT 1 FROM versions v WHERE v.id = r.ref_id)) \
+         OR (r.kind = 'package' AND NOT EXISTS (SELECT 1 FROM packages p WHERE p.id = r.ref_id)) \
+         ORDER BY r.kind, r.ref_id, r.blob_sha256",
+    )
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let kind: String = r.try_get("kind")?;
+            let id: i64 = r.try_get("ref_id")?;
+            let sha: String = r.try_get("blob_sha256")?;
+            Ok(format!("{kind}:{id} {sha}"))
+        })
+        .collect()
+}
