@@ -2,6 +2,7 @@
 //! epoch-second BIGINT times. The only backend differences live here and in `migrate`.
 
 mod migrate;
+pub mod recent;
 
 use std::ops::{Deref, DerefMut};
 use std::path::Path;

@@ -1,32 +1,26 @@
 //! The owner-aware read check every format's read goes through: members (team tokens) read every
 //! owner without a lookup; anyone else needs the owner's visibility, which is kept in memory for a
-//! moment so an anonymous download of a public file stays free of database round trips. Like the
-//! file cache, an entry is trusted for at most `TTL` and only while this process has committed no
-//! write since it was read (`Db::write_epoch`): a visibility change made here counts at once, one
-//! made on another instance within `TTL`.
+//! moment so an anonymous download of a public file stays free of database round trips (see
+//! `db::recent`: a visibility change made here counts at once, one made on another instance
+//! within `TTL`).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::auth::{Permission, Principal, Visibility};
+use crate::db::recent::Recent;
 use crate::error::Result;
 use crate::model::owners;
 use crate::state::AppState;
 
 const TTL: Duration = Duration::from_secs(1);
-/// Beyond this many owners the cache starts over rather than grow without bound.
-const MAX_ENTRIES: usize = 10_000;
 
-struct Entry {
-    visibility: Visibility,
-    read_at: Instant,
-    epoch: u64,
-}
+/// Owners' visibilities read a moment ago (see `db::recent`), by lower-case owner name.
+pub struct OwnerVisibilities(Recent<Visibility>);
 
-#[derive(Default)]
-pub struct OwnerVisibilities {
-    entries: Mutex<HashMap<String, Entry>>,
+impl Default for OwnerVisibilities {
+    fn default() -> Self {
+        OwnerVisibilities(Recent::new(TTL))
+    }
 }
 
 /// What a member of every owner may do: read a private one.
@@ -64,32 +58,14 @@ pub async fn reads_whole_owner(
 async fn visibility(state: &AppState, owner: &str) -> Result<Visibility> {
     let key = owner.to_lowercase();
     let epoch = state.registry.db.write_epoch();
-    let cache = &state.owner_visibilities;
-    let cached = cache
-        .entries
-        .lock()
-        .expect("visibility cache")
-        .get(&key)
-        .filter(|entry| entry.epoch == epoch && entry.read_at.elapsed() < TTL)
-        .map(|entry| entry.visibility);
-    if let Some(visibility) = cached {
+    let cache = &state.owner_visibilities.0;
+    if let Some(visibility) = cache.get(&key, epoch) {
         return Ok(visibility);
     }
     let mut conn = state.registry.db.pool().acquire().await?;
     let visibility = owners::find_visibility(&mut conn, &key)
         .await?
         .unwrap_or(Visibility::Private);
-    let mut entries = cache.entries.lock().expect("visibility cache");
-    if entries.len() >= MAX_ENTRIES {
-        entries.clear();
-    }
-    entries.insert(
-        key,
-        Entry {
-            visibility,
-            read_at: Instant::now(),
-            epoch,
-        },
-    );
+    cache.insert(key, visibility, epoch);
     Ok(visibility)
 }
