@@ -11,6 +11,7 @@ use futures_util::future::BoxFuture;
 use serde_json::Value;
 
 use crate::config::Config;
+use crate::model::packages::Version;
 use crate::registry::Registry;
 use crate::state::AppState;
 use crate::tasks::Handler;
@@ -38,6 +39,12 @@ pub trait Format: Send + Sync {
     /// (`Basic realm="Cargoman"`): most clients send credentials only after the challenge they
     /// expect (OCI clients, for example, want `Bearer realm=…,service=…`).
     fn challenge(&self, _config: &Config) -> Option<HeaderValue> {
+        None
+    }
+
+    /// Its newest release among a package's versions, by its ecosystem's version order (listings
+    /// show it); `None` leaves them the version published last.
+    fn latest_release(&self, _versions: &[Version]) -> Option<String> {
         None
     }
 

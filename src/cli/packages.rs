@@ -72,7 +72,7 @@ pub async fn package_command(
                 let mut conn = composer.registry.db.pool().acquire().await?;
                 packages::summaries(&mut conn, format.as_deref()).await?
             };
-            latest_by_composer_order(composer, &mut listed).await?;
+            latest_by_format_order(composer, &mut listed).await?;
             let lines = listed.iter().map(summary_line).collect();
             let empty = match &format {
                 Some(format) => format!("no {format} packages"),
@@ -102,24 +102,20 @@ pub async fn package_command(
     Ok(())
 }
 
-/// Git-synced Composer packages show their latest release by Composer's version order, as this
-/// listing always did (versions synced together share one publication time).
-// (Issue 10 gives every format its own version order through the registration point.)
-async fn latest_by_composer_order(
+/// Each package shows its latest release by its own format's version order.
+async fn latest_by_format_order(
     composer: &Composer,
     listed: &mut [packages::PackageSummary],
 ) -> Result<()> {
-    if !listed.iter().any(|p| p.repository_url.is_some()) {
-        return Ok(());
-    }
-    let described = composer.describe_all().await?;
-    for summary in listed.iter_mut().filter(|p| p.repository_url.is_some()) {
-        let latest = described
-            .iter()
-            .find(|d| d["name"].as_str() == Some(summary.name.as_str()))
-            .and_then(|d| d["latest_version"].as_str());
-        if let Some(latest) = latest {
-            summary.newest_version = Some(latest.to_string());
+    let formats = crate::formats::all();
+    let mut conn = composer.registry.db.pool().acquire().await?;
+    for summary in listed.iter_mut() {
+        let Some(format) = formats.iter().find(|f| f.name() == summary.format) else {
+            continue;
+        };
+        let versions = packages::all_versions(&mut conn, summary.id).await?;
+        if let Some(latest) = format.latest_release(&versions) {
+            summary.newest_version = Some(latest);
         }
     }
     Ok(())

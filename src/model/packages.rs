@@ -339,6 +339,8 @@ pub async fn list_packages(
 /// A package of any owner and format, as a registry-wide listing shows it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct PackageSummary {
+    #[serde(skip)]
+    pub id: i64,
     pub owner: String,
     pub format: String,
     pub name: String,
@@ -355,7 +357,7 @@ pub async fn summaries(
     format: Option<&str>,
 ) -> Result<Vec<PackageSummary>> {
     let rows = sqlx::query(
-        "SELECT o.name AS owner, p.format, p.name, \
+        "SELECT p.id, o.name AS owner, p.format, p.name, \
          (SELECT COUNT(*) FROM versions v WHERE v.package_id = p.id) AS versions, \
          (SELECT v.version FROM versions v WHERE v.package_id = p.id \
           ORDER BY v.created_at DESC, v.id DESC LIMIT 1) AS newest_version, \
@@ -371,6 +373,7 @@ pub async fn summaries(
     rows.iter()
         .map(|row| {
             Ok(PackageSummary {
+                id: row.try_get("id")?,
                 owner: row.try_get("owner")?,
                 format: row.try_get("format")?,
                 name: row.try_get("name")?,

@@ -122,24 +122,8 @@ impl Composer {
         let mut conn = self.registry.db.pool().acquire().await?;
         let source = git_sources::get(&mut conn, package.id).await?;
         let mut versions = packages::all_versions(&mut conn, package.id).await?;
-        versions.sort_by(|a, b| {
-            let n = |v: &packages::Version| {
-                v.metadata["version_normalized"]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_string()
-            };
-            super::version::compare_normalized(&n(b), &n(a))
-        });
-        let tagged: Vec<&packages::Version> = versions
-            .iter()
-            .filter(|v| {
-                v.metadata
-                    .as_object()
-                    .is_some_and(|m| !super::metadata::is_dev(m))
-            })
-            .collect();
-        let latest = tagged.first();
+        sort_newest_first(&mut versions);
+        let latest = versions.iter().find(|v| is_release(v));
         Ok(serde_json::json!({
             "id": package.id,
             "name": package.name,
@@ -178,4 +162,23 @@ impl Composer {
             .await?
             .ok_or_else(|| Error::not_found(format!("package {name} not found")))
     }
+}
+
+/// Versions by Composer's order of normalized versions, newest first.
+pub fn sort_newest_first(versions: &mut [packages::Version]) {
+    let normalized = |v: &packages::Version| {
+        v.metadata["version_normalized"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    versions.sort_by(|a, b| super::version::compare_normalized(&normalized(b), &normalized(a)));
+}
+
+/// A tagged release, not a `dev-` branch version.
+pub fn is_release(version: &packages::Version) -> bool {
+    version
+        .metadata
+        .as_object()
+        .is_some_and(|m| !super::metadata::is_dev(m))
 }

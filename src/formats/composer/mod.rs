@@ -89,6 +89,15 @@ impl super::Format for ComposerFormat {
         HashMap::from([(SYNC_TASK.to_string(), handler)])
     }
 
+    fn latest_release(&self, versions: &[crate::model::packages::Version]) -> Option<String> {
+        let mut versions = versions.to_vec();
+        manage::sort_newest_first(&mut versions);
+        versions
+            .into_iter()
+            .find(manage::is_release)
+            .map(|v| v.version)
+    }
+
     /// Nitro Repo's repository management.
     fn audited_prefixes(&self) -> &'static [&'static str] {
         &["/api/repository/"]
