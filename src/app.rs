@@ -104,6 +104,8 @@ impl App {
                 let mut tick = tokio::time::interval(DOWNLOAD_FLUSH_INTERVAL);
                 loop {
                     tick.tick().await;
+                    // Also drop kept mappings of blobs another process (the CLI) deleted.
+                    registry.blobs.forget_deleted().await;
                     if let Err(e) = registry.downloads.flush(&registry.db).await {
                         tracing::warn!(error = %e, "could not write download counts");
                     }

@@ -107,6 +107,18 @@ impl FsBackend {
         }
     }
 
+    /// Forgets kept mappings of blob files that another process (the CLI's `gc`, say) deleted.
+    pub async fn forget_deleted(&self) {
+        let (maps, root) = (self.maps.clone(), self.root.clone());
+        let checked = tokio::task::spawn_blocking(move || {
+            maps.retain_stored(|key| root.join(key).exists());
+        })
+        .await;
+        if let Err(e) = checked {
+            tracing::debug!(error = %e, "could not check kept blob mappings");
+        }
+    }
+
     pub async fn delete(&self, key: &str) -> Result<()> {
         self.maps.remove(key);
         let path = self.path_of(key)?;
@@ -389,6 +401,23 @@ mod tests {
         );
         fs.delete(&key).await.unwrap();
         assert!(fs.open(&key, None).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_blob_deleted_by_another_process_is_forgotten_by_the_housekeeping() {
+        let dir = tempfile::tempdir().unwrap();
+        let fs = FsBackend::new(dir.path()).unwrap();
+        let key = put_blob(dir.path(), "aa05", b"content");
+        assert_eq!(
+            read_all(fs.open(&key, None).await.unwrap()).await,
+            b"content"
+        );
+        std::fs::remove_file(dir.path().join(&key)).unwrap();
+        fs.forget_deleted().await;
+        assert!(
+            fs.open(&key, None).await.is_err(),
+            "the mapping was dropped"
+        );
     }
 
     #[tokio::test]

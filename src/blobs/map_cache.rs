@@ -47,6 +47,23 @@ impl MapCache {
         inner.bytes += len;
     }
 
+    /// Drops the mappings whose key `still_stored` says is gone (a blob deleted by another
+    /// process, such as `cargoman gc`), so their disk space is freed.
+    pub fn retain_stored(&self, still_stored: impl Fn(&str) -> bool) {
+        let mut inner = self.inner.lock().expect("map cache");
+        let gone: Vec<String> = inner
+            .maps
+            .keys()
+            .filter(|key| !still_stored(key))
+            .cloned()
+            .collect();
+        for key in gone {
+            if let Some(old) = inner.maps.remove(&key) {
+                inner.bytes -= old.len() as u64;
+            }
+        }
+    }
+
     pub fn remove(&self, key: &str) {
         let mut inner = self.inner.lock().expect("map cache");
         if let Some(old) = inner.maps.remove(key) {
@@ -77,5 +94,16 @@ mod tests {
         let inner = cache.inner.lock().unwrap();
         assert!(inner.maps.len() <= MAX_ENTRIES);
         assert_eq!(inner.bytes, inner.maps.len() as u64);
+    }
+
+    #[test]
+    fn mappings_of_blobs_gone_elsewhere_are_dropped() {
+        let cache = MapCache::default();
+        cache.insert("kept", Bytes::from_static(b"abc"));
+        cache.insert("gone", Bytes::from_static(b"defg"));
+        cache.retain_stored(|key| key == "kept");
+        assert!(cache.get("kept").is_some());
+        assert!(cache.get("gone").is_none());
+        assert_eq!(cache.inner.lock().unwrap().bytes, 3);
     }
 }

@@ -170,6 +170,14 @@ impl BlobStore {
         }
     }
 
+    /// Housekeeping of what reads keep in memory: mappings of blob files that another process
+    /// deleted are dropped (the filesystem only; S3 reads keep nothing).
+    pub async fn forget_deleted(&self) {
+        if let Backend::Fs(b) = &self.backend {
+            b.forget_deleted().await;
+        }
+    }
+
     pub async fn delete(&self, key: &str) -> Result<()> {
         match &self.backend {
             Backend::Fs(b) => b.delete(key).await,
