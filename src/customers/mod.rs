@@ -292,7 +292,13 @@ pub async fn freeze_at_current_versions(
     registry.downloads.flush(&registry.db).await?;
     let versions = {
         let mut conn = registry.db.pool().acquire().await?;
-        crate::model::download_stats::latest_versions_for_customer(&mut conn, customer.id).await?
+        crate::model::download_stats::latest_versions_for_customer(
+            &mut conn,
+            customer.id,
+            OWNER,
+            FORMAT,
+        )
+        .await?
     };
     freeze(&registry.db, customer, &versions).await
 }

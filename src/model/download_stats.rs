@@ -367,13 +367,15 @@ pub async fn inventory(conn: &mut AnyConnection, now: i64) -> Result<Inventory> 
     })
 }
 
-/// Per Composer package (owner `cargoman`, format `composer`), the version this customer
-/// downloaded or installed most recently: the latest day with counts, and on that day the
+/// Per package of `owner` in `format`, the version this customer downloaded or installed most
+/// recently: the latest day with counts, and on that day the
 /// version with the most downloads + installs (then the newest version). Sorted by package name;
 /// deleted versions are left out. This is what a frozen customer keeps.
 pub async fn latest_versions_for_customer(
     conn: &mut AnyConnection,
     customer_id: i64,
+    owner: &str,
+    format: &str,
 ) -> Result<Vec<(String, String)>> {
     let rows = sqlx::query(
         "SELECT p.name AS package, v.version, s.package_id, s.day, s.downloads + s.installs AS n, s.version_id \
@@ -385,8 +387,8 @@ pub async fn latest_versions_for_customer(
          AND s.downloads + s.installs > 0",
     )
     .bind(customer_id)
-    .bind(crate::formats::composer::OWNER)
-    .bind(crate::formats::composer::FORMAT)
+    .bind(owner)
+    .bind(format)
     .fetch_all(conn)
     .await?;
     let mut candidates = Vec::with_capacity(rows.len());

@@ -500,15 +500,21 @@ fn customer_downloads_and_their_latest_versions() {
             counter.flush(&db).await.unwrap();
 
             let mut conn = db.pool().acquire().await.unwrap();
-            let alice_latest = download_stats::latest_versions_for_customer(&mut conn, alice)
-                .await
-                .unwrap();
-            let bob_latest = download_stats::latest_versions_for_customer(&mut conn, bob)
-                .await
-                .unwrap();
-            let nobody = download_stats::latest_versions_for_customer(&mut conn, ids[2])
-                .await
-                .unwrap();
+            let alice_latest = download_stats::latest_versions_for_customer(
+                &mut conn, alice, "cargoman", "composer",
+            )
+            .await
+            .unwrap();
+            let bob_latest = download_stats::latest_versions_for_customer(
+                &mut conn, bob, "cargoman", "composer",
+            )
+            .await
+            .unwrap();
+            let nobody = download_stats::latest_versions_for_customer(
+                &mut conn, ids[2], "cargoman", "composer",
+            )
+            .await
+            .unwrap();
             assert!(nobody.is_empty());
             (alice_latest, bob_latest)
         });
@@ -649,9 +655,11 @@ fn customer_tokens_are_counted_for_their_customer_within_their_grants() {
                 .fetch_one(&mut *conn)
                 .await
                 .unwrap();
-            download_stats::latest_versions_for_customer(&mut conn, internal)
-                .await
-                .unwrap()
+            download_stats::latest_versions_for_customer(
+                &mut conn, internal, "cargoman", "composer",
+            )
+            .await
+            .unwrap()
         });
         assert_eq!(
             latest,
