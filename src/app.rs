@@ -47,6 +47,11 @@ impl App {
         crate::http::metrics_handle();
         let config = Arc::new(config);
         let formats: Arc<[Box<dyn Format>]> = formats.into();
+        for format in formats.iter() {
+            if let Some(hook) = format.render_hook() {
+                registry.on_change(format.name(), hook);
+            }
+        }
         let mut handlers: HashMap<String, Handler> = formats
             .iter()
             .flat_map(|f| f.task_handlers(&registry, &config))

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::config::Config;
 use crate::model::packages::Version;
-use crate::registry::Registry;
+use crate::registry::{Registry, RenderHook};
 use crate::state::AppState;
 use crate::tasks::Handler;
 
@@ -45,6 +45,12 @@ pub trait Format: Send + Sync {
     /// Its newest release among a package's versions, by its ecosystem's version order (listings
     /// show it); `None` leaves them the version published last.
     fn latest_release(&self, _versions: &[Version]) -> Option<String> {
+        None
+    }
+
+    /// Re-renders its documents (the package's and the repository's) after a package of this
+    /// format changed: published, deleted or re-tagged (`Registry::on_change`).
+    fn render_hook(&self) -> Option<RenderHook> {
         None
     }
 

@@ -41,7 +41,7 @@ pub(super) struct Hooks(Arc<RwLock<HashMap<String, RenderHook>>>);
 
 impl Registry {
     /// Makes `hook` run after every change to a package of `format` (one hook per format; a
-    /// second registration replaces the first).
+    /// second registration replaces the first). `App` registers each format's `render_hook`.
     pub fn on_change(&self, format: &str, hook: RenderHook) {
         self.hooks
             .0
