@@ -118,50 +118,95 @@ pub async fn record(State(state): State<AppState>, mut request: Request, next: N
 mod tests {
     use super::*;
 
-    /// What the Composer format declares for Nitro Repo's management API.
-    const NITRO: &[&str] = &["/api/repository/"];
+    /// A format's own administration prefix (Composer declares Nitro Repo's management API).
+    const FORMAT_ADMIN: &[&str] = &["/api/repository/"];
 
     #[test]
     fn only_successful_changes_outside_webhooks_are_audited() {
-        assert!(is_audited(&Method::POST, "/api/v1/tokens", 201, NITRO));
-        assert!(is_audited(&Method::DELETE, "/api/v1/owners/x", 204, NITRO));
-        assert!(is_audited(&Method::PUT, "/api/v1/x", 302, NITRO));
-        assert!(!is_audited(&Method::GET, "/api/v1/tokens", 200, NITRO));
-        assert!(!is_audited(&Method::HEAD, "/api/v1/tokens", 200, NITRO));
-        assert!(!is_audited(&Method::OPTIONS, "/api/v1/tokens", 204, NITRO));
-        assert!(!is_audited(&Method::POST, "/api/v1/tokens", 400, NITRO));
-        assert!(!is_audited(&Method::POST, "/api/v1/tokens", 401, NITRO));
-        assert!(!is_audited(&Method::POST, "/api/v1/tokens", 403, NITRO));
+        assert!(is_audited(
+            &Method::POST,
+            "/api/v1/tokens",
+            201,
+            FORMAT_ADMIN
+        ));
+        assert!(is_audited(
+            &Method::DELETE,
+            "/api/v1/owners/x",
+            204,
+            FORMAT_ADMIN
+        ));
+        assert!(is_audited(&Method::PUT, "/api/v1/x", 302, FORMAT_ADMIN));
+        assert!(!is_audited(
+            &Method::GET,
+            "/api/v1/tokens",
+            200,
+            FORMAT_ADMIN
+        ));
+        assert!(!is_audited(
+            &Method::HEAD,
+            "/api/v1/tokens",
+            200,
+            FORMAT_ADMIN
+        ));
+        assert!(!is_audited(
+            &Method::OPTIONS,
+            "/api/v1/tokens",
+            204,
+            FORMAT_ADMIN
+        ));
+        assert!(!is_audited(
+            &Method::POST,
+            "/api/v1/tokens",
+            400,
+            FORMAT_ADMIN
+        ));
+        assert!(!is_audited(
+            &Method::POST,
+            "/api/v1/tokens",
+            401,
+            FORMAT_ADMIN
+        ));
+        assert!(!is_audited(
+            &Method::POST,
+            "/api/v1/tokens",
+            403,
+            FORMAT_ADMIN
+        ));
         assert!(!is_audited(
             &Method::POST,
             "/api/v1/webhooks/stripe",
             200,
-            NITRO
+            FORMAT_ADMIN
         ));
-        assert!(is_audited(&Method::POST, "/api/v1/webhooksx", 200, NITRO));
+        assert!(is_audited(
+            &Method::POST,
+            "/api/v1/webhooksx",
+            200,
+            FORMAT_ADMIN
+        ));
         assert!(is_audited(
             &Method::PUT,
             "/api/repository/php/config/php",
             200,
-            NITRO
+            FORMAT_ADMIN
         ));
         assert!(is_audited(
             &Method::DELETE,
             "/api/repository/php/packages",
             200,
-            NITRO
+            FORMAT_ADMIN
         ));
         assert!(!is_audited(
             &Method::PUT,
             "/api/packages/acme/generic/a/1/f",
             201,
-            NITRO
+            FORMAT_ADMIN
         ));
         assert!(!is_audited(
             &Method::PUT,
             "/repositories/s/r/downloads/a-b-1.0.0.zip",
             201,
-            NITRO
+            FORMAT_ADMIN
         ));
     }
 
