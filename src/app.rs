@@ -77,7 +77,7 @@ impl App {
                     &config.auth,
                 )),
                 tasks: Queue::new(registry.db.clone(), handlers),
-                access: Arc::default(),
+                access: Arc::new(crate::customers::AccessCache::new(rulebook(&formats))),
                 owner_visibilities: Default::default(),
                 registry,
                 config,
@@ -220,4 +220,9 @@ async fn root_token(db: &Db, source: &AdminTokenSource) -> Result<RootToken> {
             }
         }
     })
+}
+
+/// Every format's naming and versioning rules, for the code that handles packages of any format.
+pub fn rulebook(formats: &[Box<dyn Format>]) -> crate::package_rules::Rulebook {
+    crate::package_rules::Rulebook::new(formats.iter().map(|f| f.rules()))
 }

@@ -11,7 +11,7 @@ use futures_util::future::BoxFuture;
 use serde_json::Value;
 
 use crate::config::Config;
-use crate::model::packages::Version;
+use crate::package_rules::{PackageRules, PlainRules};
 use crate::registry::{Registry, RenderHook};
 use crate::state::AppState;
 use crate::tasks::Handler;
@@ -42,10 +42,10 @@ pub trait Format: Send + Sync {
         None
     }
 
-    /// Its newest release among a package's versions, by its ecosystem's version order (listings
-    /// show it); `None` leaves them the version published last.
-    fn latest_release(&self, _versions: &[Version]) -> Option<String> {
-        None
+    /// How it names packages and orders and matches versions (customer grants, listings). The
+    /// default takes names as typed and versions as plain text.
+    fn rules(&self) -> Arc<dyn PackageRules> {
+        Arc::new(PlainRules(self.name()))
     }
 
     /// Re-renders its documents (the package's and the repository's) after a package of this

@@ -23,6 +23,7 @@ pub mod glob;
 pub mod http;
 pub mod maintenance;
 pub mod model;
+pub mod package_rules;
 pub mod registry;
 pub mod router;
 pub mod state;

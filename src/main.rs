@@ -64,7 +64,7 @@ enum Command {
         #[command(subcommand)]
         action: PackageCommand,
     },
-    /// Customers of the Composer registry (runs on the database directly).
+    /// Customers, their tokens and grants (runs on the database directly).
     Customer {
         #[command(subcommand)]
         action: CustomerCommand,

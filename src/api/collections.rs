@@ -7,12 +7,16 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
+use serde_json::Value;
 
 use super::{Data, Json, PageQuery, Query, ok};
 use crate::auth::{Permission, Principal};
-use crate::customers;
+use crate::customers::collection_json;
 use crate::error::{Error, Result};
+use crate::model::Listing;
 use crate::model::collections::{self, Collection};
+use crate::model::package_ref::PackageRef;
+use crate::package_rules::{PackageName, Rulebook};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -51,15 +55,26 @@ fn check_name(name: &str) -> Result<String> {
     Ok(name.to_string())
 }
 
-/// Member names, checked, lower-cased and without repeats.
-fn check_packages(packages: &[String]) -> Result<Vec<String>> {
-    let mut names = packages
+/// A member as the API takes it: a bare name (`"vendor/name"`) or `{"format", "owner", "package"}`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Member {
+    Bare(String),
+    Named(PackageName),
+}
+
+/// Members, checked, in their stored form and without repeats.
+fn check_packages(rules: &Rulebook, packages: &[Member]) -> Result<Vec<PackageRef>> {
+    let mut refs = packages
         .iter()
-        .map(|p| customers::package_name(p))
+        .map(|member| match member {
+            Member::Bare(name) => rules.resolve(&PackageName::bare(name)),
+            Member::Named(name) => rules.resolve(name),
+        })
         .collect::<Result<Vec<_>>>()?;
-    names.sort();
-    names.dedup();
-    Ok(names)
+    refs.sort();
+    refs.dedup();
+    Ok(refs)
 }
 
 #[derive(Deserialize)]
@@ -69,19 +84,20 @@ struct CreateCollection {
     slug: String,
     description: Option<String>,
     #[serde(default)]
-    packages: Vec<String>,
+    packages: Vec<Member>,
 }
 
 async fn create(
     State(state): State<AppState>,
     principal: Principal,
     body: Json<CreateCollection>,
-) -> Result<Data<Collection>> {
+) -> Result<Data<Value>> {
     principal.require(Permission::ManageCustomers)?;
     let req = body.parse()?;
     check_slug(&req.slug)?;
     let name = check_name(&req.name)?;
-    let packages = check_packages(&req.packages)?;
+    let rules = state.access.rules();
+    let packages = check_packages(rules, &req.packages)?;
     let mut tx = state.registry.db.begin_write().await?;
     let collection = collections::insert(
         &mut tx,
@@ -92,7 +108,10 @@ async fn create(
     )
     .await?;
     tx.commit().await?;
-    Ok(Data(StatusCode::CREATED, collection))
+    Ok(Data(
+        StatusCode::CREATED,
+        collection_json(rules, &collection),
+    ))
 }
 
 async fn list(
@@ -102,7 +121,17 @@ async fn list(
 ) -> Result<Response> {
     principal.require(Permission::ReadAdmin)?;
     let mut conn = state.registry.db.pool().acquire().await?;
-    Ok(super::page(collections::list(&mut conn, q.page()).await?))
+    let listing = collections::list(&mut conn, q.page()).await?;
+    let rules = state.access.rules();
+    Ok(super::page(Listing {
+        items: listing
+            .items
+            .iter()
+            .map(|c| collection_json(rules, c))
+            .collect(),
+        total: listing.total,
+        page: listing.page,
+    }))
 }
 
 async fn find(state: &AppState, slug: &str) -> Result<Collection> {
@@ -116,9 +145,10 @@ async fn show(
     State(state): State<AppState>,
     principal: Principal,
     Path(slug): Path<String>,
-) -> Result<Data<Collection>> {
+) -> Result<Data<Value>> {
     principal.require(Permission::ReadAdmin)?;
-    Ok(ok(find(&state, &slug).await?))
+    let collection = find(&state, &slug).await?;
+    Ok(ok(collection_json(state.access.rules(), &collection)))
 }
 
 #[derive(Deserialize)]
@@ -126,7 +156,7 @@ async fn show(
 struct UpdateCollection {
     name: Option<String>,
     description: Option<String>,
-    packages: Option<Vec<String>>,
+    packages: Option<Vec<Member>>,
 }
 
 async fn update(
@@ -134,7 +164,7 @@ async fn update(
     principal: Principal,
     Path(slug): Path<String>,
     body: Json<UpdateCollection>,
-) -> Result<Data<Collection>> {
+) -> Result<Data<Value>> {
     principal.require(Permission::ManageCustomers)?;
     let req = body.parse()?;
     let current = find(&state, &slug).await?;
@@ -142,7 +172,12 @@ async fn update(
         Some(name) => check_name(name)?,
         None => current.name.clone(),
     };
-    let packages = req.packages.as_deref().map(check_packages).transpose()?;
+    let rules = state.access.rules();
+    let packages = req
+        .packages
+        .as_deref()
+        .map(|p| check_packages(rules, p))
+        .transpose()?;
     let description = req.description.or(current.description);
     let mut tx = state.registry.db.begin_write().await?;
     collections::update(&mut tx, current.id, &name, description.as_deref()).await?;
@@ -150,7 +185,7 @@ async fn update(
         collections::set_members(&mut tx, current.id, packages).await?;
     }
     tx.commit().await?;
-    Ok(ok(find(&state, &slug).await?))
+    Ok(ok(collection_json(rules, &find(&state, &slug).await?)))
 }
 
 async fn remove(

@@ -1,7 +1,8 @@
 //! Package grants: `GET|PUT|POST /customers/{id}/packages`,
-//! `DELETE /customers/{id}/packages/{vendor}/{name}` (or `vendor%2Fname`),
-//! `DELETE /customers/{id}/collections/{slug}`, and the reverse lookup
-//! `GET /packages/{vendor}/{name}/customers`.
+//! `DELETE /customers/{id}/packages/{vendor}/{name}` (or `vendor%2Fname`) for the format that
+//! claims bare names, `DELETE /customers/{id}/packages?format=&owner=&package=` for any,
+//! `DELETE /customers/{id}/collections/{slug}`, and the reverse lookups
+//! `GET /packages/{vendor}/{name}/customers` and `GET /customers/by-package?format=&owner=&package=`.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -10,17 +11,21 @@ use axum::routing::{delete, get};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Data, Json, ok};
+use super::{Data, Json, Query, ok};
 use crate::auth::{Permission, Principal};
 use crate::customers::{self, GrantRequest};
 use crate::error::{Error, Result};
 use crate::model::collections;
 use crate::model::customers::{self as rows, Customer, GrantTarget};
+use crate::package_rules::PackageName;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/customers/{id}/packages", get(list).post(add).put(replace))
+        .route(
+            "/customers/{id}/packages",
+            get(list).post(add).put(replace).delete(remove_named),
+        )
         .route("/customers/{id}/packages/{package}", delete(remove_encoded))
         .route("/customers/{id}/packages/{vendor}/{name}", delete(remove))
         .route(
@@ -28,11 +33,11 @@ pub fn routes() -> Router<AppState> {
             delete(remove_collection),
         )
         .route("/packages/{vendor}/{name}/customers", get(holders))
+        .route("/customers/by-package", get(holders_named))
 }
 
 async fn grants_json(state: &AppState, customer: &Customer) -> Result<Value> {
-    let mut conn = state.registry.db.pool().acquire().await?;
-    serde_json::to_value(rows::grants(&mut conn, customer.id).await?).map_err(Error::internal)
+    customers::grants_json(&state.registry.db, state.access.rules(), customer).await
 }
 
 async fn list(
@@ -54,7 +59,8 @@ async fn add(
     principal.require(Permission::ManageCustomers)?;
     let req = body.parse()?;
     let customer = customers::find(&state.registry.db, &id).await?;
-    let (target, constraint) = customers::resolve_grant(&state.registry.db, &req).await?;
+    let (target, constraint) =
+        customers::resolve_grant(&state.registry.db, state.access.rules(), &req).await?;
     let mut tx = state.registry.db.begin_write().await?;
     rows::put_grant(&mut tx, customer.id, &target, &constraint).await?;
     tx.commit().await?;
@@ -82,7 +88,8 @@ async fn replace(
     let customer = customers::find(&state.registry.db, &id).await?;
     let mut resolved = Vec::with_capacity(req.packages.len());
     for grant in &req.packages {
-        resolved.push(customers::resolve_grant(&state.registry.db, grant).await?);
+        resolved
+            .push(customers::resolve_grant(&state.registry.db, state.access.rules(), grant).await?);
     }
     let mut tx = state.registry.db.begin_write().await?;
     rows::remove_all_grants(&mut tx, customer.id).await?;
@@ -91,6 +98,14 @@ async fn replace(
     }
     tx.commit().await?;
     Ok(ok(grants_json(&state, &customer).await?))
+}
+
+/// Removes the grant of a package named as the API names packages.
+async fn revoke_package(state: &AppState, id: &str, name: &PackageName) -> Result<StatusCode> {
+    let rules = state.access.rules();
+    let package = rules.resolve(name)?;
+    let what = customers::describe(rules, &package);
+    revoke_grant(state, id, GrantTarget::Package(package), &what).await
 }
 
 async fn revoke_grant(
@@ -118,8 +133,7 @@ async fn remove(
     Path((id, vendor, name)): Path<(String, String, String)>,
 ) -> Result<StatusCode> {
     principal.require(Permission::ManageCustomers)?;
-    let package = customers::package_name(&format!("{vendor}/{name}"))?;
-    revoke_grant(&state, &id, GrantTarget::Package(package.clone()), &package).await
+    revoke_package(&state, &id, &PackageName::bare(&format!("{vendor}/{name}"))).await
 }
 
 /// `DELETE /customers/{id}/packages/vendor%2Fname`, the form Cargoman's docs show.
@@ -129,8 +143,19 @@ async fn remove_encoded(
     Path((id, package)): Path<(String, String)>,
 ) -> Result<StatusCode> {
     principal.require(Permission::ManageCustomers)?;
-    let package = customers::package_name(&package)?;
-    revoke_grant(&state, &id, GrantTarget::Package(package.clone()), &package).await
+    revoke_package(&state, &id, &PackageName::bare(&package)).await
+}
+
+/// `DELETE /customers/{id}/packages?format=generic&owner=acme&package=tool`: any format's
+/// package, named as grants name it.
+async fn remove_named(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Query(name): Query<PackageName>,
+) -> Result<StatusCode> {
+    principal.require(Permission::ManageCustomers)?;
+    revoke_package(&state, &id, &name).await
 }
 
 async fn remove_collection(
@@ -154,14 +179,28 @@ async fn remove_collection(
     .await
 }
 
-/// Which customers hold a package, directly or through a collection.
+/// Which customers hold a bare-named package, directly or through a collection.
 async fn holders(
     State(state): State<AppState>,
     principal: Principal,
     Path((vendor, name)): Path<(String, String)>,
 ) -> Result<Data<Value>> {
     principal.require(Permission::ReadAdmin)?;
-    let package = customers::package_name(&format!("{vendor}/{name}"))?;
+    holders_of(&state, &PackageName::bare(&format!("{vendor}/{name}"))).await
+}
+
+/// `GET /customers/by-package?format=generic&owner=acme&package=tool`.
+async fn holders_named(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(name): Query<PackageName>,
+) -> Result<Data<Value>> {
+    principal.require(Permission::ReadAdmin)?;
+    holders_of(&state, &name).await
+}
+
+async fn holders_of(state: &AppState, name: &PackageName) -> Result<Data<Value>> {
+    let package = state.access.rules().resolve(name)?;
     let mut conn = state.registry.db.pool().acquire().await?;
     let holders = rows::holders_of(&mut conn, &package).await?;
     Ok(ok(json!(

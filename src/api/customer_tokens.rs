@@ -87,7 +87,7 @@ async fn create(
         package_scopes: req
             .package_scopes
             .iter()
-            .map(|s| s.trim().to_lowercase())
+            .map(|s| crate::customers::scopes::normalize(s))
             .collect(),
         expires_at: req
             .expires_at
@@ -98,6 +98,7 @@ async fn create(
     let customer = customers::find(&state.registry.db, &id).await?;
     let (row, plain) = customers::issue_token(
         &state.registry.db,
+        state.access.rules(),
         &customer,
         &request,
         state.config.customers.max_tokens,
@@ -192,6 +193,7 @@ async fn regenerate(
     revoke_every_token(&state, &customer).await?;
     let (row, plain) = customers::issue_token(
         &state.registry.db,
+        state.access.rules(),
         &customer,
         &TokenRequest::initial(),
         state.config.customers.max_tokens,

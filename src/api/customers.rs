@@ -16,6 +16,7 @@ use crate::auth::{CustomerStatus, Permission, Principal};
 use crate::customers;
 use crate::error::{Error, Result};
 use crate::model::customers::{self as rows, Customer, Fields};
+use crate::package_rules::PackageName;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -67,6 +68,7 @@ async fn create(
     };
     let (customer, token, plain) = customers::create(
         &state.registry.db,
+        state.access.rules(),
         &fields,
         state.config.customers.max_tokens,
     )
@@ -119,14 +121,18 @@ async fn list(
 async fn detail(state: &AppState, customer: &Customer) -> Result<Value> {
     let mut conn = state.registry.db.pool().acquire().await?;
     let mut body = customer_json(customer);
-    body["packages"] = serde_json::to_value(rows::grants(&mut conn, customer.id).await?)
-        .map_err(Error::internal)?;
+    let rules = state.access.rules();
+    body["packages"] = customers::grants_json(&state.registry.db, rules, customer).await?;
     body["tokens"] =
         json!(crate::model::tokens::count_live_for_customer(&mut conn, customer.id).await?);
     let frozen: Vec<Value> = rows::frozen_versions(&mut conn, customer.id)
         .await?
         .into_iter()
-        .map(|(package, version)| json!({"package": package, "version": version}))
+        .map(|(package, version)| {
+            let mut fields = rules.fields(&package);
+            fields.insert("version".into(), json!(version));
+            Value::Object(fields)
+        })
         .collect();
     body["frozen_versions"] = json!(frozen);
     Ok(body)
@@ -264,6 +270,8 @@ fn lifecycle_route(status: CustomerStatus) -> axum::routing::MethodRouter<AppSta
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FrozenVersion {
+    format: Option<String>,
+    owner: Option<String>,
     package: String,
     version: String,
 }
@@ -286,8 +294,13 @@ async fn freeze(
         .versions
         .into_iter()
         .map(|v| {
+            let name = PackageName {
+                format: v.format,
+                owner: v.owner,
+                package: v.package,
+            };
             Ok((
-                customers::package_name(&v.package)?,
+                state.access.rules().resolve(&name)?,
                 v.version.trim().to_string(),
             ))
         })

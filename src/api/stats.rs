@@ -2,9 +2,10 @@
 //! `GET …/stats/packages/{vendor}/{name}/versions/{version}`, `GET /api/v1/stats/daily`.
 //!
 //! Counts come from `download_stats` (daily rows written by the download counter every few
-//! seconds, so the last seconds of downloads may not show yet). `{vendor}/{name}` is a Composer
-//! package (owner `cargoman`), otherwise owner `{vendor}` and package `{name}` of any format
-//! (`?format=` picks one); the seed's encoded form `vendor%2Fname` works too.
+//! seconds, so the last seconds of downloads may not show yet). `{vendor}/{name}` is the bare-named
+//! package of that name (the format that claims bare names, `package_rules`), otherwise owner
+//! `{vendor}` and package `{name}` of any format (`?format=` picks one); the seed's encoded form
+//! `vendor%2Fname` works too.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -16,8 +17,7 @@ use sqlx::AnyConnection;
 use super::{Data, Query, ok};
 use crate::auth::{Permission, Principal};
 use crate::error::{Error, Result};
-use crate::formats::composer::{FORMAT as COMPOSER, OWNER as COMPOSER_OWNER};
-use crate::model::download_stats::{self as stats, Filter, PackageRef};
+use crate::model::download_stats::{self as stats, Filter, FoundPackage};
 use crate::model::packages;
 use crate::state::AppState;
 
@@ -64,21 +64,23 @@ struct FormatQuery {
     format: Option<String>,
 }
 
-/// The package `vendor/name`: the Composer package of that name first, then owner `vendor`'s
+/// The package `vendor/name`: the bare-named package of that name first, then owner `vendor`'s
 /// package `name` (in `format` when given).
 async fn resolve(
+    state: &AppState,
     conn: &mut AnyConnection,
     full_name: &str,
     format: Option<&str>,
-) -> Result<PackageRef> {
+) -> Result<FoundPackage> {
     let not_found = || Error::not_found(format!("package {full_name} not found"));
     let (vendor, name) = full_name.split_once('/').ok_or_else(not_found)?;
     if vendor.is_empty() || name.is_empty() {
         return Err(not_found());
     }
-    if format.is_none_or(|f| f == COMPOSER)
+    if let Some((bare_format, bare_owner)) = state.access.rules().bare()
+        && format.is_none_or(|f| f == bare_format)
         && let Some(found) =
-            stats::find_package(conn, COMPOSER_OWNER, Some(COMPOSER), full_name).await?
+            stats::find_package(conn, bare_owner, Some(bare_format), full_name).await?
     {
         return Ok(found);
     }
@@ -93,7 +95,7 @@ fn series_start(today: i64) -> i64 {
 
 async fn package_stats(state: &AppState, full_name: &str, format: Option<&str>) -> Result<Value> {
     let mut conn = state.registry.db.pool().acquire().await?;
-    let package = resolve(&mut conn, full_name, format).await?;
+    let package = resolve(state, &mut conn, full_name, format).await?;
     let filter = Filter {
         package_id: Some(package.id),
         ..Filter::default()
@@ -145,7 +147,7 @@ async fn version_stats(
     format: Option<&str>,
 ) -> Result<Value> {
     let mut conn = state.registry.db.pool().acquire().await?;
-    let package = resolve(&mut conn, full_name, format).await?;
+    let package = resolve(state, &mut conn, full_name, format).await?;
     let found = packages::find_version(&mut conn, package.id, version)
         .await?
         .ok_or_else(|| Error::not_found(format!("version {version} of {full_name} not found")))?;
@@ -228,7 +230,11 @@ async fn daily(
     let mut conn = state.registry.db.pool().acquire().await?;
     let mut filter = Filter::default();
     if let Some(name) = q.package.as_deref().filter(|p| !p.is_empty()) {
-        filter.package_id = Some(resolve(&mut conn, name, q.format.as_deref()).await?.id);
+        filter.package_id = Some(
+            resolve(&state, &mut conn, name, q.format.as_deref())
+                .await?
+                .id,
+        );
     }
     if let Some(customer) = q.customer.as_deref().filter(|c| !c.is_empty()) {
         filter.customer_id = Some(

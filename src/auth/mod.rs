@@ -54,7 +54,7 @@ pub enum CustomerScope {
     Admin,
     /// Download and upload.
     Developer,
-    /// Read-only Composer downloads.
+    /// Read-only downloads of granted packages.
     Download,
     /// Triggering syncs of granted packages only, as a Git provider integration does.
     Webhook,
@@ -87,7 +87,7 @@ impl CustomerScope {
             Permission::UploadGranted => matches!(self, Admin | Developer),
             Permission::SyncGranted => matches!(self, Admin | Webhook),
             // Any authenticated reader reads a limited owner; a private one only through grants
-            // (`ReadGranted`, Composer), never whole.
+            // (`ReadGranted`), never whole.
             Permission::ReadOwner(Visibility::Limited) => {
                 matches!(self, Admin | Developer | Download)
             }
@@ -157,7 +157,8 @@ pub enum Principal {
         name: String,
         level: TeamLevel,
     },
-    /// A customer token: Composer access to granted packages only, never the management API.
+    /// A customer token: read access to granted packages only (of any format), never the
+    /// management API.
     Customer(std::sync::Arc<CustomerToken>),
 }
 
@@ -168,8 +169,8 @@ pub enum Permission {
     /// Read the packages of an owner with this visibility: what `ReadPackages` allows for a
     /// private one, any authenticated reader for a limited one, anyone for a public one.
     ReadOwner(Visibility),
-    /// Read the Composer repository: everything for team tokens, the granted packages for
-    /// customer tokens (which never get `ReadPackages`).
+    /// Read granted packages: everything for team tokens, the granted packages (of any format)
+    /// for customer tokens (which never get `ReadPackages`).
     ReadGranted,
     /// Publish and delete packages; create owners by publishing to them.
     WritePackages,
@@ -292,7 +293,7 @@ impl Permission {
             Permission::ReadPackages => "read packages",
             Permission::ReadOwner(Visibility::Private) => "read this owner's packages",
             Permission::ReadOwner(_) => "read packages",
-            Permission::ReadGranted => "read the Composer repository",
+            Permission::ReadGranted => "read packages",
             Permission::WritePackages => "publish or delete packages",
             Permission::ReadAdmin => "read the management API",
             Permission::ManageOwners => "manage owners",

@@ -34,7 +34,7 @@ pub enum CustomerCommand {
     },
     /// Show one customer with its grants.
     Show { id: String },
-    /// Suspend a customer: Composer access is refused until reactivated.
+    /// Suspend a customer: package access is refused until reactivated.
     Suspend {
         id: String,
         #[arg(long)]
@@ -107,7 +107,7 @@ pub async fn customer_command(
                 expires_at: None,
             };
             let (customer, _, plain) =
-                customers::create(db, &fields, config.customers.max_tokens).await?;
+                customers::create(db, &rules(), &fields, config.customers.max_tokens).await?;
             let mut value = serde_json::to_value(&customer).map_err(Error::internal)?;
             value["token"] = json!(plain);
             print(json_output, &value, || {
@@ -136,10 +136,8 @@ pub async fn customer_command(
         }
         CustomerCommand::Show { id } => {
             let customer = customers::find(db, &id).await?;
-            let mut conn = db.pool().acquire().await?;
             let mut value = serde_json::to_value(&customer).map_err(Error::internal)?;
-            value["packages"] = serde_json::to_value(rows::grants(&mut conn, customer.id).await?)
-                .map_err(Error::internal)?;
+            value["packages"] = customers::grants_json(db, &rules(), &customer).await?;
             print_json(&value);
         }
         CustomerCommand::Suspend { id, reason } => {
@@ -208,12 +206,20 @@ pub async fn token_command(
             let request = TokenRequest {
                 name,
                 scope,
-                package_scopes: packages,
+                package_scopes: packages
+                    .iter()
+                    .map(|s| customers::scopes::normalize(s))
+                    .collect(),
                 expires_at: expires_in_days.map(|d| crate::clock::now() + i64::from(d) * 86_400),
             };
-            let (row, plain) =
-                customers::issue_token(db, &customer, &request, config.customers.max_tokens)
-                    .await?;
+            let (row, plain) = customers::issue_token(
+                db,
+                &rules(),
+                &customer,
+                &request,
+                config.customers.max_tokens,
+            )
+            .await?;
             let mut value = token_json(db, &row).await?;
             value["plain_token"] = json!(plain);
             print(json_output, &value, || {
@@ -266,4 +272,9 @@ pub async fn token_command(
         }
     }
     Ok(())
+}
+
+/// Every format's rules, which read token package scopes and grants.
+fn rules() -> crate::package_rules::Rulebook {
+    crate::app::rulebook(&crate::formats::all())
 }

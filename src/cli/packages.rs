@@ -114,7 +114,7 @@ async fn latest_by_format_order(
             continue;
         };
         let versions = packages::all_versions(&mut conn, summary.id).await?;
-        if let Some(latest) = format.latest_release(&versions) {
+        if let Some(latest) = format.rules().latest_release(&versions) {
             summary.newest_version = Some(latest);
         }
     }

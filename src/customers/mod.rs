@@ -1,18 +1,19 @@
-//! Customers of the Composer registry: lifecycle, scoped tokens and grants. The operations here
-//! are shared by the REST API (`api::customers`), the CLI and the Stripe webhook; the Composer
+//! Customers: lifecycle, scoped tokens and grants to packages of any format. The operations here
+//! are shared by the REST API (`api::customers`), the CLI and the Stripe webhook; the formats'
 //! routes ask `access` what a customer may see.
 
 pub mod access;
+pub mod scopes;
 
 use crate::auth::secret::{self, CUSTOMER_PREFIX};
 use crate::auth::{CustomerScope, CustomerStatus};
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::formats::composer::constraint::Constraint;
-use crate::formats::composer::{FORMAT, OWNER, names};
 use crate::model::customers::{self, Customer, GrantTarget};
+use crate::model::package_ref::PackageRef;
 use crate::model::tokens::{self, NewToken, TokenRow};
 use crate::model::{collections, owners, packages};
+use crate::package_rules::{PackageName, Rulebook};
 
 pub use access::{AccessCache, DocumentKey, View};
 
@@ -73,16 +74,23 @@ impl TokenRequest {
         }
     }
 
-    pub fn check(&self) -> Result<()> {
+    /// Checks the request; a package scope naming a format must name one of `rules`.
+    pub fn check(&self, rules: &Rulebook) -> Result<()> {
         let name = self.name.trim();
         if name.is_empty() || name.chars().count() > 100 {
             return Err(Error::invalid("token name must be 1 to 100 characters"));
         }
         crate::text::check_visible("token name", name)?;
-        if let Some(bad) = self.package_scopes.iter().find(|s| !access::valid_scope(s)) {
-            return Err(Error::invalid(format!(
-                "package scope {bad:?} is not a package glob such as vendor/* or vendor/package"
-            )));
+        for text in &self.package_scopes {
+            let scope = scopes::PackageScope::parse(text).ok_or_else(|| {
+                Error::invalid(format!(
+                    "package scope {text:?} is not a package glob such as vendor/*, \
+                     vendor/package or format:owner/name-*"
+                ))
+            })?;
+            if let Some(format) = scope.format() {
+                rules.get(format)?;
+            }
         }
         if self.expires_at.is_some_and(|t| t <= crate::clock::now()) {
             return Err(Error::invalid("expires_at is in the past"));
@@ -111,11 +119,12 @@ pub fn token_json(row: &TokenRow, customer: &str) -> serde_json::Value {
 /// Creates a customer token, within the per-customer maximum; returns the row and plain value.
 pub async fn issue_token(
     db: &Db,
+    rules: &Rulebook,
     customer: &Customer,
     req: &TokenRequest,
     max_tokens: u32,
 ) -> Result<(TokenRow, String)> {
-    req.check()?;
+    req.check(rules)?;
     let fresh = secret::Fresh::generate(CUSTOMER_PREFIX).await?;
     let mut tx = db.begin_write().await?;
     if tokens::count_live_for_customer(&mut tx, customer.id).await? >= i64::from(max_tokens) {
@@ -171,6 +180,7 @@ pub async fn find_token(db: &Db, customer: Option<&Customer>, id: i64) -> Result
 /// Creates a customer with its initial token.
 pub async fn create(
     db: &Db,
+    rules: &Rulebook,
     fields: &customers::Fields,
     max_tokens: u32,
 ) -> Result<(Customer, TokenRow, String)> {
@@ -181,7 +191,8 @@ pub async fn create(
         tx.commit().await?;
         customer
     };
-    let (token, plain) = issue_token(db, &customer, &TokenRequest::initial(), max_tokens).await?;
+    let (token, plain) =
+        issue_token(db, rules, &customer, &TokenRequest::initial(), max_tokens).await?;
     Ok((customer, token, plain))
 }
 
@@ -205,19 +216,19 @@ pub async fn set_status(
 pub async fn freeze(
     db: &Db,
     customer: &Customer,
-    versions: &[(String, String)],
+    versions: &[(PackageRef, String)],
 ) -> Result<Customer> {
     {
         let mut conn = db.pool().acquire().await?;
         for (package, version) in versions {
-            let name = package_name(package)?;
-            let found = match existing_package(&mut conn, &name).await? {
+            let found = match existing_package(&mut conn, package).await? {
                 Some(p) => packages::find_version(&mut conn, p.id, version).await?,
                 None => None,
             };
             if found.is_none() {
                 return Err(Error::invalid(format!(
-                    "cannot freeze at {package} {version}: no such version"
+                    "cannot freeze at {} {version}: no such version",
+                    package.name
                 )));
             }
         }
@@ -229,49 +240,67 @@ pub async fn freeze(
     find(db, &customer.public_id).await
 }
 
-/// A package name as given by an admin, lower-cased and checked.
-pub fn package_name(text: &str) -> Result<String> {
-    let name = text.trim().to_lowercase();
-    names::split_name(&name)?;
-    Ok(name)
-}
-
 async fn existing_package(
     conn: &mut sqlx::AnyConnection,
-    name: &str,
+    package: &PackageRef,
 ) -> Result<Option<packages::Package>> {
-    match owners::find(conn, OWNER).await? {
-        Some(owner) => packages::find_package(conn, owner.id, FORMAT, name).await,
+    match owners::find(conn, &package.owner).await? {
+        Some(owner) => packages::find_package(conn, owner.id, &package.format, &package.name).await,
         None => Ok(None),
     }
 }
 
-/// A grant as the API takes it: a package or a collection, with an optional constraint.
+/// A grant as the API takes it: a package (`{"package": "vendor/name"}` for the format that
+/// claims bare names, else with `format` and `owner`) or a collection, with a constraint in the
+/// package's format's terms (default `*`).
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GrantRequest {
+    pub format: Option<String>,
+    pub owner: Option<String>,
     pub package: Option<String>,
     pub collection: Option<String>,
     pub constraint: Option<String>,
 }
 
 /// Checks a grant and resolves what it is for; the package or collection must exist.
-pub async fn resolve_grant(db: &Db, req: &GrantRequest) -> Result<(GrantTarget, String)> {
+pub async fn resolve_grant(
+    db: &Db,
+    rules: &Rulebook,
+    req: &GrantRequest,
+) -> Result<(GrantTarget, String)> {
     let constraint = req.constraint.as_deref().unwrap_or("*").trim().to_string();
-    Constraint::parse(&constraint).map_err(|e| Error::invalid(e.to_string()))?;
     let mut conn = db.pool().acquire().await?;
     let target = match (&req.package, &req.collection) {
         (Some(package), None) => {
-            let name = package_name(package)?;
-            if existing_package(&mut conn, &name).await?.is_none() {
-                return Err(Error::not_found(format!("package {name} not found")));
+            let package = rules.resolve(&PackageName {
+                format: req.format.clone(),
+                owner: req.owner.clone(),
+                package: package.clone(),
+            })?;
+            rules.get(&package.format)?.version_range(&constraint)?;
+            if existing_package(&mut conn, &package).await?.is_none() {
+                return Err(Error::not_found(format!(
+                    "package {} not found",
+                    describe(rules, &package)
+                )));
             }
-            GrantTarget::Package(name)
+            GrantTarget::Package(package)
+        }
+        (None, Some(_)) if req.format.is_some() || req.owner.is_some() => {
+            return Err(Error::invalid(
+                "\"format\" and \"owner\" name a package; a collection grant has neither",
+            ));
         }
         (None, Some(slug)) => {
+            // A collection may hold packages of several formats: its constraint must read the
+            // same in each of them.
             let collection = collections::get(&mut conn, slug)
                 .await?
                 .ok_or_else(|| Error::not_found(format!("collection {slug} not found")))?;
+            for format in collection_formats(rules, &collection) {
+                rules.get(format)?.version_range(&constraint)?;
+            }
             GrantTarget::Collection(collection.id)
         }
         _ => {
@@ -283,6 +312,40 @@ pub async fn resolve_grant(db: &Db, req: &GrantRequest) -> Result<(GrantTarget, 
     Ok((target, constraint))
 }
 
+/// The formats of a collection's members, each once; an empty collection's constraint is read as
+/// the bare-name format's, as before collections held other formats. (A member of another format
+/// added later whose format cannot read the constraint gets no version through the grant.)
+fn collection_formats<'a>(
+    rules: &Rulebook,
+    collection: &'a collections::Collection,
+) -> Vec<&'a str> {
+    let mut formats: Vec<&str> = collection
+        .packages
+        .iter()
+        .map(|p| p.format.as_str())
+        .collect();
+    formats.sort_unstable();
+    formats.dedup();
+    if formats.is_empty()
+        && let Some((format, _)) = rules.bare()
+    {
+        formats.push(format);
+    }
+    formats
+}
+
+/// How messages name a package: `vendor/name`, or `format package owner/name`.
+pub fn describe(rules: &Rulebook, package: &PackageRef) -> String {
+    if rules.is_bare(package) {
+        package.name.clone()
+    } else {
+        format!(
+            "{} package {}/{}",
+            package.format, package.owner, package.name
+        )
+    }
+}
+
 /// Freezes a customer at what it has: per package, the version it downloaded most recently
 /// (download counts still in memory are written first so none is missed).
 pub async fn freeze_at_current_versions(
@@ -292,13 +355,48 @@ pub async fn freeze_at_current_versions(
     registry.downloads.flush(&registry.db).await?;
     let versions = {
         let mut conn = registry.db.pool().acquire().await?;
-        crate::model::download_stats::latest_versions_for_customer(
-            &mut conn,
-            customer.id,
-            OWNER,
-            FORMAT,
-        )
-        .await?
+        crate::model::download_stats::latest_versions_for_customer(&mut conn, customer.id).await?
     };
     freeze(&registry.db, customer, &versions).await
+}
+
+/// A grant as the API and CLI show it: its package (named as `Rulebook::fields` does) or its
+/// collection, its constraint and when it was made.
+pub fn grant_json(rules: &Rulebook, grant: &customers::Grant) -> serde_json::Value {
+    let mut fields = match &grant.package {
+        Some(package) => rules.fields(package),
+        None => serde_json::Map::new(),
+    };
+    if let Some(slug) = &grant.collection {
+        fields.insert("collection".into(), serde_json::json!(slug));
+    }
+    fields.insert("constraint".into(), serde_json::json!(grant.constraint));
+    fields.insert(
+        "created_at".into(),
+        serde_json::json!(crate::clock::rfc3339(grant.created_at)),
+    );
+    serde_json::Value::Object(fields)
+}
+
+/// Every grant of a customer, as `grant_json` shows each.
+pub async fn grants_json(
+    db: &Db,
+    rules: &Rulebook,
+    customer: &Customer,
+) -> Result<serde_json::Value> {
+    let mut conn = db.pool().acquire().await?;
+    let grants = customers::grants(&mut conn, customer.id).await?;
+    Ok(grants.iter().map(|g| grant_json(rules, g)).collect())
+}
+
+/// A collection as the API shows it, each member named as `Rulebook::describe` does.
+pub fn collection_json(rules: &Rulebook, c: &collections::Collection) -> serde_json::Value {
+    serde_json::json!({
+        "slug": c.slug,
+        "name": c.name,
+        "description": c.description,
+        "packages": c.packages.iter().map(|p| rules.describe(p)).collect::<Vec<_>>(),
+        "created_at": crate::clock::rfc3339(c.created_at),
+        "updated_at": crate::clock::rfc3339(c.updated_at),
+    })
 }

@@ -48,6 +48,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "model_next",
         sql: include_str!("migrations/0007_model_next.sql"),
     },
+    Migration {
+        version: 8,
+        name: "package_refs",
+        sql: include_str!("migrations/0008_package_refs.sql"),
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {
@@ -65,11 +70,17 @@ fn render(sql: &str, backend: Backend) -> String {
 /// Applies every migration not yet recorded in `schema_migrations`; safe to run from several
 /// instances at once (PostgreSQL serializes them with an advisory lock, SQLite with its write lock).
 pub async fn run_migrations(db: &Db) -> Result<usize> {
+    run_migrations_up_to(db, i64::MAX).await
+}
+
+/// Applies the migrations up to version `last` only: how the migration tests build a database
+/// of an older schema to migrate from.
+pub async fn run_migrations_up_to(db: &Db, last: i64) -> Result<usize> {
     let mut conn = db.pool().acquire().await?;
     if db.backend() == Backend::Postgres {
         conn.execute("SELECT pg_advisory_lock(7262011)").await?;
     }
-    let outcome = apply(db, &mut conn).await;
+    let outcome = apply(db, &mut conn, last).await;
     if db.backend() == Backend::Postgres {
         conn.execute("SELECT pg_advisory_unlock(7262011)").await?;
     }
@@ -91,13 +102,13 @@ pub async fn is_initialized(db: &Db) -> Result<bool> {
     Ok(tables > 0)
 }
 
-async fn apply(db: &Db, conn: &mut sqlx::AnyConnection) -> Result<usize> {
+async fn apply(db: &Db, conn: &mut sqlx::AnyConnection, last: i64) -> Result<usize> {
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
     )
     .await?;
     let mut applied = 0;
-    for m in MIGRATIONS {
+    for m in MIGRATIONS.iter().take_while(|m| m.version <= last) {
         let mut tx = db.begin_write().await?;
         let done: Option<(i64,)> =
             sqlx::query_as("SELECT version FROM schema_migrations WHERE version = $1")

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::auth::{Permission, Principal, Visibility};
 use crate::db::recent::Recent;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::owners;
 use crate::state::AppState;
 
@@ -52,6 +52,51 @@ pub async fn reads_whole_owner(
     }
     let visibility = visibility(state, owner).await?;
     Ok(principal.allows(Permission::ReadOwner(visibility)))
+}
+
+/// A package being read, for `require_package_read`.
+#[derive(Debug, Clone, Copy)]
+pub struct PackageRead<'a> {
+    pub owner: &'a str,
+    pub format: &'a str,
+    pub package: &'a str,
+    pub version: &'a str,
+}
+
+/// Ok when `principal` may read one version of a package: a member, a reader the owner's
+/// visibility lets in, or a customer token whose grants (and package scopes) hold the package
+/// and version. A customer is told "not found" for a package outside its grants (it does not
+/// exist for it) and 403 for a version outside them; anyone else gets the owner's refusal.
+pub async fn require_package_read(
+    state: &AppState,
+    principal: &Principal,
+    read: PackageRead<'_>,
+) -> Result<()> {
+    if reads_whole_owner(state, principal, read.owner).await? {
+        return Ok(());
+    }
+    let Principal::Customer(_) = principal else {
+        return require_owner_read(state, principal, read.owner).await;
+    };
+    principal.require(Permission::ReadGranted)?;
+    let owner = read.owner.to_lowercase();
+    let view = state
+        .access
+        .view(&state.registry.db, principal, &owner, read.format)
+        .await?;
+    if !view.allows_package(read.package) {
+        return Err(Error::not_found(format!(
+            "package {} not found",
+            read.package
+        )));
+    }
+    if !view.allows_version(read.package, read.version) {
+        return Err(Error::Forbidden(format!(
+            "access denied to {} {}: not within your grants",
+            read.package, read.version
+        )));
+    }
+    Ok(())
 }
 
 /// The owner's visibility; `private` for an owner that does not exist.

@@ -2,20 +2,20 @@
 
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
+use super::package_ref::PackageRef;
 use super::{Listing, Page};
 use crate::error::{Error, Result};
 
-#[derive(Debug, Clone, serde::Serialize)]
+/// A collection with its members. Not serialized as it is: how the API names a member depends
+/// on its format (`package_rules::Rulebook::describe`).
+#[derive(Debug, Clone)]
 pub struct Collection {
-    #[serde(skip)]
     pub id: i64,
     pub slug: String,
     pub name: String,
     pub description: Option<String>,
-    pub packages: Vec<String>,
-    #[serde(serialize_with = "crate::model::serialize_time")]
+    pub packages: Vec<PackageRef>,
     pub created_at: i64,
-    #[serde(serialize_with = "crate::model::serialize_time")]
     pub updated_at: i64,
 }
 
@@ -34,13 +34,18 @@ async fn complete(conn: &mut AnyConnection, row: &AnyRow) -> Result<Collection> 
     })
 }
 
-async fn members(conn: &mut AnyConnection, id: i64) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT package FROM collection_packages WHERE collection_id = $1 ORDER BY package",
+async fn members(conn: &mut AnyConnection, id: i64) -> Result<Vec<PackageRef>> {
+    let rows = sqlx::query(
+        "SELECT owner, format, package FROM collection_members WHERE collection_id = $1 \
+         ORDER BY format, owner, package",
     )
     .bind(id)
     .fetch_all(conn)
-    .await?)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(PackageRef::from_row)
+        .collect::<Result<_, _>>()?)
 }
 
 pub async fn get(conn: &mut AnyConnection, slug: &str) -> Result<Option<Collection>> {
@@ -79,7 +84,7 @@ pub async fn insert(
     slug: &str,
     name: &str,
     description: Option<&str>,
-    packages: &[String],
+    packages: &[PackageRef],
 ) -> Result<Collection> {
     let now = crate::clock::now();
     let inserted = sqlx::query_scalar(
@@ -124,17 +129,20 @@ pub async fn update(
 }
 
 /// Replaces the member packages; customers holding the collection see the change at once.
-pub async fn set_members(conn: &mut AnyConnection, id: i64, packages: &[String]) -> Result<()> {
-    sqlx::query("DELETE FROM collection_packages WHERE collection_id = $1")
+pub async fn set_members(conn: &mut AnyConnection, id: i64, packages: &[PackageRef]) -> Result<()> {
+    sqlx::query("DELETE FROM collection_members WHERE collection_id = $1")
         .bind(id)
         .execute(&mut *conn)
         .await?;
     for package in packages {
         sqlx::query(
-            "INSERT INTO collection_packages (collection_id, package) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            "INSERT INTO collection_members (collection_id, owner, format, package) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
         )
         .bind(id)
-        .bind(package)
+        .bind(&package.owner)
+        .bind(&package.format)
+        .bind(&package.name)
         .execute(&mut *conn)
         .await?;
     }
@@ -146,7 +154,7 @@ pub async fn delete(conn: &mut AnyConnection, id: i64) -> Result<()> {
     super::customers::bump_access_for_collection(conn, id).await?;
     for sql in [
         "DELETE FROM customer_grants WHERE collection_id = $1",
-        "DELETE FROM collection_packages WHERE collection_id = $1",
+        "DELETE FROM collection_members WHERE collection_id = $1",
         "DELETE FROM collections WHERE id = $1",
     ] {
         sqlx::query(sql).bind(id).execute(&mut *conn).await?;

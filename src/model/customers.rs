@@ -3,6 +3,7 @@
 
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
+use super::package_ref::PackageRef;
 use super::{Listing, Page, Param};
 use crate::error::{Error, Result};
 
@@ -224,7 +225,7 @@ pub async fn delete(conn: &mut AnyConnection, id: i64) -> Result<()> {
     for sql in [
         "DELETE FROM tokens WHERE kind = 'customer' AND customer_id = $1",
         "DELETE FROM customer_grants WHERE customer_id = $1",
-        "DELETE FROM customer_frozen_versions WHERE customer_id = $1",
+        "DELETE FROM customer_freezes WHERE customer_id = $1",
         "DELETE FROM customers WHERE id = $1",
     ] {
         sqlx::query(sql).bind(id).execute(&mut *conn).await?;
@@ -232,34 +233,35 @@ pub async fn delete(conn: &mut AnyConnection, id: i64) -> Result<()> {
     Ok(())
 }
 
-/// A grant as stored: one package or one collection, with its constraint.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+/// A grant as stored: one package (of any format) or one collection, with its constraint.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub package: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<PackageRef>,
     pub collection: Option<String>,
     pub constraint: String,
-    #[serde(serialize_with = "crate::model::serialize_time")]
     pub created_at: i64,
 }
 
 pub async fn grants(conn: &mut AnyConnection, customer_id: i64) -> Result<Vec<Grant>> {
     let rows = sqlx::query(
-        "SELECT g.package, c.slug, g.version_constraint, g.created_at FROM customer_grants g \
-         LEFT JOIN collections c ON c.id = g.collection_id WHERE g.customer_id = $1 \
-         ORDER BY g.package, c.slug",
+        "SELECT g.owner, g.format, g.package, c.slug, g.version_constraint, g.created_at \
+         FROM customer_grants g LEFT JOIN collections c ON c.id = g.collection_id \
+         WHERE g.customer_id = $1 ORDER BY g.format, g.owner, g.package, c.slug",
     )
     .bind(customer_id)
     .fetch_all(conn)
     .await?;
     rows.iter()
         .map(|r| {
+            let package: Option<String> = r.try_get("package")?;
             Ok(Grant {
-                package: r.try_get(0)?,
-                collection: r.try_get(1)?,
-                constraint: r.try_get(2)?,
-                created_at: r.try_get(3)?,
+                package: match package {
+                    Some(_) => Some(PackageRef::from_row(r)?),
+                    None => None,
+                },
+                collection: r.try_get("slug")?,
+                constraint: r.try_get("version_constraint")?,
+                created_at: r.try_get("created_at")?,
             })
         })
         .collect()
@@ -268,7 +270,7 @@ pub async fn grants(conn: &mut AnyConnection, customer_id: i64) -> Result<Vec<Gr
 /// What a grant is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GrantTarget {
-    Package(String),
+    Package(PackageRef),
     Collection(i64),
 }
 
@@ -281,15 +283,18 @@ pub async fn put_grant(
 ) -> Result<()> {
     remove_grant(conn, customer_id, target).await?;
     let (package, collection) = match target {
-        GrantTarget::Package(name) => (Some(name.as_str()), None),
+        GrantTarget::Package(package) => (Some(package), None),
         GrantTarget::Collection(id) => (None, Some(*id)),
     };
     sqlx::query(
-        "INSERT INTO customer_grants (customer_id, package, collection_id, version_constraint, created_at) \
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO customer_grants \
+         (customer_id, owner, format, package, collection_id, version_constraint, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(customer_id)
-    .bind(package)
+    .bind(package.map(|p| p.owner.as_str()))
+    .bind(package.map(|p| p.format.as_str()))
+    .bind(package.map(|p| p.name.as_str()))
     .bind(collection)
     .bind(constraint)
     .bind(crate::clock::now())
@@ -305,12 +310,17 @@ pub async fn remove_grant(
     target: &GrantTarget,
 ) -> Result<bool> {
     let done = match target {
-        GrantTarget::Package(name) => {
-            sqlx::query("DELETE FROM customer_grants WHERE customer_id = $1 AND package = $2")
-                .bind(customer_id)
-                .bind(name)
-                .execute(&mut *conn)
-                .await?
+        GrantTarget::Package(package) => {
+            sqlx::query(
+                "DELETE FROM customer_grants \
+                 WHERE customer_id = $1 AND owner = $2 AND format = $3 AND package = $4",
+            )
+            .bind(customer_id)
+            .bind(&package.owner)
+            .bind(&package.format)
+            .bind(&package.name)
+            .execute(&mut *conn)
+            .await?
         }
         GrantTarget::Collection(id) => {
             sqlx::query("DELETE FROM customer_grants WHERE customer_id = $1 AND collection_id = $2")
@@ -339,19 +349,19 @@ pub async fn remove_all_grants(conn: &mut AnyConnection, customer_id: i64) -> Re
 pub async fn effective_grants(
     conn: &mut AnyConnection,
     customer_id: i64,
-) -> Result<Vec<(String, String)>> {
+) -> Result<Vec<(PackageRef, String)>> {
     let rows = sqlx::query(
-        "SELECT package, version_constraint FROM customer_grants \
+        "SELECT owner, format, package, version_constraint FROM customer_grants \
          WHERE customer_id = $1 AND package IS NOT NULL \
          UNION ALL \
-         SELECT p.package, g.version_constraint FROM customer_grants g \
-         JOIN collection_packages p ON p.collection_id = g.collection_id WHERE g.customer_id = $1",
+         SELECT m.owner, m.format, m.package, g.version_constraint FROM customer_grants g \
+         JOIN collection_members m ON m.collection_id = g.collection_id WHERE g.customer_id = $1",
     )
     .bind(customer_id)
     .fetch_all(conn)
     .await?;
     rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .map(|r| Ok((PackageRef::from_row(r)?, r.try_get("version_constraint")?)))
         .collect()
 }
 
@@ -364,15 +374,19 @@ pub struct Holder {
     pub via_collection: Option<String>,
 }
 
-pub async fn holders_of(conn: &mut AnyConnection, package: &str) -> Result<Vec<Holder>> {
+pub async fn holders_of(conn: &mut AnyConnection, package: &PackageRef) -> Result<Vec<Holder>> {
     let rows = sqlx::query(
-        "SELECT g.customer_id, g.version_constraint, NULL AS slug FROM customer_grants g WHERE g.package = $1 \
+        "SELECT g.customer_id, g.version_constraint, NULL AS slug FROM customer_grants g \
+         WHERE g.owner = $1 AND g.format = $2 AND g.package = $3 \
          UNION ALL \
          SELECT g.customer_id, g.version_constraint, c.slug FROM customer_grants g \
          JOIN collections c ON c.id = g.collection_id \
-         JOIN collection_packages p ON p.collection_id = g.collection_id WHERE p.package = $1",
+         JOIN collection_members m ON m.collection_id = g.collection_id \
+         WHERE m.owner = $1 AND m.format = $2 AND m.package = $3",
     )
-    .bind(package)
+    .bind(&package.owner)
+    .bind(&package.format)
+    .bind(&package.name)
     .fetch_all(&mut *conn)
     .await?;
     let mut holders = Vec::with_capacity(rows.len());
@@ -394,19 +408,21 @@ pub async fn holders_of(conn: &mut AnyConnection, package: &str) -> Result<Vec<H
 pub async fn set_frozen_versions(
     conn: &mut AnyConnection,
     customer_id: i64,
-    versions: &[(String, String)],
+    versions: &[(PackageRef, String)],
 ) -> Result<()> {
-    sqlx::query("DELETE FROM customer_frozen_versions WHERE customer_id = $1")
+    sqlx::query("DELETE FROM customer_freezes WHERE customer_id = $1")
         .bind(customer_id)
         .execute(&mut *conn)
         .await?;
     for (package, version) in versions {
         sqlx::query(
-            "INSERT INTO customer_frozen_versions (customer_id, package, version) VALUES ($1, $2, $3) \
-             ON CONFLICT DO NOTHING",
+            "INSERT INTO customer_freezes (customer_id, owner, format, package, version) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
         )
         .bind(customer_id)
-        .bind(package)
+        .bind(&package.owner)
+        .bind(&package.format)
+        .bind(&package.name)
         .bind(version)
         .execute(&mut *conn)
         .await?;
@@ -417,14 +433,15 @@ pub async fn set_frozen_versions(
 pub async fn frozen_versions(
     conn: &mut AnyConnection,
     customer_id: i64,
-) -> Result<Vec<(String, String)>> {
+) -> Result<Vec<(PackageRef, String)>> {
     let rows = sqlx::query(
-        "SELECT package, version FROM customer_frozen_versions WHERE customer_id = $1 ORDER BY package, version",
+        "SELECT owner, format, package, version FROM customer_freezes WHERE customer_id = $1 \
+         ORDER BY format, owner, package, version",
     )
     .bind(customer_id)
     .fetch_all(conn)
     .await?;
     rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .map(|r| Ok((PackageRef::from_row(r)?, r.try_get("version")?)))
         .collect()
 }

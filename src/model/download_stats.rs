@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use sqlx::{AnyConnection, Row};
 
+use super::package_ref::PackageRef;
 use crate::error::Result;
 
 /// Seconds in a (UTC) day.
@@ -274,7 +275,7 @@ pub async fn version_totals(
 
 /// A package found by the statistics API.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct PackageRef {
+pub struct FoundPackage {
     #[serde(skip)]
     pub id: i64,
     pub owner: String,
@@ -289,7 +290,7 @@ pub async fn find_package(
     owner: &str,
     format: Option<&str>,
     name: &str,
-) -> Result<Option<PackageRef>> {
+) -> Result<Option<FoundPackage>> {
     let row = sqlx::query(
         "SELECT p.id, o.name AS owner, p.format, p.name FROM packages p JOIN owners o ON o.id = p.owner_id \
          WHERE o.lower_name = $1 AND p.lower_name = $2 AND ($3 IS NULL OR p.format = $3) \
@@ -301,7 +302,7 @@ pub async fn find_package(
     .fetch_optional(conn)
     .await?;
     row.map(|row| {
-        Ok(PackageRef {
+        Ok(FoundPackage {
             id: row.try_get("id")?,
             owner: row.try_get("owner")?,
             format: row.try_get("format")?,
@@ -367,35 +368,31 @@ pub async fn inventory(conn: &mut AnyConnection, now: i64) -> Result<Inventory> 
     })
 }
 
-/// Per package of `owner` in `format`, the version this customer downloaded or installed most
-/// recently: the latest day with counts, and on that day the
-/// version with the most downloads + installs (then the newest version). Sorted by package name;
-/// deleted versions are left out. This is what a frozen customer keeps.
+/// Per package, of any format, the version this customer downloaded or installed most recently:
+/// the latest day with counts, and on that day the version with the most downloads + installs
+/// (then the newest version). Sorted by format, owner and package name; deleted versions are
+/// left out. This is what a frozen customer keeps.
 pub async fn latest_versions_for_customer(
     conn: &mut AnyConnection,
     customer_id: i64,
-    owner: &str,
-    format: &str,
-) -> Result<Vec<(String, String)>> {
+) -> Result<Vec<(PackageRef, String)>> {
     let rows = sqlx::query(
-        "SELECT p.name AS package, v.version, s.package_id, s.day, s.downloads + s.installs AS n, s.version_id \
+        "SELECT o.lower_name AS owner, p.format, p.name AS package, v.version, s.package_id, \
+         s.day, s.downloads + s.installs AS n, s.version_id \
          FROM download_stats s \
          JOIN versions v ON v.id = s.version_id \
          JOIN packages p ON p.id = s.package_id \
          JOIN owners o ON o.id = p.owner_id \
-         WHERE s.customer_id = $1 AND o.lower_name = $2 AND p.format = $3 \
-         AND s.downloads + s.installs > 0",
+         WHERE s.customer_id = $1 AND s.downloads + s.installs > 0",
     )
     .bind(customer_id)
-    .bind(owner)
-    .bind(format)
     .fetch_all(conn)
     .await?;
     let mut candidates = Vec::with_capacity(rows.len());
     for row in &rows {
         candidates.push(Candidate {
             package_id: row.try_get("package_id")?,
-            package: row.try_get("package")?,
+            package: PackageRef::from_row(row)?,
             version: row.try_get("version")?,
             version_id: row.try_get("version_id")?,
             day: row.try_get("day")?,
@@ -409,7 +406,7 @@ pub async fn latest_versions_for_customer(
 #[derive(Debug, Clone)]
 struct Candidate {
     package_id: i64,
-    package: String,
+    package: PackageRef,
     version: String,
     version_id: i64,
     day: i64,
@@ -417,8 +414,8 @@ struct Candidate {
 }
 
 /// Per package the candidate with the latest day, then the highest count, then the highest
-/// version id; sorted by package name.
-fn pick_latest(candidates: Vec<Candidate>) -> Vec<(String, String)> {
+/// version id; sorted by format, owner and package name.
+fn pick_latest(candidates: Vec<Candidate>) -> Vec<(PackageRef, String)> {
     let mut best: HashMap<i64, Candidate> = HashMap::new();
     for c in candidates {
         let rank = |c: &Candidate| (c.day, c.count, c.version_id);
@@ -429,13 +426,10 @@ fn pick_latest(candidates: Vec<Candidate>) -> Vec<(String, String)> {
             }
         }
     }
-    let mut out: Vec<(String, String)> =
+    let mut out: Vec<(PackageRef, String)> =
         best.into_values().map(|c| (c.package, c.version)).collect();
-    out.sort_by(|a, b| {
-        a.0.to_lowercase()
-            .cmp(&b.0.to_lowercase())
-            .then(a.0.cmp(&b.0))
-    });
+    let key = |p: &PackageRef| (p.format.clone(), p.owner.clone(), p.name.to_lowercase());
+    out.sort_by(|a, b| key(&a.0).cmp(&key(&b.0)).then(a.0.name.cmp(&b.0.name)));
     out
 }
 
@@ -493,10 +487,18 @@ mod tests {
         assert!(zero_filled(first + 1, first, &HashMap::new()).is_empty());
     }
 
+    fn package(id: i64) -> PackageRef {
+        PackageRef {
+            owner: "acme".into(),
+            format: "generic".into(),
+            name: format!("p{id}"),
+        }
+    }
+
     fn candidate(package_id: i64, version_id: i64, day: i64, count: i64) -> Candidate {
         Candidate {
             package_id,
-            package: format!("acme/p{package_id}"),
+            package: package(package_id),
             version: format!("v{version_id}"),
             version_id,
             day,
@@ -518,9 +520,9 @@ mod tests {
         assert_eq!(
             picked,
             [
-                ("acme/p1".to_string(), "v11".to_string()),
-                ("acme/p2".to_string(), "v21".to_string()),
-                ("acme/p3".to_string(), "v31".to_string()),
+                (package(1), "v11".to_string()),
+                (package(2), "v21".to_string()),
+                (package(3), "v31".to_string()),
             ]
         );
         assert!(pick_latest(Vec::new()).is_empty());

@@ -12,6 +12,7 @@ pub mod download_stats;
 pub mod downloads;
 pub mod git_sources;
 pub mod owners;
+pub mod package_ref;
 pub mod packages;
 pub mod properties;
 pub mod repository_documents;

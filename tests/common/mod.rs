@@ -195,6 +195,42 @@ impl TestServer {
         self.launch();
     }
 
+    /// Stops, replaces the database with one at schema `version` holding what `seed` (SQL
+    /// statements) writes, and starts again: the server then migrates it as it would a database
+    /// an older release left. Storage is kept.
+    pub fn restart_from_schema(&mut self, version: i64, seed: &[&str]) {
+        self.shutdown();
+        let url = self.env["DATABASE_URL"].clone();
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{path}{suffix}"));
+            }
+        }
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let db = cargoman::db::Db::connect(&url, 2).await.unwrap();
+                if db.backend() == cargoman::db::Backend::Postgres {
+                    for sql in ["DROP SCHEMA public CASCADE", "CREATE SCHEMA public"] {
+                        sqlx::query(sql).execute(db.pool()).await.unwrap();
+                    }
+                }
+                cargoman::db::run_migrations_up_to(&db, version)
+                    .await
+                    .unwrap();
+                for sql in seed {
+                    sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                        .execute(db.pool())
+                        .await
+                        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+                }
+                db.close().await;
+            });
+        self.launch();
+    }
+
     fn shutdown(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());

@@ -37,7 +37,7 @@ fn core_repo(root: &Path) -> PathBuf {
 }
 
 /// The quick-start's step 2 for `acme/core`, waiting for its first sync.
-fn add_core(s: &TestServer) {
+pub(crate) fn add_core(s: &TestServer) {
     let repo = core_repo(s.dir.path());
     let created = api(
         s,
@@ -84,7 +84,7 @@ fn get_as(s: &TestServer, token: &str, path: &str) -> common::Reply {
     s.curl(&["--user", &user, path])
 }
 
-fn p2_versions(s: &TestServer, token: &str, package: &str) -> Vec<String> {
+pub(crate) fn p2_versions(s: &TestServer, token: &str, package: &str) -> Vec<String> {
     let reply = get_as(s, token, &format!("/p2/{package}.json"));
     if reply.status == 404 {
         return Vec::new();

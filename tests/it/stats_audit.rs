@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use crate::common::{ADMIN, Reply, TestServer, api, backends, git, wait_for_task, write};
 use cargoman::db::Db;
 use cargoman::model::download_stats::{self, Counts, Key};
+use cargoman::model::package_ref::PackageRef;
 use cargoman::model::{audit, downloads::DownloadCounter};
 use serde_json::{Value, json};
 
@@ -500,31 +501,40 @@ fn customer_downloads_and_their_latest_versions() {
             counter.flush(&db).await.unwrap();
 
             let mut conn = db.pool().acquire().await.unwrap();
-            let alice_latest = download_stats::latest_versions_for_customer(
-                &mut conn, alice, "cargoman", "composer",
-            )
-            .await
-            .unwrap();
-            let bob_latest = download_stats::latest_versions_for_customer(
-                &mut conn, bob, "cargoman", "composer",
-            )
-            .await
-            .unwrap();
-            let nobody = download_stats::latest_versions_for_customer(
-                &mut conn, ids[2], "cargoman", "composer",
-            )
-            .await
-            .unwrap();
+            let alice_latest = download_stats::latest_versions_for_customer(&mut conn, alice)
+                .await
+                .unwrap();
+            let bob_latest = download_stats::latest_versions_for_customer(&mut conn, bob)
+                .await
+                .unwrap();
+            let nobody = download_stats::latest_versions_for_customer(&mut conn, ids[2])
+                .await
+                .unwrap();
             assert!(nobody.is_empty());
             (alice_latest, bob_latest)
         });
-        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+        let pair = |owner: &str, format: &str, name: &str, version: &str| {
+            let package = PackageRef {
+                owner: owner.into(),
+                format: format.into(),
+                name: name.into(),
+            };
+            (package, version.to_string())
+        };
+        // Every format's packages, each with its own latest version.
         assert_eq!(
             alice,
-            [pair("acme/widget", "1.0.0")],
-            "{backend:?}: generic left out"
+            [
+                pair("cargoman", "composer", "acme/widget", "1.0.0"),
+                pair("acme", "generic", "tool", "1.0.0"),
+            ],
+            "{backend:?}"
         );
-        assert_eq!(bob, [pair("acme/widget", "dev-main")], "{backend:?}");
+        assert_eq!(
+            bob,
+            [pair("cargoman", "composer", "acme/widget", "dev-main")],
+            "{backend:?}"
+        );
 
         let daily = s.admin(&["/api/v1/stats/daily?days=2&customer=cust_alice"]);
         assert_eq!(daily.status, 200, "{}", daily.text());
@@ -655,17 +665,16 @@ fn customer_tokens_are_counted_for_their_customer_within_their_grants() {
                 .fetch_one(&mut *conn)
                 .await
                 .unwrap();
-            download_stats::latest_versions_for_customer(
-                &mut conn, internal, "cargoman", "composer",
-            )
-            .await
-            .unwrap()
+            download_stats::latest_versions_for_customer(&mut conn, internal)
+                .await
+                .unwrap()
         });
-        assert_eq!(
-            latest,
-            [("acme/widget".to_string(), "1.0.0".to_string())],
-            "{backend:?}"
-        );
+        let widget = PackageRef {
+            owner: "cargoman".into(),
+            format: "composer".into(),
+            name: "acme/widget".into(),
+        };
+        assert_eq!(latest, [(widget, "1.0.0".to_string())], "{backend:?}");
 
         // Creating the customer and its grant were administrative actions by root.
         let log = audit_entries(&s, ADMIN, "?action=POST%20/api/v1/customers");

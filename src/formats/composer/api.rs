@@ -197,7 +197,10 @@ async fn delete_encoded(
 async fn sync_by_name(state: &AppState, principal: &Principal, name: &str) -> Result<Data<Task>> {
     if let Principal::Customer(_) = principal {
         principal.require(Permission::SyncGranted)?;
-        let view = state.access.view(&state.registry.db, principal).await?;
+        let view = state
+            .access
+            .view(&state.registry.db, principal, OWNER, FORMAT)
+            .await?;
         if !view.allows_package(name) {
             return Err(Error::Forbidden(format!(
                 "this token may not sync {name}: it is not among its packages"

@@ -12,6 +12,7 @@ pub mod names;
 mod nitro;
 mod notify;
 mod routes;
+mod rules;
 pub mod sync;
 pub mod uploads;
 pub mod version;
@@ -89,13 +90,8 @@ impl super::Format for ComposerFormat {
         HashMap::from([(SYNC_TASK.to_string(), handler)])
     }
 
-    fn latest_release(&self, versions: &[crate::model::packages::Version]) -> Option<String> {
-        let mut versions = versions.to_vec();
-        manage::sort_newest_first(&mut versions);
-        versions
-            .into_iter()
-            .find(manage::is_release)
-            .map(|v| v.version)
+    fn rules(&self) -> Arc<dyn crate::package_rules::PackageRules> {
+        Arc::new(rules::ComposerRules)
     }
 
     /// Nitro Repo's repository management.

@@ -93,7 +93,7 @@ async fn count(
     let view = super::routes::view(state, &principal).await?;
     let body = body.map_err(|e| Error::invalid(e.body_text()))?;
     count_installs(state, OWNER, &body, principal.customer_id(), |name, v| {
-        view.allows_version(name, &v.version, &v.normalized)
+        view.allows_version(name, &v.version)
     })
     .await
 }
@@ -144,7 +144,6 @@ pub(super) async fn count_installs(
 pub(super) struct Known {
     id: i64,
     pub version: String,
-    pub normalized: String,
 }
 
 /// Lower-cased normalized version → the version.
@@ -167,7 +166,6 @@ fn normalized_versions(versions: Vec<packages::Version>) -> Versions {
                 Known {
                     id: v.id,
                     version: v.version,
-                    normalized,
                 },
             ))
         })

@@ -17,7 +17,7 @@ use axum::routing::get;
 use bytes::Bytes;
 use serde_json::json;
 
-use super::{FORMAT, OWNER, metadata, version};
+use super::{FORMAT, OWNER, metadata};
 use crate::auth::{Permission, Principal};
 use crate::customers::{DocumentKey, View};
 use crate::error::{Error, Result};
@@ -71,7 +71,10 @@ pub(super) async fn view(state: &AppState, principal: &Principal) -> Result<View
         return Ok(View::All);
     }
     principal.require(Permission::ReadGranted)?;
-    state.access.view(&state.registry.db, principal).await
+    state
+        .access
+        .view(&state.registry.db, principal, OWNER, FORMAT)
+        .await
 }
 
 async fn index(State(state): State<AppState>, principal: Principal) -> Result<Response> {
@@ -201,8 +204,7 @@ async fn dist(
         .ok_or_else(|| Error::not_found(format!("{file} not found")))?;
     let name = format!("{vendor}/{project}");
     // Refused even when the URL is guessed: the version must be inside the caller's grants.
-    let normalized = version::normalize(version).unwrap_or_else(|_| version.to_string());
-    if !view.allows_version(&name, version, &normalized) {
+    if !view.allows_version(&name, version) {
         return Err(Error::Forbidden(format!(
             "access denied to {name} {version}: not within your grants"
         )));
@@ -232,7 +234,7 @@ async fn dist(
 fn filter_document(view: &View, name: &str, document: &str, body: &[u8]) -> Result<Bytes> {
     let keep = |entry: &serde_json::Map<String, serde_json::Value>| {
         let field = |k: &str| entry.get(k).and_then(|v| v.as_str()).unwrap_or("");
-        view.allows_version(name, field("version"), field("version_normalized"))
+        view.allows_version(name, field("version"))
     };
     let rendered = if document == "p1" {
         let entries = metadata::p1_entries(name, body)?;

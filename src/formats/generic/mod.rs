@@ -1,8 +1,9 @@
 //! Generic registry, Gitea dialect (seeds 001/002):
 //! `PUT|GET|HEAD|DELETE /api/packages/{owner}/generic/{name}/{version}/{file}` and
 //! `DELETE /api/packages/{owner}/generic/{name}/{version}`.
-//! Reads follow the owner's visibility (a public owner's files need no token); writes always
-//! need a team token that may publish.
+//! Reads follow the owner's visibility (a public owner's files need no token) or a customer's
+//! grants (a version matches a grant's `*` or version glob); writes always need a team token that
+//! may publish.
 
 mod rules;
 
@@ -18,7 +19,7 @@ use crate::blobs::PutOptions;
 use crate::blobs::digest::is_sha256_hex;
 use crate::error::{Error, Result};
 use crate::http::download::serve_file;
-use crate::http::owner_access::require_owner_read;
+use crate::http::owner_access::{PackageRead, require_package_read};
 use crate::model::owners::check_owner_name;
 use crate::model::packages::FileCoord;
 use crate::registry::Publish;
@@ -36,6 +37,10 @@ impl super::Format for Generic {
 
     fn routes(&self) -> Router<AppState> {
         routes()
+    }
+
+    fn rules(&self) -> std::sync::Arc<dyn crate::package_rules::PackageRules> {
+        std::sync::Arc::new(rules::GenericRules)
     }
 }
 
@@ -122,7 +127,13 @@ async fn download(
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response> {
-    require_owner_read(&state, &principal, &owner).await?;
+    let read = PackageRead {
+        owner: &owner,
+        format: FORMAT,
+        package: &name,
+        version: &version,
+    };
+    require_package_read(&state, &principal, read).await?;
     check_all(&owner, &name, &version, Some(&file))
         .map_err(|_| Error::not_found(format!("file {file} not found")))?;
     let found = state
@@ -135,7 +146,7 @@ async fn download(
         &method,
         &headers,
         "application/octet-stream",
-        None,
+        principal.customer_id(),
     )
     .await
 }

@@ -54,6 +54,22 @@ pub fn check_version(version: &str) -> Result<()> {
     crate::text::check_visible("version", version)
 }
 
+/// Generic's rules for the core: names as Gitea takes them; versions have no order and grants
+/// match them by the default `*` or glob.
+pub struct GenericRules;
+
+impl crate::package_rules::PackageRules for GenericRules {
+    fn format(&self) -> &'static str {
+        super::FORMAT
+    }
+
+    fn normalize_name(&self, name: &str) -> Result<String> {
+        let name = name.trim();
+        check_package_name(name)?;
+        Ok(name.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
