@@ -85,24 +85,55 @@ pub async fn unknown_route() -> Error {
     Error::not_found("no such route")
 }
 
-/// Layer for `/api/v1`: errors become `{"data": null, "error": {"code", "message"}}`.
+/// How a format (or the management API) gives an error response the body its clients read:
+/// `render` gets the status and the error (for an error the core did not make, such as a
+/// router's 405, the status's reason as message and code `HTTP_ERROR`) and returns the new body.
+/// Everything else stays: the status, the headers (a 401's challenge, `Retry-After`, `Allow`)
+/// but the body's own, and the `ErrorInfo` for layers further out.
+pub fn restyle<B: IntoResponse>(
+    response: Response,
+    render: impl FnOnce(StatusCode, &ErrorInfo) -> B,
+) -> Response {
+    let status = response.status();
+    let info = response
+        .extensions()
+        .get::<ErrorInfo>()
+        .cloned()
+        .unwrap_or_else(|| ErrorInfo {
+            code: "HTTP_ERROR",
+            message: status.canonical_reason().unwrap_or("error").to_string(),
+        });
+    let (mut parts, _) = response.into_parts();
+    let (styled, body) = render(status, &info).into_response().into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    match styled.headers.get(header::CONTENT_TYPE) {
+        Some(content_type) => {
+            parts
+                .headers
+                .insert(header::CONTENT_TYPE, content_type.clone());
+        }
+        None => {
+            parts.headers.remove(header::CONTENT_TYPE);
+        }
+    }
+    parts.extensions.insert(info);
+    Response::from_parts(parts, body)
+}
+
+/// Layer for `/api/v1`: errors become `{"data": null, "error": {"code", "message"}}`, and a 401
+/// asks for a Bearer token (the API's credentials).
 pub async fn api_envelope(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
-    let Some(info) = response.extensions().get::<ErrorInfo>().cloned() else {
+    if response.extensions().get::<ErrorInfo>().is_none() {
         return response;
-    };
-    let status = response.status();
-    let body = serde_json::json!({
-        "data": null,
-        "error": {"code": info.code, "message": info.message},
-    });
-    let mut enveloped = (status, axum::Json(body)).into_response();
-    if let Some(retry_after) = response.headers().get(header::RETRY_AFTER) {
-        enveloped
-            .headers_mut()
-            .insert(header::RETRY_AFTER, retry_after.clone());
     }
-    if status == StatusCode::UNAUTHORIZED {
+    let mut enveloped = restyle(response, |_, info| {
+        axum::Json(serde_json::json!({
+            "data": null,
+            "error": {"code": info.code, "message": info.message},
+        }))
+    });
+    if enveloped.status() == StatusCode::UNAUTHORIZED {
         enveloped.headers_mut().insert(
             header::WWW_AUTHENTICATE,
             HeaderValue::from_static(r#"Bearer realm="Cargoman""#),

@@ -65,8 +65,8 @@ pub struct PackageRead<'a> {
 
 /// Ok when `principal` may read one version of a package: a member, a reader the owner's
 /// visibility lets in, or a customer token whose grants (and package scopes) hold the package
-/// and version. A customer is told "not found" for a package outside its grants (it does not
-/// exist for it) and 403 for a version outside them; anyone else gets the owner's refusal.
+/// and version. A customer gets 403 naming which of the two its grants lack; anyone else gets
+/// the owner's refusal.
 pub async fn require_package_read(
     state: &AppState,
     principal: &Principal,
@@ -85,8 +85,8 @@ pub async fn require_package_read(
         .view(&state.registry.db, principal, &owner, read.format)
         .await?;
     if !view.allows_package(read.package) {
-        return Err(Error::not_found(format!(
-            "package {} not found",
+        return Err(Error::Forbidden(format!(
+            "access denied to {}: not among your granted packages",
             read.package
         )));
     }

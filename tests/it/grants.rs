@@ -66,8 +66,10 @@ fn a_customer_reads_exactly_its_granted_generic_packages() {
         let s = TestServer::start(backend);
         publish(&s);
         let (id, token) = customer(&s);
-        // Nothing granted: no package exists for this customer.
-        assert_eq!(statuses(&s, &token), [404, 404, 404, 404], "{backend:?}");
+        // Nothing granted: refused, saying so.
+        assert_eq!(statuses(&s, &token), [403, 403, 403, 403], "{backend:?}");
+        let refused = get_as(&s, &token, TOOL_1);
+        assert!(refused.text().contains("not among your granted packages"));
 
         let r = grant(&s, &id, &tool("*"));
         assert_eq!(r.status, 201, "{}", r.text());
@@ -76,8 +78,8 @@ fn a_customer_reads_exactly_its_granted_generic_packages() {
             json!({"format": "generic", "owner": "acme", "package": "tool",
                    "constraint": "*", "created_at": r.json()["data"][0]["created_at"]}),
         );
-        // Granted: both versions, with the bytes published; anything else does not exist.
-        assert_eq!(statuses(&s, &token), [200, 200, 404, 404], "{backend:?}");
+        // Granted: both versions, with the bytes published; nothing else.
+        assert_eq!(statuses(&s, &token), [200, 200, 403, 403], "{backend:?}");
         assert_eq!(get_as(&s, &token, TOOL_1).text(), "file 0");
         // Bearer works as well as Basic; no token at all gets the challenge.
         let bearer = s.curl(&["-H", &format!("Authorization: Bearer {token}"), TOOL_2]);
@@ -89,7 +91,7 @@ fn a_customer_reads_exactly_its_granted_generic_packages() {
         // A constraint narrows the versions: a glob over version names.
         let r = grant(&s, &id, &tool("1.*"));
         assert_eq!(r.status, 201, "{}", r.text());
-        assert_eq!(statuses(&s, &token), [200, 403, 404, 404]);
+        assert_eq!(statuses(&s, &token), [200, 403, 403, 403]);
         let refused = get_as(&s, &token, TOOL_2);
         assert!(
             refused.text().contains("not within your grants"),
@@ -114,14 +116,14 @@ fn a_customer_reads_exactly_its_granted_generic_packages() {
             &format!("/api/v1/customers/{id}/reactivate"),
             None,
         );
-        assert_eq!(statuses(&s, &token), [200, 403, 404, 404]);
+        assert_eq!(statuses(&s, &token), [200, 403, 403, 403]);
 
         // Revoked by the same names, as a query.
         let path =
             format!("/api/v1/customers/{id}/packages?format=generic&owner=acme&package=tool");
         assert_eq!(api(&s, "DELETE", &path, None).status, 204);
         assert_eq!(api(&s, "DELETE", &path, None).status, 404);
-        assert_eq!(statuses(&s, &token), [404, 404, 404, 404]);
+        assert_eq!(statuses(&s, &token), [403, 403, 403, 403]);
     }
 }
 
@@ -151,7 +153,7 @@ fn collections_freezes_scopes_and_lookups_name_any_format() {
             &json!({"collection": "tools", "constraint": "2.0.0"}),
         );
         assert_eq!(r.status, 201, "{}", r.text());
-        assert_eq!(statuses(&s, &token), [403, 200, 404, 404], "{backend:?}");
+        assert_eq!(statuses(&s, &token), [403, 200, 403, 403], "{backend:?}");
 
         // The reverse lookup finds the holder through the collection.
         let holders = api(
@@ -177,7 +179,7 @@ fn collections_freezes_scopes_and_lookups_name_any_format() {
             .as_str()
             .unwrap()
             .to_string();
-        assert_eq!(statuses(&s, &scoped), [404, 404, 404, 404]);
+        assert_eq!(statuses(&s, &scoped), [403, 403, 403, 403]);
         let matching = api(
             &s,
             "POST",
@@ -189,7 +191,7 @@ fn collections_freezes_scopes_and_lookups_name_any_format() {
             .as_str()
             .unwrap()
             .to_string();
-        assert_eq!(statuses(&s, &matching), [403, 200, 404, 404]);
+        assert_eq!(statuses(&s, &matching), [403, 200, 403, 403]);
 
         // Frozen at tool 1.0.0: only that version, whatever the grants say.
         let r = api(
@@ -204,7 +206,7 @@ fn collections_freezes_scopes_and_lookups_name_any_format() {
             r.json()["data"]["frozen_versions"],
             json!([{"format": "generic", "owner": "acme", "package": "tool", "version": "1.0.0"}])
         );
-        assert_eq!(statuses(&s, &token), [200, 403, 404, 404]);
+        assert_eq!(statuses(&s, &token), [200, 403, 403, 403]);
     }
 }
 

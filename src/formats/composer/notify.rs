@@ -56,20 +56,9 @@ fn parse(body: &[u8]) -> Result<Batch> {
 /// An error as Packagist answers it, `{"status": "error", "message"}`, keeping the status and
 /// headers (the Basic challenge of a 401) of the core's error response.
 fn json_error(error: Error) -> Response {
-    let response = error.into_response();
-    let message = response
-        .extensions()
-        .get::<crate::http::error::ErrorInfo>()
-        .map(|i| i.message.clone())
-        .unwrap_or_default();
-    let (mut parts, _) = response.into_parts();
-    parts.headers.remove(axum::http::header::CONTENT_TYPE);
-    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
-    (
-        parts,
-        axum::Json(json!({"status": "error", "message": message})),
-    )
-        .into_response()
+    crate::http::error::restyle(error.into_response(), |_, info| {
+        axum::Json(json!({"status": "error", "message": info.message}))
+    })
 }
 
 async fn notify(

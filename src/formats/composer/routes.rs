@@ -22,7 +22,7 @@ use crate::auth::{Permission, Principal};
 use crate::customers::{DocumentKey, View};
 use crate::error::{Error, Result};
 use crate::http::download::serve_file;
-use crate::http::error::ErrorInfo;
+use crate::http::error::{ErrorInfo, restyle};
 use crate::http::owner_access::reads_whole_owner;
 use crate::model::packages::FileCoord;
 use crate::model::{owners, packages};
@@ -45,22 +45,12 @@ async fn refusals_as_warnings(request: Request, next: Next) -> Response {
     if !matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
         return response;
     }
-    let Some(info) = response.extensions().get::<ErrorInfo>().cloned() else {
+    if response.extensions().get::<ErrorInfo>().is_none() {
         return response;
-    };
-    let body = json!({"status": "error", "message": info.message, "warning": info.message});
-    let mut rendered = (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response();
-    if let Some(challenge) = response.headers().get(header::WWW_AUTHENTICATE) {
-        rendered
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, challenge.clone());
     }
-    rendered
+    restyle(response, |_, info| {
+        axum::Json(json!({"status": "error", "message": info.message, "warning": info.message}))
+    })
 }
 
 /// The caller's view of the repository, once it may read packages at all. When the owner's

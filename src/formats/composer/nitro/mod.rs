@@ -23,7 +23,6 @@ use std::collections::HashMap;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Path, Request, State};
-use axum::http::header;
 use axum::http::request::Parts;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -34,7 +33,7 @@ use super::FORMAT;
 use crate::auth::{Permission, Principal};
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::http::error::ErrorInfo;
+use crate::http::error::restyle;
 use crate::http::owner_access::require_owner_read;
 use crate::model::owners::{self, Owner, check_owner_name};
 use crate::model::packages;
@@ -109,25 +108,13 @@ async fn errors(request: Request, next: Next) -> Response {
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let reason = status.canonical_reason().unwrap_or("Error");
-    let info = response.extensions().get::<ErrorInfo>().cloned();
-    let message = info
-        .as_ref()
-        .map_or_else(|| reason.to_string(), |i| i.message.clone());
     if let Some(Details(Value::Object(extra))) = response.extensions().get::<Details>() {
         details.extend(extra.clone());
     }
-    let body = json!({"error": reason, "message": message, "details": details});
-    let mut rendered = (status, axum::Json(body)).into_response();
-    for name in [header::WWW_AUTHENTICATE, header::ALLOW, header::RETRY_AFTER] {
-        if let Some(value) = response.headers().get(&name) {
-            rendered.headers_mut().insert(name, value.clone());
-        }
-    }
-    if let Some(info) = info {
-        rendered.extensions_mut().insert(info);
-    }
-    rendered
+    restyle(response, |status, info| {
+        let reason = status.canonical_reason().unwrap_or("Error");
+        axum::Json(json!({"error": reason, "message": info.message, "details": details}))
+    })
 }
 
 /// What the URL names, for error details.
