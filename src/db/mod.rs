@@ -17,7 +17,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::error::{Error, Result};
 
-pub use migrate::run_migrations;
+pub use migrate::{run_migrations, run_migrations_up_to};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

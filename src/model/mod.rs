@@ -14,7 +14,6 @@ pub mod git_sources;
 pub mod owners;
 pub mod packages;
 pub mod properties;
-pub mod repository_documents;
 pub mod settings;
 pub mod stripe_events;
 pub mod tags;
