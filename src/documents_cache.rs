@@ -11,7 +11,8 @@ use bytes::Bytes;
 
 use crate::db::Db;
 use crate::error::Result;
-use crate::model::{documents, owners, packages};
+use crate::model::documents::{self, Scope};
+use crate::model::{owners, packages};
 
 const TTL: Duration = Duration::from_secs(2);
 /// Beyond this many entries the cache starts over rather than grow without bound.
@@ -21,6 +22,8 @@ const MAX_ENTRIES: usize = 10_000;
 pub struct CachedDocument {
     pub package_id: i64,
     pub body: Bytes,
+    /// The body's SHA-256 (lower-case hex): its ETag.
+    pub sha256: String,
     pub updated_at: i64,
 }
 
@@ -107,11 +110,12 @@ async fn load(
     let Some(package) = packages::find_package(&mut conn, owner.id, format, package).await? else {
         return Ok(None);
     };
-    Ok(documents::get(&mut conn, package.id, name)
+    Ok(documents::get(&mut conn, Scope::package(&package), name)
         .await?
         .map(|d| CachedDocument {
             package_id: package.id,
             body: Bytes::from(d.body),
+            sha256: d.sha256,
             updated_at: d.updated_at,
         }))
 }

@@ -118,6 +118,11 @@ impl ResumableSha256 {
     }
 }
 
+/// The lower-case hex SHA-256 of bytes already in memory (a rendered document, its ETag).
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(aws_lc_rs::digest::digest(&SHA256, data).as_ref())
+}
+
 /// True for a lower- or upper-case 64-digit hex string.
 pub fn is_sha256_hex(value: &str) -> bool {
     value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit())
@@ -183,6 +188,14 @@ mod tests {
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         assert!(ResumableSha256::resume(b"short").is_err());
+    }
+
+    #[test]
+    fn sha256_hex_of_bytes_in_memory() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]

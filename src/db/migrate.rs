@@ -1,9 +1,10 @@
 //! Embedded, ordered migrations shared by both backends. The SQL is written once; the few
 //! spellings that differ are placeholders filled in per backend.
 
-use sqlx::Executor;
+use sqlx::{AnyConnection, Executor, Row};
 
 use super::{Backend, Db};
+use crate::blobs::digest::sha256_hex;
 use crate::error::Result;
 
 struct Migration {
@@ -53,6 +54,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "package_refs",
         sql: include_str!("migrations/0008_package_refs.sql"),
     },
+    Migration {
+        version: 9,
+        name: "documents",
+        sql: include_str!("migrations/0009_documents.sql"),
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {
@@ -64,7 +70,33 @@ fn render(sql: &str, backend: Backend) -> String {
         Backend::Sqlite => "BLOB",
         Backend::Postgres => "BYTEA",
     };
-    sql.replace("{{ID}}", id).replace("{{BYTES}}", bytes)
+    utf8_bytes(
+        &sql.replace("{{ID}}", id).replace("{{BYTES}}", bytes),
+        backend,
+    )
+}
+
+/// `{{UTF8:expr}}`: the UTF-8 bytes of a text expression, as a binary value. PostgreSQL converts,
+/// because its cast to bytea would read backslashes in the text as escapes.
+fn utf8_bytes(sql: &str, backend: Backend) -> String {
+    const OPEN: &str = "{{UTF8:";
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    while let Some(start) = rest.find(OPEN) {
+        out.push_str(&rest[..start]);
+        let placeholder = &rest[start + OPEN.len()..];
+        let end = placeholder
+            .find("}}")
+            .expect("an embedded migration closes its {{UTF8:…}}");
+        let expr = &placeholder[..end];
+        out.push_str(&match backend {
+            Backend::Sqlite => format!("CAST({expr} AS BLOB)"),
+            Backend::Postgres => format!("convert_to({expr}, 'UTF8')"),
+        });
+        rest = &placeholder[end + 2..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Applies every migration not yet recorded in `schema_migrations`; safe to run from several
@@ -73,14 +105,14 @@ pub async fn run_migrations(db: &Db) -> Result<usize> {
     run_migrations_up_to(db, i64::MAX).await
 }
 
-/// Applies the migrations up to version `last` only: how the migration tests build a database
-/// of an older schema to migrate from.
-pub async fn run_migrations_up_to(db: &Db, last: i64) -> Result<usize> {
+/// Applies the migrations not yet recorded up to version `last_version` only, leaving a database
+/// as an older release did (tests of a later migration start from one).
+pub async fn run_migrations_up_to(db: &Db, last_version: i64) -> Result<usize> {
     let mut conn = db.pool().acquire().await?;
     if db.backend() == Backend::Postgres {
         conn.execute("SELECT pg_advisory_lock(7262011)").await?;
     }
-    let outcome = apply(db, &mut conn, last).await;
+    let outcome = apply(db, &mut conn, last_version).await;
     if db.backend() == Backend::Postgres {
         conn.execute("SELECT pg_advisory_unlock(7262011)").await?;
     }
@@ -102,13 +134,14 @@ pub async fn is_initialized(db: &Db) -> Result<bool> {
     Ok(tables > 0)
 }
 
-async fn apply(db: &Db, conn: &mut sqlx::AnyConnection, last: i64) -> Result<usize> {
+/// Versions are applied one by one, whichever are missing, so they need not be contiguous.
+async fn apply(db: &Db, conn: &mut AnyConnection, last_version: i64) -> Result<usize> {
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
     )
     .await?;
     let mut applied = 0;
-    for m in MIGRATIONS.iter().take_while(|m| m.version <= last) {
+    for m in MIGRATIONS.iter().filter(|m| m.version <= last_version) {
         let mut tx = db.begin_write().await?;
         let done: Option<(i64,)> =
             sqlx::query_as("SELECT version FROM schema_migrations WHERE version = $1")
@@ -125,6 +158,7 @@ async fn apply(db: &Db, conn: &mut sqlx::AnyConnection, last: i64) -> Result<usi
                     .await?;
             }
         }
+        finish(m.version, &mut tx).await?;
         sqlx::query(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
         )
@@ -138,4 +172,78 @@ async fn apply(db: &Db, conn: &mut sqlx::AnyConnection, last: i64) -> Result<usi
         applied += 1;
     }
     Ok(applied)
+}
+
+/// What a migration needs after its SQL that SQL cannot do on both backends. It runs in the
+/// migration's transaction, so nothing sees the rows half done.
+async fn finish(version: i64, conn: &mut AnyConnection) -> Result<()> {
+    match version {
+        9 => hash_copied_documents(conn).await,
+        _ => Ok(()),
+    }
+}
+
+/// Migration 9 copies package documents with an empty `sha256` (SQLite has no SHA-256 function);
+/// this fills it in, a batch at a time so a large registry's documents are never all in memory.
+/// Kept apart from `model::documents` on purpose: it must keep working on the table as migration
+/// 9 leaves it, whatever the model becomes.
+async fn hash_copied_documents(conn: &mut AnyConnection) -> Result<()> {
+    loop {
+        let rows = sqlx::query(
+            "SELECT package_id, owner_id, format, name, body FROM rendered_documents \
+             WHERE sha256 = '' LIMIT 100",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        for row in rows {
+            let body: Vec<u8> = row.try_get("body")?;
+            sqlx::query(
+                "UPDATE rendered_documents SET sha256 = $1 \
+                 WHERE package_id = $2 AND owner_id = $3 AND format = $4 AND name = $5",
+            )
+            .bind(sha256_hex(&body))
+            .bind(row.try_get::<i64, _>("package_id")?)
+            .bind(row.try_get::<i64, _>("owner_id")?)
+            .bind(row.try_get::<String, _>("format")?)
+            .bind(row.try_get::<String, _>("name")?)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_placeholder_is_filled_on_both_backends() {
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            for m in MIGRATIONS {
+                let sql = render(m.sql, backend);
+                assert!(!sql.contains("{{"), "{} on {backend:?}", m.name);
+            }
+        }
+    }
+
+    #[test]
+    fn text_becomes_its_utf8_bytes() {
+        let sql = "SELECT {{UTF8:d.body}}, x FROM d WHERE {{UTF8:name}} = y";
+        assert_eq!(
+            render(sql, Backend::Sqlite),
+            "SELECT CAST(d.body AS BLOB), x FROM d WHERE CAST(name AS BLOB) = y"
+        );
+        assert_eq!(
+            render(sql, Backend::Postgres),
+            "SELECT convert_to(d.body, 'UTF8'), x FROM d WHERE convert_to(name, 'UTF8') = y"
+        );
+    }
+
+    #[test]
+    fn versions_are_unique_and_in_order() {
+        assert!(MIGRATIONS.windows(2).all(|w| w[0].version < w[1].version));
+    }
 }

@@ -156,16 +156,17 @@ async fn serve(
 }
 
 /// Serves a rendered document whole (text or binary) with the same revalidation as a file:
-/// `ETag` (the body's SHA-256), `Last-Modified`, 304 for a current copy, no body for HEAD.
+/// `ETag`, `Last-Modified`, 304 for a current copy, no body for HEAD. `tag` is the ETag unquoted:
+/// the body's SHA-256, or any value that changes whenever the body does.
 pub fn serve_document(
     body: bytes::Bytes,
-    sha256: &str,
+    tag: &str,
     updated_at: i64,
     method: &Method,
     request: &HeaderMap,
     content_type: &str,
 ) -> Response {
-    let etag = format!("\"{sha256}\"");
+    let etag = format!("\"{tag}\"");
     let mut headers = HeaderMap::new();
     for (name, value) in [
         (header::ETAG, etag.clone()),

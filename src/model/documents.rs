@@ -1,28 +1,85 @@
-//! Rendered metadata documents kept per package and served as they are.
+//! Rendered documents, served as they are stored: a package's own (Composer's `p2` files, its
+//! README) or a whole repository's (an owner's packages of one format: a pacman `.db`, an npm or
+//! NuGet index). One table and one upsert for both; bodies are bytes, so text and binary are kept
+//! alike, and each carries its SHA-256, the ETag it is served with.
 
 use sqlx::{AnyConnection, Row};
 
+use crate::blobs::digest::sha256_hex;
 use crate::error::Result;
+use crate::model::packages::Package;
 
+/// The `package_id` of a repository's own documents. No package has id 0, and the key cannot use
+/// NULL instead: NULLs never conflict, so the upsert would add a second row instead of replacing.
+const REPOSITORY: i64 = 0;
+
+/// Whose document it is: a package's, or its repository's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scope<'a> {
+    pub owner_id: i64,
+    pub format: &'a str,
+    /// `None` for the repository's own documents.
+    pub package_id: Option<i64>,
+}
+
+impl<'a> Scope<'a> {
+    /// The documents of an owner's packages of one format, taken together.
+    pub fn repository(owner_id: i64, format: &'a str) -> Self {
+        Scope {
+            owner_id,
+            format,
+            package_id: None,
+        }
+    }
+
+    pub fn package(package: &'a Package) -> Self {
+        Scope {
+            owner_id: package.owner_id,
+            format: &package.format,
+            package_id: Some(package.id),
+        }
+    }
+
+    /// The stored `package_id`.
+    fn package_key(&self) -> i64 {
+        self.package_id.unwrap_or(REPOSITORY)
+    }
+}
+
+#[derive(Debug, Clone)]
 pub struct Document {
-    pub body: String,
+    pub body: Vec<u8>,
+    /// Lower-case hex SHA-256 of the body: its ETag.
+    pub sha256: String,
     pub updated_at: i64,
 }
 
 /// Stores a rendered document. A changed body always gets a later `updated_at` than the one it
 /// replaces, even within one second, because clients revalidate with `If-Modified-Since` (whole
-/// seconds); an unchanged body keeps its time so clients keep their caches.
-pub async fn put(conn: &mut AnyConnection, package_id: i64, name: &str, body: &str) -> Result<()> {
+/// seconds); an unchanged body is not written at all, so it keeps its time and clients keep their
+/// caches.
+pub async fn put(
+    conn: &mut AnyConnection,
+    scope: Scope<'_>,
+    name: &str,
+    body: &[u8],
+) -> Result<()> {
     sqlx::query(
-        "INSERT INTO documents (package_id, name, body, updated_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (package_id, name) DO UPDATE SET body = excluded.body, updated_at = CASE \
-           WHEN documents.body = excluded.body THEN documents.updated_at \
-           WHEN excluded.updated_at > documents.updated_at THEN excluded.updated_at \
-           ELSE documents.updated_at + 1 END",
+        "INSERT INTO rendered_documents \
+           (package_id, owner_id, format, name, body, sha256, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (package_id, owner_id, format, name) DO UPDATE SET body = excluded.body, \
+           sha256 = excluded.sha256, updated_at = CASE \
+           WHEN excluded.updated_at > rendered_documents.updated_at THEN excluded.updated_at \
+           ELSE rendered_documents.updated_at + 1 END \
+         WHERE rendered_documents.sha256 <> excluded.sha256",
     )
-    .bind(package_id)
+    .bind(scope.package_key())
+    .bind(scope.owner_id)
+    .bind(scope.format)
     .bind(name)
     .bind(body)
+    .bind(sha256_hex(body))
     .bind(crate::clock::now())
     .execute(conn)
     .await?;
@@ -31,28 +88,66 @@ pub async fn put(conn: &mut AnyConnection, package_id: i64, name: &str, body: &s
 
 pub async fn get(
     conn: &mut AnyConnection,
-    package_id: i64,
+    scope: Scope<'_>,
     name: &str,
 ) -> Result<Option<Document>> {
-    let row =
-        sqlx::query("SELECT body, updated_at FROM documents WHERE package_id = $1 AND name = $2")
-            .bind(package_id)
-            .bind(name)
-            .fetch_optional(conn)
-            .await?;
+    let row = sqlx::query(
+        "SELECT body, sha256, updated_at FROM rendered_documents \
+         WHERE package_id = $1 AND owner_id = $2 AND format = $3 AND name = $4",
+    )
+    .bind(scope.package_key())
+    .bind(scope.owner_id)
+    .bind(scope.format)
+    .bind(name)
+    .fetch_optional(conn)
+    .await?;
     row.map(|r| {
         Ok(Document {
             body: r.try_get("body")?,
+            sha256: r.try_get("sha256")?,
             updated_at: r.try_get("updated_at")?,
         })
     })
     .transpose()
 }
 
+/// Removes every document of a package (which is being deleted).
 pub async fn delete_all(conn: &mut AnyConnection, package_id: i64) -> Result<()> {
-    sqlx::query("DELETE FROM documents WHERE package_id = $1")
+    sqlx::query("DELETE FROM rendered_documents WHERE package_id = $1")
         .bind(package_id)
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Removes an owner's repository documents (the owner, left without packages, is being deleted).
+pub async fn delete_repository_documents(conn: &mut AnyConnection, owner_id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM rendered_documents WHERE package_id = $1 AND owner_id = $2")
+        .bind(REPOSITORY)
+        .bind(owner_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repository_document_is_keyed_apart_from_every_package() {
+        let package = Package {
+            id: 7,
+            owner_id: 3,
+            format: "pacman".into(),
+            name: "bash".into(),
+            created_at: 0,
+        };
+        let of_package = Scope::package(&package);
+        let of_repository = Scope::repository(3, "pacman");
+        assert_eq!((of_package.owner_id, of_package.format), (3, "pacman"));
+        assert_eq!(of_package.package_key(), 7);
+        assert_eq!(of_repository.package_key(), REPOSITORY);
+        assert_ne!(of_package, of_repository);
+    }
 }

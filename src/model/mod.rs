@@ -15,7 +15,6 @@ pub mod owners;
 pub mod package_ref;
 pub mod packages;
 pub mod properties;
-pub mod repository_documents;
 pub mod settings;
 pub mod stripe_events;
 pub mod tags;

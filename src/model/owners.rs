@@ -129,6 +129,8 @@ pub async fn delete_empty(conn: &mut AnyConnection, owner: &Owner) -> Result<()>
             owner.name
         )));
     }
+    // Documents of its repositories (e.g. an empty pacman `.db`) describe nothing any more.
+    super::documents::delete_repository_documents(conn, owner.id).await?;
     sqlx::query("DELETE FROM owners WHERE id = $1")
         .bind(owner.id)
         .execute(conn)

@@ -11,8 +11,8 @@ use futures_util::future::BoxFuture;
 
 use super::Registry;
 use crate::error::{Error, Result};
+use crate::model::documents::{self, Document, Scope};
 use crate::model::packages::Package;
-use crate::model::repository_documents::{self, RepositoryDocument};
 
 /// A package that changed. The package itself may be gone.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,7 +83,7 @@ impl Registry {
         body: &[u8],
     ) -> Result<()> {
         let mut tx = self.db.begin_write().await?;
-        repository_documents::put(&mut tx, owner_id, format, name, body).await?;
+        documents::put(&mut tx, Scope::repository(owner_id, format), name, body).await?;
         tx.commit().await
     }
 
@@ -93,9 +93,9 @@ impl Registry {
         owner_id: i64,
         format: &str,
         name: &str,
-    ) -> Result<RepositoryDocument> {
+    ) -> Result<Document> {
         let mut conn = self.db.pool().acquire().await?;
-        repository_documents::get(&mut conn, owner_id, format, name)
+        documents::get(&mut conn, Scope::repository(owner_id, format), name)
             .await?
             .ok_or_else(|| Error::not_found(format!("document {name} not found")))
     }

@@ -92,12 +92,9 @@ impl TestServer {
         env.insert("AUTH_FAILURE_DELAY_MS".into(), "0".into());
         // Test repositories are local paths and loopback servers.
         env.insert("GIT_ALLOW_LOCAL".into(), "true".into());
+        env.insert("DATABASE_URL".into(), new_database_url(backend, dir.path()));
         match backend {
             Backend::SqliteFs => {
-                env.insert(
-                    "DATABASE_URL".into(),
-                    format!("sqlite://{}", dir.path().join("cargoman.db").display()),
-                );
                 env.insert(
                     "STORAGE_PATH".into(),
                     dir.path().join("packages").display().to_string(),
@@ -105,7 +102,6 @@ impl TestServer {
             }
             Backend::PostgresS3 => {
                 let name = random_name();
-                env.insert("DATABASE_URL".into(), create_pg_database(&name));
                 let s3_dir = PathBuf::from(std::env::var("CARGOMAN_TEST_S3_DIR").unwrap());
                 std::fs::create_dir_all(s3_dir.join(&name)).unwrap();
                 env.insert("STORAGE_BACKEND".into(), "s3".into());
@@ -294,6 +290,15 @@ pub fn pseudo_random(size: usize, seed: u8) -> Vec<u8> {
             x as u8
         })
         .collect()
+}
+
+/// The URL of a new, empty database on `backend`: a SQLite file in `dir`, or a PostgreSQL
+/// database of its own.
+pub fn new_database_url(backend: Backend, dir: &Path) -> String {
+    match backend {
+        Backend::SqliteFs => format!("sqlite://{}", dir.join("cargoman.db").display()),
+        Backend::PostgresS3 => create_pg_database(&random_name()),
+    }
 }
 
 fn create_pg_database(name: &str) -> String {

@@ -12,6 +12,7 @@ mod cli;
 mod composer;
 mod composer_upload;
 mod customers;
+mod documents;
 mod formats;
 mod generic;
 mod grants;

@@ -783,3 +783,80 @@ fn one_hook_re_renders_repository_documents_on_every_change() {
         assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
     });
 }
+
+#[test]
+fn package_and_repository_documents_share_one_upsert() {
+    use cargoman::model::documents::{self, Scope};
+    use cargoman::model::{owners, packages};
+    on_each_backend(|registry, _| async move {
+        let file = publish(&registry, "app", "1.0", b"manifest").await;
+        let mut conn = registry.db.pool().acquire().await.unwrap();
+        let package =
+            packages::get_package(&mut conn, package_id(&registry, file.version_id).await)
+                .await
+                .unwrap()
+                .unwrap();
+        let of_package = Scope::package(&package);
+        let of_repository = Scope::repository(package.owner_id, &package.format);
+        async fn get(scope: Scope<'_>, conn: &mut sqlx::AnyConnection) -> documents::Document {
+            documents::get(conn, scope, "index").await.unwrap().unwrap()
+        }
+
+        // The same name at both levels: two documents, text and binary.
+        let text = "{\"name\": \"Café \\\\ app\"}".as_bytes();
+        let binary = [0x00, 0xff, 0xfe, b'\n', 0x80];
+        documents::put(&mut conn, of_package, "index", text)
+            .await
+            .unwrap();
+        documents::put(&mut conn, of_repository, "index", &binary)
+            .await
+            .unwrap();
+        let first = get(of_package, &mut conn).await;
+        assert_eq!(first.body, text);
+        assert_eq!(first.sha256, sha256_hex(text));
+        let repository = get(of_repository, &mut conn).await;
+        assert_eq!(repository.body, binary);
+        assert_eq!(repository.sha256, sha256_hex(&binary));
+
+        // Unchanged keeps its time; each change within the same second is a second later.
+        documents::put(&mut conn, of_package, "index", text)
+            .await
+            .unwrap();
+        assert_eq!(
+            get(of_package, &mut conn).await.updated_at,
+            first.updated_at
+        );
+        documents::put(&mut conn, of_package, "index", b"{}")
+            .await
+            .unwrap();
+        documents::put(&mut conn, of_package, "index", b"[]")
+            .await
+            .unwrap();
+        let changed = get(of_package, &mut conn).await;
+        assert_eq!(changed.body, b"[]");
+        assert_eq!(changed.sha256, sha256_hex(b"[]"));
+        assert!(changed.updated_at >= first.updated_at + 2, "{changed:?}");
+        assert_eq!(get(of_repository, &mut conn).await.body, binary);
+
+        // Deleting a package's documents leaves the repository's.
+        documents::delete_all(&mut conn, package.id).await.unwrap();
+        assert!(
+            documents::get(&mut conn, of_package, "index")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(get(of_repository, &mut conn).await.body, binary);
+
+        // An owner left without packages goes with its repository documents.
+        registry.delete_package(package.id).await.unwrap();
+        let owner = owners::find(&mut conn, "acme").await.unwrap().unwrap();
+        owners::delete_empty(&mut conn, &owner).await.unwrap();
+        assert!(
+            documents::get(&mut conn, of_repository, "index")
+                .await
+                .unwrap()
+                .is_none()
+        );
+    });
+}

@@ -15,6 +15,7 @@ use super::{Composer, FORMAT, OWNER, names};
 use crate::auth::{Permission, Principal};
 use crate::error::{Error, Result};
 use crate::http::json::{Data, Json, PageQuery, Query, ok};
+use crate::model::documents::{self, Scope};
 use crate::model::packages::{self, Package};
 use crate::model::{Page, owners};
 use crate::state::AppState;
@@ -258,10 +259,16 @@ async fn readme(
     principal.require(Permission::ReadAdmin)?;
     let package = find(&state, &full_name(&vendor, &name)).await?;
     let mut conn = state.registry.db.pool().acquire().await?;
-    let doc = crate::model::documents::get(&mut conn, package.id, super::sync::README_DOCUMENT)
-        .await?
-        .ok_or_else(|| Error::not_found(format!("{} has no README", package.name)))?;
-    Ok(ok(serde_json::from_str(&doc.body).map_err(Error::internal)?))
+    let doc = documents::get(
+        &mut conn,
+        Scope::package(&package),
+        super::sync::README_DOCUMENT,
+    )
+    .await?
+    .ok_or_else(|| Error::not_found(format!("{} has no README", package.name)))?;
+    Ok(ok(
+        serde_json::from_slice(&doc.body).map_err(Error::internal)?
+    ))
 }
 
 async fn set_yanked(

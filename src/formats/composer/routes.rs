@@ -10,7 +10,7 @@
 
 use axum::Router;
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -19,9 +19,10 @@ use serde_json::json;
 
 use super::{FORMAT, OWNER, metadata};
 use crate::auth::{Permission, Principal};
+use crate::blobs::digest::sha256_hex;
 use crate::customers::{DocumentKey, View};
 use crate::error::{Error, Result};
-use crate::http::download::serve_file;
+use crate::http::download::{self, serve_file};
 use crate::http::error::{ErrorInfo, restyle};
 use crate::http::owner_access::reads_whole_owner;
 use crate::model::packages::FileCoord;
@@ -89,6 +90,7 @@ async fn p2(
     State(state): State<AppState>,
     principal: Principal,
     Path((vendor, file)): Path<(String, String)>,
+    method: Method,
     headers: HeaderMap,
 ) -> Result<Response> {
     let view = view(&state, &principal).await?;
@@ -104,6 +106,7 @@ async fn p2(
         &view,
         &format!("{vendor}/{project}"),
         document,
+        &method,
         &headers,
     )
     .await
@@ -113,6 +116,7 @@ async fn p1(
     State(state): State<AppState>,
     principal: Principal,
     Path((vendor, file)): Path<(String, String)>,
+    method: Method,
     headers: HeaderMap,
 ) -> Result<Response> {
     let view = view(&state, &principal).await?;
@@ -124,6 +128,7 @@ async fn p1(
         &view,
         &format!("{vendor}/{project}"),
         "p1",
+        &method,
         &headers,
     )
     .await
@@ -138,6 +143,7 @@ async fn serve_document(
     view: &View,
     name: &str,
     document: &'static str,
+    method: &Method,
     headers: &HeaderMap,
 ) -> Result<Response> {
     // A package outside the view does not exist for this caller.
@@ -150,35 +156,38 @@ async fn serve_document(
         .get(&state.registry.db, OWNER, FORMAT, name, document)
         .await?
         .ok_or_else(|| not_found(name))?;
-    let body = match view.version_key(name) {
-        None => doc.body.clone(),
+    let (body, tag) = match view.version_key(name) {
+        None => (doc.body.clone(), doc.sha256.clone()),
         Some(view_key) => {
+            let tag = filtered_tag(&doc.sha256, &view_key);
             let cache_key = DocumentKey {
                 package_id: doc.package_id,
                 document,
                 updated_at: doc.updated_at,
                 view: view_key,
             };
-            state.access.document(cache_key, || {
+            let body = state.access.document(cache_key, || {
                 filter_document(view, name, document, &doc.body)
-            })?
+            })?;
+            (body, tag)
         }
     };
-    let last_modified = view.last_modified(doc.updated_at);
-    let unchanged = headers
-        .get(header::IF_MODIFIED_SINCE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(crate::clock::parse_http_date)
-        .is_some_and(|since| last_modified <= since);
-    let mut response = if unchanged {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        ([(header::CONTENT_TYPE, "application/json")], body).into_response()
-    };
-    if let Ok(value) = HeaderValue::from_str(&crate::clock::http_date(last_modified)) {
-        response.headers_mut().insert(header::LAST_MODIFIED, value);
-    }
-    Ok(response)
+    // A grant change moves a customer's Last-Modified even when the stored document stays.
+    Ok(download::serve_document(
+        body,
+        &tag,
+        view.last_modified(doc.updated_at),
+        method,
+        headers,
+        "application/json",
+    ))
+}
+
+/// The ETag of a document filtered through a view. The filtered body follows from the stored one
+/// and the view key (the cache of filtered copies relies on that too), so a hash of the two tells
+/// it apart without hashing the filtered body on every request.
+fn filtered_tag(stored_sha256: &str, view_key: &str) -> String {
+    sha256_hex(format!("{stored_sha256}\0{view_key}").as_bytes())
 }
 
 async fn dist(
@@ -234,4 +243,23 @@ fn filter_document(view: &View, name: &str, document: &str, body: &[u8]) -> Resu
         metadata::p2_document(name, &entries.into_iter().filter(keep).collect::<Vec<_>>())
     };
     Ok(Bytes::from(rendered))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_filtered_document_has_its_own_tag_per_stored_body_and_view() {
+        let stored = sha256_hex(b"{}");
+        let tag = filtered_tag(&stored, "grant:^1.0");
+        assert_eq!(tag, filtered_tag(&stored, "grant:^1.0"), "stable");
+        assert_ne!(tag, stored, "not the whole document's");
+        assert_ne!(tag, filtered_tag(&stored, "grant:^2.0"), "another view");
+        assert_ne!(
+            tag,
+            filtered_tag(&sha256_hex(b"[]"), "grant:^1.0"),
+            "a new body"
+        );
+    }
 }

@@ -16,10 +16,11 @@ use super::{Composer, FORMAT, OWNER};
 use crate::blobs::{ExtraDigests, PutOptions, file_stream};
 use crate::error::{Error, Result};
 use crate::git::{GitAuth, GitRef, Mirror, Reach, RefKind};
+use crate::model::documents::{self, Scope};
 use crate::model::git_sources::GitSource;
 use crate::model::packages::{self, FileCoord, Package};
 use crate::model::properties::{self, RefType};
-use crate::model::{documents, git_sources, owners};
+use crate::model::{git_sources, owners};
 use crate::registry::Publish;
 
 #[derive(Debug, Clone, Serialize)]
@@ -336,7 +337,14 @@ impl Composer {
         outcome?;
         if let Some(readme) = found.readme {
             let mut tx = self.registry.db.begin_write().await?;
-            documents::put(&mut tx, package.id, README_DOCUMENT, &readme.to_string()).await?;
+            let readme = readme.to_string();
+            documents::put(
+                &mut tx,
+                Scope::package(&package),
+                README_DOCUMENT,
+                readme.as_bytes(),
+            )
+            .await?;
             tx.commit().await?;
         }
         self.render(&package).await?;
@@ -523,28 +531,13 @@ impl Composer {
         }
         metadata::sort_newest_first(&mut entries);
         let (dev, tagged): (Vec<_>, Vec<_>) = entries.iter().cloned().partition(metadata::is_dev);
-        use crate::model::documents::put;
-        put(
-            &mut tx,
-            package.id,
-            "p2",
-            &metadata::p2_document(&package.name, &tagged),
-        )
-        .await?;
-        put(
-            &mut tx,
-            package.id,
-            "p2~dev",
-            &metadata::p2_document(&package.name, &dev),
-        )
-        .await?;
-        put(
-            &mut tx,
-            package.id,
-            "p1",
-            &metadata::p1_document(&package.name, &entries),
-        )
-        .await?;
+        for (name, body) in [
+            ("p2", metadata::p2_document(&package.name, &tagged)),
+            ("p2~dev", metadata::p2_document(&package.name, &dev)),
+            ("p1", metadata::p1_document(&package.name, &entries)),
+        ] {
+            documents::put(&mut tx, Scope::package(package), name, body.as_bytes()).await?;
+        }
         tx.commit().await?;
         self.registry
             .documents

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::{Reading, Repo};
+use crate::blobs::digest::sha256_hex;
 use crate::error::{Error, Result};
 use crate::formats::composer::dialect::{self, SearchIn, SearchQuery, composer, percent_encode};
 use crate::formats::composer::uploads::{UploadedVersion, with_dist_urls};
@@ -47,10 +48,6 @@ fn render_package(repo: &Repo, name: &str, versions: &[UploadedVersion]) -> Stri
         "packages": {name: by_version},
     })
     .to_string()
-}
-
-fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data).as_ref())
 }
 
 /// Every package: its versions keyed by version (for `packages.json`) and the SHA-256 of its
