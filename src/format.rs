@@ -5,10 +5,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::customers::ClientSetup;
 use axum::Router;
 use axum::http::HeaderValue;
 use futures_util::future::BoxFuture;
-use serde_json::Value;
 
 use crate::config::Config;
 use crate::package_rules::{PackageRules, PlainRules};
@@ -74,9 +74,9 @@ pub trait Format: Send + Sync {
         &[]
     }
 
-    /// How its client is set up with a customer's token, as a key and value added to the API's
-    /// answers that hand out a token (Cargoman documents `composer_auth`).
-    fn client_setup(&self, _config: &Config, _token: &str) -> Option<(&'static str, Value)> {
+    /// How its client is set up with a customer's token, added to the API's answers that hand
+    /// out a token (Cargoman documents `composer_auth`).
+    fn client_setup(&self) -> Option<ClientSetup> {
         None
     }
 }

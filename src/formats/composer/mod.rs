@@ -25,8 +25,8 @@ use std::sync::Arc;
 
 use axum::Router;
 
+use crate::customers::ClientSetup;
 use futures_util::future::BoxFuture;
-use serde_json::Value;
 
 use crate::config::{Config, TaskConfig};
 use crate::db::Db;
@@ -100,15 +100,17 @@ impl super::Format for ComposerFormat {
     }
 
     /// `composer config http-basic.<host> token <value>`.
-    fn client_setup(&self, config: &Config, token: &str) -> Option<(&'static str, Value)> {
-        Some((
-            "composer_auth",
-            serde_json::json!({
-                "username": "token",
-                "password": token,
-                "repository_url": config.base_url,
-            }),
-        ))
+    fn client_setup(&self) -> Option<ClientSetup> {
+        Some(ClientSetup {
+            key: "composer_auth",
+            render: |config, token| {
+                serde_json::json!({
+                    "username": "token",
+                    "password": token,
+                    "repository_url": config.base_url,
+                })
+            },
+        })
     }
 
     fn background(&self, state: &AppState) -> Vec<BoxFuture<'static, ()>> {
