@@ -2,6 +2,7 @@
 //! protocol v2 at the server root, managed under `/api/v1/packages`.
 
 mod api;
+mod cli;
 pub mod constraint;
 mod dialect;
 mod gitea;
@@ -100,6 +101,10 @@ impl super::Format for ComposerFormat {
     }
 
     /// `composer config http-basic.<host> token <value>`.
+    fn package_commands(&self) -> Option<Box<dyn crate::format::PackageCommands>> {
+        Some(Box::new(cli::ComposerCommands))
+    }
+
     fn client_setup(&self) -> Option<ClientSetup> {
         Some(ClientSetup {
             key: "composer_auth",
