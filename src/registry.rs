@@ -22,7 +22,9 @@ use crate::error::{Error, Result};
 use crate::model::blob_refs::{self, Holder};
 use crate::model::blobs::Blob;
 use crate::model::downloads::DownloadCounter;
-use crate::model::packages::{self, File, FileCoord, FileDetails};
+use crate::model::packages::{
+    self, File, FileCoord, FileDetails, Package, PackageSummary, Version,
+};
 use crate::model::properties::{self, RefType};
 use crate::model::tags::{self, Tag};
 use crate::model::{blobs as blob_rows, owners};
@@ -163,6 +165,57 @@ impl Registry {
         tx.commit().await?;
         self.drop_unused_blobs([sha256]).await;
         Ok(())
+    }
+
+    /// A package by owner, format and name; not found when there is none.
+    pub async fn find_package(&self, owner: &str, format: &str, name: &str) -> Result<Package> {
+        let not_found = || Error::not_found(format!("package {name} not found"));
+        let mut conn = self.db.pool().acquire().await?;
+        let owner = owners::find(&mut conn, owner)
+            .await?
+            .ok_or_else(not_found)?;
+        packages::find_package(&mut conn, owner.id, format, name)
+            .await?
+            .ok_or_else(not_found)
+    }
+
+    /// A package, created (with its owner) when missing, for formats that hold blobs in a
+    /// package before any version exists (an OCI repository receiving its first layer).
+    pub async fn ensure_package(&self, owner: &str, format: &str, name: &str) -> Result<Package> {
+        crate::text::check_visible("owner name", owner)?;
+        crate::text::check_visible("package name", name)?;
+        let mut tx = self.db.begin_write().await?;
+        let owner = owners::find_or_create(&mut tx, owner).await?;
+        let package = packages::find_or_create_package(&mut tx, owner.id, format, name).await?;
+        tx.commit().await?;
+        Ok(package)
+    }
+
+    /// One version of a package; not found when there is none.
+    pub async fn find_version(&self, package_id: i64, version: &str) -> Result<Version> {
+        let mut conn = self.db.pool().acquire().await?;
+        packages::find_version(&mut conn, package_id, version)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("version {version} not found")))
+    }
+
+    /// Every version of a package.
+    pub async fn versions(&self, package_id: i64) -> Result<Vec<Version>> {
+        let mut conn = self.db.pool().acquire().await?;
+        packages::all_versions(&mut conn, package_id).await
+    }
+
+    /// Every package of one format, by owner and name (a format's registry-wide listing, such as
+    /// OCI's catalog).
+    pub async fn packages_of_format(&self, format: &str) -> Result<Vec<PackageSummary>> {
+        let mut conn = self.db.pool().acquire().await?;
+        packages::summaries(&mut conn, Some(format)).await
+    }
+
+    /// Whether a package holds a stored blob, itself or through a version (`blob_refs`).
+    pub async fn package_holds(&self, package_id: i64, sha256: &str) -> Result<bool> {
+        let mut conn = self.db.pool().acquire().await?;
+        blob_refs::held_in_package(&mut conn, &sha256.to_ascii_lowercase(), package_id).await
     }
 
     /// A stored blob by its SHA-256 (hex, any case), for serving it by digest.

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use subtle::ConstantTimeEq;
 
+use super::delegated::{self, Delegated};
 use super::failures::FailureLimiter;
 use super::secret::{self, CUSTOMER_PREFIX, ROOT_PREFIX, TEAM_PREFIX};
 use super::verifier::Verifier;
@@ -68,6 +69,10 @@ pub struct Authenticator {
     root: RootToken,
     /// `JWT_SECRET`: when set, signed customer JWTs are accepted too.
     jwt_secret: Option<Vec<u8>>,
+    /// Signs delegated tokens (`auth::delegated`): `JWT_SECRET` when set, so every instance
+    /// accepts every instance's tokens; otherwise a key of this process (its tokens die with it,
+    /// and token-auth clients simply fetch a new one).
+    delegation_key: Vec<u8>,
     /// How long a token row read from the database is reused (`AUTH_CACHE_TTL_MS`) unless this
     /// process wrote to the database since; zero reads it on every request.
     row_ttl: Duration,
@@ -104,6 +109,10 @@ impl Authenticator {
             db,
             root,
             jwt_secret: jwt_secret.map(|s| s.as_bytes().to_vec()),
+            delegation_key: match jwt_secret {
+                Some(secret) => secret.as_bytes().to_vec(),
+                None => rand::random::<[u8; 32]>().to_vec(),
+            },
             row_ttl: settings.cache_ttl,
             root_verified: Mutex::new(None),
             verified: Mutex::new(HashMap::new()),
@@ -163,10 +172,14 @@ impl Authenticator {
                 return self.authenticate_stored(token, lookup, fp, ip).await;
             }
         }
-        if let Some(secret) = &self.jwt_secret
-            && super::jwt::looks_like_jwt(token)
-        {
-            return self.authenticate_jwt(secret, token).await;
+        if super::jwt::looks_like_jwt(token) {
+            let now = crate::clock::now();
+            if let Some(subject) = delegated::verify(&self.delegation_key, token, now)? {
+                return self.authenticate_delegated(subject, now).await;
+            }
+            if let Some(secret) = &self.jwt_secret {
+                return self.authenticate_jwt(secret, token).await;
+            }
         }
         if self.is_root(token, fp).await? {
             return Ok(Principal::Root);
@@ -329,8 +342,81 @@ impl Authenticator {
             .map_err(|e| Error::Unauthorized(format!("{INVALID}: {e}")))?;
         let scope = CustomerScope::parse(&claims.scope)
             .ok_or_else(|| Error::Unauthorized(format!("{INVALID}: unknown scope")))?;
+        self.jwt_customer(&claims.sub, scope, now).await
+    }
+
+    /// A short-lived token standing for `principal`, for token-auth clients (`auth::delegated`).
+    /// `scope` is recorded as the client asked for it; rights come from the principal.
+    pub async fn delegate(&self, principal: &Principal, scope: &str) -> Result<Delegated> {
+        let subject = match delegated::Subject::unstored(principal) {
+            Some(subject) => subject,
+            None => {
+                let id = match principal {
+                    Principal::Team { token_id, .. } => *token_id,
+                    Principal::Customer(token) => token.token_id,
+                    _ => unreachable!("every other principal is unstored"),
+                };
+                let mut conn = self.db.pool().acquire().await?;
+                let row = tokens::get(&mut conn, id)
+                    .await?
+                    .ok_or_else(|| unauthorized("token no longer exists"))?;
+                delegated::Subject::Stored {
+                    id,
+                    lookup: row.lookup,
+                }
+            }
+        };
+        delegated::issue(&self.delegation_key, &subject, scope, crate::clock::now())
+    }
+
+    /// The caller a delegated token stands for, read afresh: a stored token's row (revoked,
+    /// expired or rotated since → refused), a JWT customer's state.
+    async fn authenticate_delegated(
+        &self,
+        subject: delegated::Subject,
+        now: i64,
+    ) -> Result<Principal> {
+        match subject {
+            delegated::Subject::Anonymous => Ok(Principal::Anonymous),
+            delegated::Subject::Root => Ok(Principal::Root),
+            delegated::Subject::CustomerJwt { customer, scope } => {
+                self.jwt_customer(&customer, scope, now).await
+            }
+            delegated::Subject::Stored { id, lookup } => {
+                let epoch = self.db.write_epoch();
+                let read_at = Instant::now();
+                let mut conn = self.db.pool().acquire().await?;
+                let (row, customer) = tokens::get_for_auth(&mut conn, TokenKey::Id(id))
+                    .await?
+                    .filter(|(row, _)| row.lookup == lookup)
+                    .ok_or_else(|| unauthorized("token has been rotated or deleted"))?;
+                if row.revoked_at.is_some() {
+                    return Err(unauthorized("token has been revoked"));
+                }
+                if row.expires_at.is_some_and(|t| t <= now) {
+                    return Err(unauthorized("token has expired"));
+                }
+                let snapshot = Snapshot {
+                    row,
+                    customer,
+                    read_at,
+                    epoch,
+                    principal: OnceLock::new(),
+                };
+                principal_of(&snapshot, now)
+            }
+        }
+    }
+
+    /// A customer known by its public id (from a signed token), with its current state.
+    async fn jwt_customer(
+        &self,
+        public_id: &str,
+        scope: CustomerScope,
+        now: i64,
+    ) -> Result<Principal> {
         let mut conn = self.db.pool().acquire().await?;
-        let customer = crate::model::customers::get_by_public_id(&mut conn, &claims.sub)
+        let customer = crate::model::customers::get_by_public_id(&mut conn, public_id)
             .await?
             .ok_or_else(|| unauthorized("the token's customer no longer exists"))?;
         let state = tokens::CustomerState {

@@ -42,7 +42,7 @@ pub enum JwtError {
     BadSignature,
     #[error("JWT expired at {exp}")]
     Expired { exp: i64 },
-    #[error("JWT was not issued by {ISSUER}")]
+    #[error("JWT was not issued by this server for this use")]
     WrongIssuer,
     #[error("JWT claims are invalid: {0}")]
     Claims(String),
@@ -52,6 +52,19 @@ pub enum JwtError {
 pub fn issue(
     secret: &[u8],
     customer: &str,
+    scope: &str,
+    now: i64,
+    ttl_secs: i64,
+) -> Result<String> {
+    issue_as(ISSUER, secret, customer, scope, now, ttl_secs)
+}
+
+/// `issue` with another `iss`, for tokens of another kind signed with the same machinery (the
+/// registry tokens of `auth::delegated`): a verifier expecting one issuer refuses the other.
+pub fn issue_as(
+    issuer: &str,
+    secret: &[u8],
+    subject: &str,
     scope: &str,
     now: i64,
     ttl_secs: i64,
@@ -66,11 +79,11 @@ pub fn issue(
         .checked_add(ttl_secs)
         .ok_or_else(|| Error::invalid("JWT lifetime is too long"))?;
     let claims = Claims {
-        sub: customer.to_owned(),
+        sub: subject.to_owned(),
         scope: scope.to_owned(),
         iat: now,
         exp,
-        iss: ISSUER.to_owned(),
+        iss: issuer.to_owned(),
         jti: format!("{:032x}", rand::rng().random::<u128>()),
     };
     jsonwebtoken::encode(
@@ -83,6 +96,11 @@ pub fn issue(
 
 /// Checks signature, algorithm (HS256 only), issuer and expiry against `now` (unix seconds).
 pub fn verify(secret: &[u8], token: &str, now: i64) -> Result<Claims, JwtError> {
+    verify_as(ISSUER, secret, token, now)
+}
+
+/// `verify` for tokens issued by `issue_as(issuer, …)`.
+pub fn verify_as(issuer: &str, secret: &[u8], token: &str, now: i64) -> Result<Claims, JwtError> {
     // An empty HMAC key is valid to the crypto library, and anyone could sign with it.
     if secret.is_empty() {
         return Err(JwtError::NoSecret);
@@ -95,13 +113,13 @@ pub fn verify(secret: &[u8], token: &str, now: i64) -> Result<Claims, JwtError> 
     // Expiry is checked below against the caller's clock, not the library's system clock.
     validation.validate_exp = false;
     validation.required_spec_claims.clear();
-    validation.set_issuer(&[ISSUER]);
+    validation.set_issuer(&[issuer]);
     let data =
         jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(secret), &validation)
             .map_err(from_library)?;
     let claims = data.claims;
 
-    if claims.iss != ISSUER {
+    if claims.iss != issuer {
         return Err(JwtError::WrongIssuer);
     }
     if now > claims.exp.saturating_add(LEEWAY_SECS) {

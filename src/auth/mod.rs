@@ -4,6 +4,7 @@
 
 mod authenticator;
 mod credentials;
+pub mod delegated;
 mod failures;
 pub mod jwt;
 pub mod secret;

@@ -6,6 +6,7 @@
 //! docs/ARCHITECTURE.md, "Adding a format".
 
 pub mod composer;
+pub mod container;
 pub mod generic;
 
 pub use crate::format::Format;
@@ -15,5 +16,6 @@ pub fn all() -> Vec<Box<dyn Format>> {
     vec![
         Box::new(generic::Generic),
         Box::new(composer::ComposerFormat),
+        Box::new(container::Container),
     ]
 }

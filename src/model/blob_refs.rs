@@ -67,6 +67,25 @@ pub async fn unlink(conn: &mut AnyConnection, sha256: &str, holder: Holder) -> R
     Ok(deleted.rows_affected() > 0)
 }
 
+/// Whether a package holds the blob, itself or through one of its versions (an OCI repository
+/// serves a blob by digest only when it holds it).
+pub async fn held_in_package(
+    conn: &mut AnyConnection,
+    sha256: &str,
+    package_id: i64,
+) -> Result<bool> {
+    let held: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM blob_refs r WHERE r.blob_sha256 = $1 AND \
+         ((r.kind = 'package' AND r.ref_id = $2) OR (r.kind = 'version' AND r.ref_id IN \
+           (SELECT v.id FROM versions v WHERE v.package_id = $2))) LIMIT 1",
+    )
+    .bind(sha256)
+    .bind(package_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(held.is_some())
+}
+
 /// The SHA-256 of every blob the holder holds, sorted.
 pub async fn held_by(conn: &mut AnyConnection, holder: Holder) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar(

@@ -490,7 +490,14 @@ async fn delete_version_row(conn: &mut AnyConnection, version_id: i64) -> Result
         .bind(package_id)
         .fetch_one(&mut *conn)
         .await?;
-    if left == 0 && sourced == 0 {
+    // So does one holding blobs of its own (an OCI repository's pushed layers outlive its last
+    // manifest: a client deletes them itself, or pushes a new manifest naming them).
+    let holding: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM blob_refs WHERE kind = 'package' AND ref_id = $1")
+            .bind(package_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    if left == 0 && sourced == 0 && holding == 0 {
         shas.extend(delete_package_row(conn, package_id).await?);
     }
     Ok(shas)

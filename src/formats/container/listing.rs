@@ -1,0 +1,150 @@
+//! Content discovery (spec: "Listing tags", and distribution's catalog): sorted names, paged by
+//! `n` (how many) and `last` (the name the previous page ended with), with a `Link` to the next
+//! page while there is one. Only what the caller may read is listed.
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::errors::{Code, Failure, NotFoundAs, OciError};
+use super::{FORMAT, Request};
+use crate::auth::Principal;
+use crate::http::owner_access::reads_whole_owner;
+use crate::state::AppState;
+
+/// One page of `sorted` names: those after `last`, at most `n` (all without `n`), and whether
+/// more follow.
+pub fn page<'a>(
+    sorted: &'a [String],
+    n: Option<usize>,
+    last: Option<&str>,
+) -> (&'a [String], bool) {
+    let start = last.map_or(0, |last| {
+        sorted.partition_point(|name| name.as_str() <= last)
+    });
+    let rest = &sorted[start..];
+    match n {
+        Some(n) if n < rest.len() => (&rest[..n], true),
+        _ => (rest, false),
+    }
+}
+
+/// `n` and `last` from the query; a malformed `n` is the spec's `PAGINATION_NUMBER_INVALID`
+/// in distribution, a 400 here.
+fn paging(query: &HashMap<String, String>) -> Result<(Option<usize>, Option<&str>), Failure> {
+    let n = match query.get("n") {
+        None => None,
+        Some(n) => Some(n.parse::<usize>().map_err(|_| {
+            OciError::new(Code::Unsupported, format!("n must be a number, not {n:?}"))
+        })?),
+    };
+    Ok((n, query.get("last").map(String::as_str)))
+}
+
+/// The JSON answer with the next page's `Link` when `more`.
+fn answer(
+    path: &str,
+    body: serde_json::Value,
+    shown: &[String],
+    n: Option<usize>,
+    more: bool,
+) -> Response {
+    let mut headers = HeaderMap::new();
+    if let (true, Some(n), Some(last)) = (more, n, shown.last()) {
+        let link = format!("<{path}?n={n}&last={last}>; rel=\"next\"");
+        super::blobs::set(&mut headers, header::LINK.as_str(), &link);
+    }
+    super::blobs::set(
+        &mut headers,
+        header::CONTENT_TYPE.as_str(),
+        "application/json",
+    );
+    (StatusCode::OK, headers, body.to_string()).into_response()
+}
+
+/// `GET /v2/{name}/tags/list`: the repository's tags a caller may read (a customer, only
+/// those its grants allow).
+pub async fn tags(req: &Request) -> Result<Response, Failure> {
+    let registry = &req.state.registry;
+    let whole = reads_whole_owner(&req.state, &req.principal, &req.repo.owner).await?;
+    if !whole {
+        // Refused outright (401/403) unless the caller is a customer granted this repository.
+        req.require_read("*")
+            .await
+            .or_else(|e| match &req.principal {
+                Principal::Customer(_) => Ok(()),
+                _ => Err(e),
+            })?;
+    }
+    let package = registry
+        .find_package(&req.repo.owner, FORMAT, &req.repo.image)
+        .await
+        .not_found_as(Code::NameUnknown)?;
+    let mut names = Vec::new();
+    for tag in registry.tags(package.id).await? {
+        if whole || req.require_read(&tag.name).await.is_ok() {
+            names.push(tag.name);
+        }
+    }
+    if !whole && names.is_empty() {
+        req.require_read("*").await?;
+    }
+    // By bytes, whatever the database's collation.
+    names.sort();
+    let (n, last) = paging(&req.query)?;
+    let (shown, more) = page(&names, n, last);
+    let body = json!({ "name": req.repo.name(), "tags": shown });
+    Ok(answer(&req.url("tags/list"), body, shown, n, more))
+}
+
+/// `GET /v2/_catalog`: the repositories of the owners the caller reads whole (customers see
+/// none here: their grants name repositories they already know).
+pub async fn catalog(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, Failure> {
+    let mut readable: HashMap<String, bool> = HashMap::new();
+    let mut names = Vec::new();
+    for package in state.registry.packages_of_format(FORMAT).await? {
+        let owner = package.owner.to_lowercase();
+        let reads = match readable.get(&owner) {
+            Some(reads) => *reads,
+            None => {
+                let reads = reads_whole_owner(&state, &principal, &owner).await?;
+                readable.insert(owner.clone(), reads);
+                reads
+            }
+        };
+        if reads {
+            names.push(format!("{owner}/{}", package.name));
+        }
+    }
+    names.sort();
+    let (n, last) = paging(&query)?;
+    let (shown, more) = page(&names, n, last);
+    let body = json!({ "repositories": shown });
+    Ok(answer("/v2/_catalog", body, shown, n, more))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_follow_last_and_n() {
+        let names: Vec<String> = ["a", "b", "c", "d"].iter().map(|s| s.to_string()).collect();
+        let all = page(&names, None, None);
+        assert_eq!((all.0.len(), all.1), (4, false));
+        let first = page(&names, Some(2), None);
+        assert_eq!((first.0, first.1), (&names[..2], true));
+        let second = page(&names, Some(2), Some("b"));
+        assert_eq!((second.0, second.1), (&names[2..], false));
+        assert_eq!(page(&names, Some(0), None).0.len(), 0);
+        assert_eq!(page(&names, None, Some("bb")).0, &names[2..]);
+        assert_eq!(page(&names, Some(9), Some("d")).0.len(), 0);
+    }
+}

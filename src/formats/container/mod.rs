@@ -1,0 +1,169 @@
+//! Container (OCI distribution) registry at `/v2/`: repositories `{owner}/{image…}` of any
+//! depth, blobs on the core's blob references and resumable upload sessions, manifests as
+//! versions named by their digest (the manifest's bytes are the version's one file), tags on
+//! the core's tags. Token auth as Docker clients expect it: a 401 challenge pointing at
+//! `GET /v2/token`, which hands out a short-lived delegated token (`auth::delegated`).
+//!
+//! Names can have any number of segments, so one catch-all route reads the endpoint from the
+//! end of the path (`names::endpoint`) and dispatches by method.
+
+mod blobs;
+mod errors;
+mod listing;
+mod manifests;
+mod names;
+mod token;
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::auth::{Permission, Principal};
+use crate::config::Config;
+use crate::http::owner_access::{PackageRead, require_package_read};
+use crate::state::AppState;
+use errors::{Code, Failure, OciError};
+use names::{Endpoint, Repo};
+
+const FORMAT: &str = "container";
+/// The header every `/v2/` answer carries, by which clients recognise a registry.
+const API_VERSION: (&str, &str) = ("docker-distribution-api-version", "registry/2.0");
+
+/// The Container registry.
+pub struct Container;
+
+impl super::Format for Container {
+    fn name(&self) -> &'static str {
+        FORMAT
+    }
+
+    fn routes(&self) -> Router<AppState> {
+        Router::new()
+            .route("/v2/", get(base))
+            .route("/v2", get(base))
+            .route("/v2/token", get(token::token))
+            .route("/v2/_catalog", get(listing::catalog))
+            .route("/v2/{*path}", axum::routing::any(dispatch))
+            .layer(middleware::map_response(errors::restyle_errors))
+            .layer(middleware::map_response(with_api_version))
+    }
+
+    fn challenge(&self, config: &Config) -> Option<HeaderValue> {
+        HeaderValue::from_str(&token::challenge(&config.base_url)).ok()
+    }
+}
+
+async fn with_api_version(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(API_VERSION.0, HeaderValue::from_static(API_VERSION.1));
+    response
+}
+
+/// `GET /v2/`: 200 for any authenticated caller; an anonymous one gets the challenge, which is
+/// how clients learn where to fetch a token (public owners then pull with an anonymous one).
+async fn base(principal: Principal) -> Result<Response, Failure> {
+    if principal == Principal::Anonymous {
+        return Err(crate::error::Error::Unauthorized("authentication required".into()).into());
+    }
+    Ok((StatusCode::OK, [("content-type", "application/json")], "{}").into_response())
+}
+
+/// What every endpoint handler gets.
+struct Request {
+    state: AppState,
+    principal: Principal,
+    repo: Repo,
+    method: Method,
+    query: HashMap<String, String>,
+    headers: HeaderMap,
+}
+
+impl Request {
+    /// Reads need the owner's visibility or a customer's grant for the reference read.
+    async fn require_read(&self, reference: &str) -> Result<(), Failure> {
+        let read = PackageRead {
+            owner: &self.repo.owner,
+            format: FORMAT,
+            package: &self.repo.image,
+            version: reference,
+        };
+        Ok(require_package_read(&self.state, &self.principal, read).await?)
+    }
+
+    fn require_write(&self) -> Result<(), Failure> {
+        Ok(self.principal.require(Permission::WritePackages)?)
+    }
+
+    /// `/v2/{name}/…` of this repository.
+    fn url(&self, rest: &str) -> String {
+        format!("/v2/{}/{rest}", self.repo.name())
+    }
+}
+
+async fn dispatch(
+    State(state): State<AppState>,
+    principal: Principal,
+    method: Method,
+    Path(path): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, Failure> {
+    let Some(endpoint) = names::endpoint(&path) else {
+        return Err(OciError::new(Code::NameUnknown, format!("no endpoint /v2/{path}")).into());
+    };
+    let name = match &endpoint {
+        Endpoint::Manifest { name, .. }
+        | Endpoint::Blob { name, .. }
+        | Endpoint::Uploads { name }
+        | Endpoint::Upload { name, .. }
+        | Endpoint::Tags { name }
+        | Endpoint::Referrers { name, .. } => *name,
+    };
+    let req = Request {
+        repo: Repo::parse(name)?,
+        state,
+        principal,
+        method,
+        query,
+        headers,
+    };
+    let method = req.method.clone();
+    match (endpoint, method) {
+        (Endpoint::Manifest { reference, .. }, Method::GET | Method::HEAD) => {
+            manifests::get(&req, reference).await
+        }
+        (Endpoint::Manifest { reference, .. }, Method::PUT) => {
+            manifests::put(&req, reference, body).await
+        }
+        (Endpoint::Manifest { reference, .. }, Method::DELETE) => {
+            manifests::delete(&req, reference).await
+        }
+        (Endpoint::Blob { digest, .. }, Method::GET | Method::HEAD) => {
+            blobs::get(&req, digest).await
+        }
+        (Endpoint::Blob { digest, .. }, Method::DELETE) => blobs::delete(&req, digest).await,
+        (Endpoint::Uploads { .. }, Method::POST) => blobs::start(&req, body).await,
+        (Endpoint::Upload { id, .. }, Method::GET) => blobs::status(&req, id).await,
+        (Endpoint::Upload { id, .. }, Method::PATCH) => blobs::patch(&req, id, body).await,
+        (Endpoint::Upload { id, .. }, Method::PUT) => blobs::finish(&req, id, body).await,
+        (Endpoint::Upload { id, .. }, Method::DELETE) => blobs::cancel(&req, id).await,
+        (Endpoint::Tags { .. }, Method::GET) => listing::tags(&req).await,
+        (Endpoint::Referrers { digest, .. }, Method::GET) => {
+            manifests::referrers(&req, digest).await
+        }
+        (_, method) => Err(OciError::new(
+            Code::Unsupported,
+            format!("{method} is not supported here"),
+        )
+        .with_status(StatusCode::METHOD_NOT_ALLOWED)
+        .into()),
+    }
+}
