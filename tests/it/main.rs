@@ -11,6 +11,7 @@ mod auth;
 mod cli;
 mod composer;
 mod composer_upload;
+mod container;
 mod customers;
 mod documents;
 mod formats;

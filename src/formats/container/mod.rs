@@ -66,10 +66,12 @@ async fn with_api_version(mut response: Response) -> Response {
     response
 }
 
-/// `GET /v2/`: 200 for any authenticated caller; an anonymous one gets the challenge, which is
-/// how clients learn where to fetch a token (public owners then pull with an anonymous one).
-async fn base(principal: Principal) -> Result<Response, Failure> {
-    if principal == Principal::Anonymous {
+/// `GET /v2/`: 200 for any caller with credentials that verified (an anonymous token from
+/// `/v2/token` too); a caller without any gets the challenge, which is how clients learn where
+/// to fetch a token (public owners are then pulled with an anonymous one).
+async fn base(principal: Principal, headers: HeaderMap) -> Result<Response, Failure> {
+    let presented = crate::auth::presented_token(&headers)?.is_some();
+    if principal == Principal::Anonymous && !presented {
         return Err(crate::error::Error::Unauthorized("authentication required".into()).into());
     }
     Ok((StatusCode::OK, [("content-type", "application/json")], "{}").into_response())

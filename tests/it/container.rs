@@ -1,0 +1,814 @@
+//! Container (OCI distribution) registry on every backend: the spec's conformance workflows
+//! re-implemented over raw HTTP (curl), each check citing the spec's workflow category and
+//! endpoint id (distribution-spec v1.1, "Workflow Categories" and the endpoint table), then
+//! skopeo as the real client.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::common::{ADMIN, Reply, TestServer, api, backends, curl};
+use cargoman::blobs::digest::sha256_hex;
+
+const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+
+fn digest(bytes: &[u8]) -> String {
+    format!("sha256:{}", sha256_hex(bytes))
+}
+
+/// A client of one server with one set of credentials (the root token as Basic, or none).
+struct Client<'a> {
+    s: &'a TestServer,
+    auth: Option<String>,
+}
+
+impl<'a> Client<'a> {
+    fn admin(s: &'a TestServer) -> Self {
+        Client {
+            s,
+            auth: Some(format!("admin:{ADMIN}")),
+        }
+    }
+
+    fn anonymous(s: &'a TestServer) -> Self {
+        Client { s, auth: None }
+    }
+
+    /// `method path` with extra curl arguments and an optional body sent as is.
+    fn call(&self, method: &str, path: &str, extra: &[&str], body: Option<&[u8]>) -> Reply {
+        let file = self
+            .s
+            .dir
+            .path()
+            .join(format!("body-{}", sha256_hex(path.as_bytes())));
+        let mut args: Vec<String> = Vec::new();
+        if method == "HEAD" {
+            args.push("-I".into());
+        } else {
+            args.extend(["-X".into(), method.into()]);
+        }
+        if let Some(auth) = &self.auth {
+            args.extend(["--user".into(), auth.clone()]);
+        }
+        if let Some(body) = body {
+            std::fs::write(&file, body).unwrap();
+            args.extend([
+                "--data-binary".into(),
+                format!("@{}", file.display()),
+                "-H".into(),
+                "Content-Type: application/octet-stream".into(),
+            ]);
+        }
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args.push(path.into());
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.s.curl(&refs)
+    }
+
+    fn get(&self, path: &str) -> Reply {
+        self.call("GET", path, &[], None)
+    }
+
+    /// Pushes a blob monolithically (`POST ?digest=`); returns its digest.
+    fn push_blob(&self, repo: &str, bytes: &[u8]) -> String {
+        let d = digest(bytes);
+        let r = self.call(
+            "POST",
+            &format!("/v2/{repo}/blobs/uploads/?digest={d}"),
+            &[],
+            Some(bytes),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        d
+    }
+
+    /// Pushes a manifest under `reference` with `media_type`; returns the reply.
+    fn put_manifest(&self, repo: &str, reference: &str, media_type: &str, body: &[u8]) -> Reply {
+        let content_type = format!("Content-Type: {media_type}");
+        self.call(
+            "PUT",
+            &format!("/v2/{repo}/manifests/{reference}"),
+            &["-H", &content_type],
+            Some(body),
+        )
+    }
+}
+
+/// The spec's error body: `{"errors":[{"code","message","detail"}]}`; returns the first code.
+fn error_code(r: &Reply) -> String {
+    let body = r.json();
+    let first = &body["errors"][0];
+    assert!(first["message"].is_string(), "{body}");
+    assert!(first.get("detail").is_some(), "{body}");
+    first["code"].as_str().unwrap().to_string()
+}
+
+/// A small image: config, one layer, and its OCI manifest (bytes).
+struct Image {
+    config: Vec<u8>,
+    layer: Vec<u8>,
+    manifest: Vec<u8>,
+}
+
+fn image(seed: u8) -> Image {
+    image_of(crate::common::pseudo_random(3000 + usize::from(seed), seed))
+}
+
+fn image_of(layer: Vec<u8>) -> Image {
+    let config = json!({
+        "architecture": "amd64", "os": "linux", "config": {},
+        "rootfs": {"type": "layers", "diff_ids": [digest(&layer)]},
+    })
+    .to_string()
+    .into_bytes();
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": digest(&config), "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": digest(&layer), "size": layer.len()}],
+    })
+    .to_string()
+    .into_bytes();
+    Image {
+        config,
+        layer,
+        manifest,
+    }
+}
+
+fn push_image(c: &Client, repo: &str, tag: &str, image: &Image) -> String {
+    c.push_blob(repo, &image.config);
+    c.push_blob(repo, &image.layer);
+    let r = c.put_manifest(repo, tag, OCI_MANIFEST, &image.manifest);
+    assert_eq!(r.status, 201, "{}", r.text());
+    r.header("docker-content-digest").unwrap().to_string()
+}
+
+#[test]
+fn base_challenge_and_token() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        // end-1: GET /v2/ answers 200 with the API version to a caller with credentials...
+        let ok = Client::admin(&s).get("/v2/");
+        assert_eq!(ok.status, 200, "{backend:?}");
+        assert_eq!(
+            ok.header("docker-distribution-api-version"),
+            Some("registry/2.0")
+        );
+        // ...and 401 with a Bearer challenge naming the token endpoint to a caller without.
+        let anon = Client::anonymous(&s).get("/v2/");
+        assert_eq!(anon.status, 401);
+        let challenge = anon.header("www-authenticate").unwrap();
+        let realm = format!("Bearer realm=\"{}/v2/token\"", s.base);
+        assert!(challenge.starts_with(&realm), "{challenge}");
+        assert!(challenge.contains("service=\"127.0.0.1:"), "{challenge}");
+        assert_eq!(error_code(&anon), "UNAUTHORIZED");
+
+        // The token endpoint: Basic with our token in, a short-lived Bearer token out.
+        let token =
+            Client::admin(&s).get("/v2/token?service=x&scope=repository:acme/app:pull,push");
+        assert_eq!(token.status, 200, "{}", token.text());
+        let body = token.json();
+        let bearer = body["token"].as_str().unwrap().to_string();
+        assert_eq!(body["access_token"], body["token"]);
+        assert!(body["expires_in"].as_i64().unwrap() >= 60);
+        assert!(body["issued_at"].as_str().unwrap().ends_with('Z'));
+        let with_token = |path: &str, t: &str| {
+            curl(&["-H", &format!("Authorization: Bearer {t}")], &s.url(path))
+        };
+        assert_eq!(with_token("/v2/", &bearer).status, 200);
+        // It writes like the credentials it stands for.
+        let layer = b"pushed with a delegated token";
+        let d = digest(layer);
+        let file = s.dir.path().join("layer");
+        std::fs::write(&file, layer).unwrap();
+        let pushed = curl(
+            &[
+                "-X",
+                "POST",
+                "-H",
+                &format!("Authorization: Bearer {bearer}"),
+                "--data-binary",
+                &format!("@{}", file.display()),
+            ],
+            &s.url(&format!("/v2/acme/app/blobs/uploads/?digest={d}")),
+        );
+        assert_eq!(pushed.status, 201, "{}", pushed.text());
+
+        // Anonymous callers get a token too; it reads nothing private.
+        let anon_token = Client::anonymous(&s).get("/v2/token?scope=repository:acme/app:pull");
+        assert_eq!(anon_token.status, 200);
+        let anon_bearer = anon_token.json()["token"].as_str().unwrap().to_string();
+        assert_eq!(with_token("/v2/", &anon_bearer).status, 200);
+        let denied = with_token(&format!("/v2/acme/app/blobs/{d}"), &anon_bearer);
+        assert_eq!(denied.status, 401, "{}", denied.text());
+        // Wrong credentials get no token; a forged one is refused.
+        let wrong = Client {
+            s: &s,
+            auth: Some("admin:cmt_wrongwrongwrongwrongwrongwrong00".into()),
+        };
+        assert_eq!(wrong.get("/v2/token").status, 401);
+        let mut forged = bearer.clone();
+        forged.pop();
+        forged.push(if bearer.ends_with('A') { 'B' } else { 'A' });
+        assert_eq!(with_token("/v2/", &forged).status, 401);
+    }
+}
+
+#[test]
+fn push_workflow() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        let c = Client::admin(&s);
+        let repo = "acme/team/app";
+
+        // Push, end-4b: a monolithic POST ?digest= stores the blob (201, Location, digest).
+        let one = b"monolithic".to_vec();
+        let d1 = digest(&one);
+        let r = c.call(
+            "POST",
+            &format!("/v2/{repo}/blobs/uploads/?digest={d1}"),
+            &[],
+            Some(&one),
+        );
+        assert_eq!(r.status, 201, "{backend:?}: {}", r.text());
+        assert_eq!(
+            r.header("location"),
+            Some(format!("/v2/{repo}/blobs/{d1}").as_str())
+        );
+        assert_eq!(r.header("docker-content-digest"), Some(d1.as_str()));
+
+        // Push, end-4a + end-6: POST opens a session (202), PUT ?digest= with the body ends it.
+        let two = crate::common::pseudo_random(70_000, 2);
+        let d2 = digest(&two);
+        let session = c.call("POST", &format!("/v2/{repo}/blobs/uploads/"), &[], None);
+        assert_eq!(session.status, 202, "{}", session.text());
+        let location = session.header("location").unwrap().to_string();
+        assert!(location.starts_with(&format!("/v2/{repo}/blobs/uploads/")));
+        assert!(session.header("docker-upload-uuid").is_some());
+        assert_eq!(session.header("range"), Some("0-0"));
+        let put = c.call("PUT", &format!("{location}?digest={d2}"), &[], Some(&two));
+        assert_eq!(put.status, 201, "{}", put.text());
+        assert_eq!(put.header("docker-content-digest"), Some(d2.as_str()));
+
+        // Push, end-4a + end-5 + end-13 + end-6: chunks with Content-Range, in order.
+        let three = crate::common::pseudo_random(50_000, 3);
+        let d3 = digest(&three);
+        let location = c
+            .call("POST", &format!("/v2/{repo}/blobs/uploads/"), &[], None)
+            .header("location")
+            .unwrap()
+            .to_string();
+        let chunk = c.call(
+            "PATCH",
+            &location,
+            &["-H", "Content-Range: 0-19999"],
+            Some(&three[..20_000]),
+        );
+        assert_eq!(chunk.status, 202, "{}", chunk.text());
+        assert_eq!(chunk.header("range"), Some("0-19999"));
+        let location = chunk.header("location").unwrap().to_string();
+        // A chunk that does not start where the upload stands: 416, and the upload is unharmed.
+        let skipped = c.call(
+            "PATCH",
+            &location,
+            &["-H", "Content-Range: 30000-39999"],
+            Some(&three[30_000..40_000]),
+        );
+        assert_eq!(skipped.status, 416, "{}", skipped.text());
+        assert_eq!(skipped.header("range"), Some("0-19999"));
+        let status = c.get(&location);
+        assert_eq!(status.status, 204);
+        assert_eq!(status.header("range"), Some("0-19999"));
+        assert!(status.header("docker-upload-uuid").is_some());
+        // A streamed chunk (no Content-Range) goes at the end.
+        let streamed = c.call("PATCH", &location, &[], Some(&three[20_000..45_000]));
+        assert_eq!(streamed.status, 202);
+        assert_eq!(streamed.header("range"), Some("0-44999"));
+        let last = c.call(
+            "PUT",
+            &format!("{location}?digest={d3}"),
+            &["-H", "Content-Range: 45000-49999"],
+            Some(&three[45_000..]),
+        );
+        assert_eq!(last.status, 201, "{}", last.text());
+        let back = c.get(&format!("/v2/{repo}/blobs/{d3}"));
+        assert_eq!(back.body, three);
+
+        // A digest that does not match: 400 DIGEST_INVALID, nothing kept, the session gone.
+        let wrong = digest(b"something else");
+        let location = c
+            .call("POST", &format!("/v2/{repo}/blobs/uploads/"), &[], None)
+            .header("location")
+            .unwrap()
+            .to_string();
+        let bad = c.call(
+            "PUT",
+            &format!("{location}?digest={wrong}"),
+            &[],
+            Some(b"content"),
+        );
+        assert_eq!(bad.status, 400);
+        assert_eq!(error_code(&bad), "DIGEST_INVALID");
+        assert_eq!(c.get(&location).status, 404);
+        assert_eq!(
+            c.call("HEAD", &format!("/v2/{repo}/blobs/{wrong}"), &[], None)
+                .status,
+            404
+        );
+        assert_eq!(
+            c.call(
+                "HEAD",
+                &format!("/v2/{repo}/blobs/{}", digest(b"content")),
+                &[],
+                None
+            )
+            .status,
+            404
+        );
+        let mono = c.call(
+            "POST",
+            &format!("/v2/{repo}/blobs/uploads/?digest={wrong}"),
+            &[],
+            Some(b"content"),
+        );
+        assert_eq!(mono.status, 400);
+        assert_eq!(error_code(&mono), "DIGEST_INVALID");
+
+        // Push, end-11: a mount from a repository the caller reads (201), without a session.
+        let mounted = c.call(
+            "POST",
+            &format!("/v2/acme/other/blobs/uploads/?mount={d1}&from={repo}"),
+            &[],
+            None,
+        );
+        assert_eq!(mounted.status, 201, "{}", mounted.text());
+        assert_eq!(c.get(&format!("/v2/acme/other/blobs/{d1}")).body, one);
+        // A mount of a blob the source lacks falls back to an upload session (202).
+        let fallback = c.call(
+            "POST",
+            &format!("/v2/acme/other/blobs/uploads/?mount={wrong}&from={repo}"),
+            &[],
+            None,
+        );
+        assert_eq!(fallback.status, 202);
+        // A cancelled session is gone (end-13 after DELETE).
+        let location = fallback.header("location").unwrap().to_string();
+        assert_eq!(c.call("DELETE", &location, &[], None).status, 204);
+        let gone = c.get(&location);
+        assert_eq!(gone.status, 404);
+        assert_eq!(error_code(&gone), "BLOB_UPLOAD_UNKNOWN");
+
+        // Push, end-7: a manifest naming a blob the repository lacks is refused.
+        let img = image(7);
+        c.push_blob(repo, &img.config);
+        let missing = c.put_manifest(repo, "v1", OCI_MANIFEST, &img.manifest);
+        assert_eq!(missing.status, 400);
+        assert_eq!(error_code(&missing), "MANIFEST_BLOB_UNKNOWN");
+        c.push_blob(repo, &img.layer);
+        let pushed = c.put_manifest(repo, "v1", OCI_MANIFEST, &img.manifest);
+        assert_eq!(pushed.status, 201, "{}", pushed.text());
+        let md = digest(&img.manifest);
+        assert_eq!(pushed.header("docker-content-digest"), Some(md.as_str()));
+        assert_eq!(
+            pushed.header("location"),
+            Some(format!("/v2/{repo}/manifests/{md}").as_str())
+        );
+        // By digest: the URL's digest must be the body's.
+        let by_digest = c.put_manifest(repo, &md, OCI_MANIFEST, &img.manifest);
+        assert_eq!(by_digest.status, 201);
+        let mismatch = c.put_manifest(repo, &d1, OCI_MANIFEST, &img.manifest);
+        assert_eq!(mismatch.status, 400);
+        assert_eq!(error_code(&mismatch), "DIGEST_INVALID");
+        // Larger than 4 MiB: refused.
+        let huge = vec![b' '; 4 * 1024 * 1024 + 1];
+        let too_big = c.put_manifest(repo, "huge", OCI_MANIFEST, &huge);
+        assert_eq!(too_big.status, 413);
+        assert_eq!(error_code(&too_big), "MANIFEST_INVALID");
+        let not_json = c.put_manifest(repo, "bad", OCI_MANIFEST, b"{");
+        assert_eq!(error_code(&not_json), "MANIFEST_INVALID");
+    }
+}
+
+#[test]
+fn pull_workflow() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        let c = Client::admin(&s);
+        let repo = "acme/app";
+        let img = image(1);
+        let md = push_image(&c, repo, "latest", &img);
+
+        // Pull, end-3: by tag and by digest, the bytes as pushed with the media type pushed.
+        for reference in ["latest", md.as_str()] {
+            let r = c.get(&format!("/v2/{repo}/manifests/{reference}"));
+            assert_eq!(r.status, 200, "{backend:?} {reference}");
+            assert_eq!(r.body, img.manifest);
+            assert_eq!(r.header("content-type"), Some(OCI_MANIFEST));
+            assert_eq!(r.header("docker-content-digest"), Some(md.as_str()));
+            let head = c.call(
+                "HEAD",
+                &format!("/v2/{repo}/manifests/{reference}"),
+                &[],
+                None,
+            );
+            assert_eq!(head.status, 200);
+            assert_eq!(
+                head.header("content-length"),
+                Some(img.manifest.len().to_string().as_str())
+            );
+            assert_eq!(head.header("docker-content-digest"), Some(md.as_str()));
+        }
+        // A Docker schema 2 manifest keeps its own media type.
+        let docker_body = String::from_utf8(img.manifest.clone())
+            .unwrap()
+            .replace(OCI_MANIFEST, DOCKER_MANIFEST)
+            .into_bytes();
+        assert_eq!(
+            c.put_manifest(repo, "docker", DOCKER_MANIFEST, &docker_body)
+                .status,
+            201
+        );
+        let docker = c.get(&format!("/v2/{repo}/manifests/docker"));
+        assert_eq!(docker.header("content-type"), Some(DOCKER_MANIFEST));
+        assert_eq!(docker.body, docker_body);
+
+        // Pull, end-2: blobs with their digest, whole and by range.
+        let layer = digest(&img.layer);
+        let r = c.get(&format!("/v2/{repo}/blobs/{layer}"));
+        assert_eq!(r.status, 200);
+        assert_eq!(r.body, img.layer);
+        assert_eq!(r.header("docker-content-digest"), Some(layer.as_str()));
+        let head = c.call("HEAD", &format!("/v2/{repo}/blobs/{layer}"), &[], None);
+        assert_eq!(head.status, 200);
+        assert_eq!(
+            head.header("content-length"),
+            Some(img.layer.len().to_string().as_str())
+        );
+        let part = c.call(
+            "GET",
+            &format!("/v2/{repo}/blobs/{layer}"),
+            &["-r", "10-19"],
+            None,
+        );
+        assert_eq!(part.status, 206);
+        assert_eq!(part.body, &img.layer[10..20]);
+
+        // Unknown things: 404 with the spec's codes.
+        let unknown = digest(b"never pushed");
+        let r = c.get(&format!("/v2/{repo}/blobs/{unknown}"));
+        assert_eq!((r.status, error_code(&r).as_str()), (404, "BLOB_UNKNOWN"));
+        let r = c.get(&format!("/v2/{repo}/manifests/nope"));
+        assert_eq!(
+            (r.status, error_code(&r).as_str()),
+            (404, "MANIFEST_UNKNOWN")
+        );
+        let r = c.get(&format!("/v2/{repo}/manifests/{unknown}"));
+        assert_eq!(
+            (r.status, error_code(&r).as_str()),
+            (404, "MANIFEST_UNKNOWN")
+        );
+        let r = c.get("/v2/acme/nothing/manifests/latest");
+        assert_eq!((r.status, error_code(&r).as_str()), (404, "NAME_UNKNOWN"));
+        // A blob of another repository is not served here.
+        c.push_blob("acme/elsewhere", b"elsewhere only");
+        let r = c.get(&format!("/v2/{repo}/blobs/{}", digest(b"elsewhere only")));
+        assert_eq!(r.status, 404);
+
+        // Bad input: names, digests, methods.
+        let r = c.get("/v2/acme/App/manifests/latest");
+        assert_eq!((r.status, error_code(&r).as_str()), (400, "NAME_INVALID"));
+        let r = c.get("/v2/single/manifests/latest");
+        assert_eq!((r.status, error_code(&r).as_str()), (400, "NAME_INVALID"));
+        let r = c.get(&format!("/v2/{repo}/blobs/sha256:short"));
+        assert_eq!((r.status, error_code(&r).as_str()), (400, "DIGEST_INVALID"));
+        let r = c.call("POST", &format!("/v2/{repo}/manifests/latest"), &[], None);
+        assert_eq!((r.status, error_code(&r).as_str()), (405, "UNSUPPORTED"));
+        let r = c.get(&format!("/v2/{repo}/unknown/thing"));
+        assert_eq!(r.status, 404);
+        error_code(&r);
+
+        // A public owner is pulled without credentials, with an anonymous token or none.
+        let public = api(
+            &s,
+            "PATCH",
+            "/api/v1/owners/acme",
+            Some(&json!({"visibility": "public"})),
+        );
+        assert_eq!(public.status, 200, "{}", public.text());
+        let anon = Client::anonymous(&s);
+        assert_eq!(
+            anon.get(&format!("/v2/{repo}/manifests/latest")).body,
+            img.manifest
+        );
+        assert_eq!(
+            anon.get(&format!("/v2/{repo}/blobs/{layer}")).body,
+            img.layer
+        );
+        // ...but not pushed to.
+        let r = anon.call("POST", &format!("/v2/{repo}/blobs/uploads/"), &[], None);
+        assert_eq!(r.status, 401);
+        assert!(r.header("www-authenticate").unwrap().starts_with("Bearer "));
+    }
+}
+
+#[test]
+fn content_discovery_and_management() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        let c = Client::admin(&s);
+        let repo = "acme/app";
+        let img = image(3);
+        for tag in ["c", "a", "b", "1.0"] {
+            push_image(&c, repo, tag, &img);
+        }
+        push_image(&c, "acme/zeta", "x", &image(4));
+        push_image(&c, "other/app", "x", &image(5));
+
+        // Content discovery, end-8a: all tags, sorted.
+        let r = c.get(&format!("/v2/{repo}/tags/list"));
+        assert_eq!(r.status, 200, "{backend:?}");
+        assert_eq!(
+            r.json(),
+            json!({"name": repo, "tags": ["1.0", "a", "b", "c"]})
+        );
+        assert!(r.header("link").is_none());
+        // end-8b: n and last, with a Link to the next page.
+        let r = c.get(&format!("/v2/{repo}/tags/list?n=2"));
+        assert_eq!(r.json()["tags"], json!(["1.0", "a"]));
+        assert_eq!(
+            r.header("link"),
+            Some(format!("</v2/{repo}/tags/list?n=2&last=a>; rel=\"next\"").as_str())
+        );
+        let r = c.get(&format!("/v2/{repo}/tags/list?n=2&last=a"));
+        assert_eq!(r.json()["tags"], json!(["b", "c"]));
+        assert!(r.header("link").is_none());
+        assert_eq!(
+            c.get(&format!("/v2/{repo}/tags/list?n=0")).json()["tags"],
+            json!([])
+        );
+        // The catalog: every repository the caller reads, paged the same way.
+        let r = c.get("/v2/_catalog");
+        assert_eq!(
+            r.json()["repositories"],
+            json!(["acme/app", "acme/zeta", "other/app"])
+        );
+        let r = c.get("/v2/_catalog?n=1&last=acme/app");
+        assert_eq!(r.json()["repositories"], json!(["acme/zeta"]));
+        assert!(r.header("link").is_some());
+        assert_eq!(
+            Client::anonymous(&s).get("/v2/_catalog").json()["repositories"],
+            json!([])
+        );
+
+        // Referrers, end-12a/b: an artifact with a subject is listed under it.
+        let subject = digest(&img.manifest);
+        let empty = b"{}".to_vec();
+        c.push_blob(repo, &empty);
+        let sbom = b"an sbom".to_vec();
+        c.push_blob(repo, &sbom);
+        let artifact = json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "artifactType": "application/vnd.example.sbom",
+            "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": digest(&empty), "size": 2},
+            "layers": [{"mediaType": "text/plain", "digest": digest(&sbom), "size": sbom.len()}],
+            "subject": {"mediaType": OCI_MANIFEST, "digest": subject, "size": img.manifest.len()},
+            "annotations": {"org.example": "yes"},
+        })
+        .to_string()
+        .into_bytes();
+        let ad = digest(&artifact);
+        let pushed = c.put_manifest(repo, &ad, OCI_MANIFEST, &artifact);
+        assert_eq!(pushed.status, 201, "{}", pushed.text());
+        assert_eq!(pushed.header("oci-subject"), Some(subject.as_str()));
+        let r = c.get(&format!("/v2/{repo}/referrers/{subject}"));
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("content-type"), Some(OCI_INDEX));
+        let index = r.json();
+        assert_eq!(index["mediaType"], OCI_INDEX);
+        assert_eq!(index["manifests"].as_array().unwrap().len(), 1);
+        let referrer = &index["manifests"][0];
+        assert_eq!(referrer["digest"], ad.as_str());
+        assert_eq!(referrer["artifactType"], "application/vnd.example.sbom");
+        assert_eq!(referrer["size"], artifact.len());
+        assert_eq!(referrer["annotations"]["org.example"], "yes");
+        let filtered = c.get(&format!(
+            "/v2/{repo}/referrers/{subject}?artifactType=other"
+        ));
+        assert_eq!(filtered.json()["manifests"], json!([]));
+        assert_eq!(filtered.header("oci-filters-applied"), Some("artifactType"));
+
+        // An index naming a manifest the repository lacks is refused; one naming its own is kept.
+        let index_body = |d: &str| {
+            json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
+                {"mediaType": OCI_MANIFEST, "digest": d, "size": 1, "platform": {"architecture": "amd64", "os": "linux"}}
+            ]})
+            .to_string()
+            .into_bytes()
+        };
+        let r = c.put_manifest(repo, "multi", OCI_INDEX, &index_body(&digest(b"absent")));
+        assert_eq!(error_code(&r), "MANIFEST_BLOB_UNKNOWN");
+        let r = c.put_manifest(repo, "multi", OCI_INDEX, &index_body(&subject));
+        assert_eq!(r.status, 201, "{}", r.text());
+        assert_eq!(
+            c.get(&format!("/v2/{repo}/manifests/multi"))
+                .header("content-type"),
+            Some(OCI_INDEX)
+        );
+
+        // Content management, end-9: deleting a tag leaves the manifest...
+        assert_eq!(
+            c.call("DELETE", &format!("/v2/{repo}/manifests/c"), &[], None)
+                .status,
+            202
+        );
+        assert_eq!(c.get(&format!("/v2/{repo}/manifests/c")).status, 404);
+        assert_eq!(
+            c.get(&format!("/v2/{repo}/manifests/{subject}")).status,
+            200
+        );
+        // ...deleting the manifest takes its tags with it.
+        let r = c.call(
+            "DELETE",
+            &format!("/v2/{repo}/manifests/{subject}"),
+            &[],
+            None,
+        );
+        assert_eq!(r.status, 202, "{}", r.text());
+        let r = c.get(&format!("/v2/{repo}/manifests/{subject}"));
+        assert_eq!(
+            (r.status, error_code(&r).as_str()),
+            (404, "MANIFEST_UNKNOWN")
+        );
+        assert_eq!(c.get(&format!("/v2/{repo}/manifests/a")).status, 404);
+        let r = c.call(
+            "DELETE",
+            &format!("/v2/{repo}/manifests/{subject}"),
+            &[],
+            None,
+        );
+        assert_eq!(r.status, 404);
+        // end-10: the blobs the repository holds are deleted on their own.
+        let layer = digest(&img.layer);
+        assert_eq!(
+            c.call("DELETE", &format!("/v2/{repo}/blobs/{layer}"), &[], None)
+                .status,
+            202
+        );
+        let r = c.get(&format!("/v2/{repo}/blobs/{layer}"));
+        assert_eq!((r.status, error_code(&r).as_str()), (404, "BLOB_UNKNOWN"));
+        assert_eq!(
+            c.call("DELETE", &format!("/v2/{repo}/blobs/{layer}"), &[], None)
+                .status,
+            404
+        );
+        // Other repositories holding the same content keep it.
+        let other = c.get(&format!("/v2/other/app/manifests/x"));
+        assert_eq!(other.status, 200);
+    }
+}
+
+/// Writes an OCI image layout (the layout file, `index.json` naming `tag`, the blobs) of `img`.
+fn write_layout(dir: &Path, img: &Image, tag: &str) {
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    for bytes in [&img.config, &img.layer, &img.manifest] {
+        std::fs::write(blobs.join(sha256_hex(bytes)), bytes).unwrap();
+    }
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let index = json!({"schemaVersion": 2, "manifests": [{
+        "mediaType": OCI_MANIFEST, "digest": digest(&img.manifest), "size": img.manifest.len(),
+        "annotations": {"org.opencontainers.image.ref.name": tag},
+    }]});
+    std::fs::write(dir.join("index.json"), index.to_string()).unwrap();
+}
+
+fn skopeo(args: &[&str]) -> std::process::Output {
+    let out = Command::new("skopeo")
+        .arg("--insecure-policy")
+        .args(args)
+        .output()
+        .expect("skopeo is installed (scripts/services.sh installs it)");
+    assert!(
+        out.status.success(),
+        "skopeo {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// A layer that is a real tar, since skopeo reads what it copies.
+fn tar_layer(dir: &Path) -> Vec<u8> {
+    let content = dir.join("content");
+    std::fs::create_dir_all(&content).unwrap();
+    std::fs::write(content.join("hello.txt"), "hello from cargoman\n").unwrap();
+    let tar = dir.join("layer.tar");
+    let status = Command::new("tar")
+        .args(["--sort=name", "--mtime=@0", "--owner=0", "--group=0", "-cf"])
+        .arg(&tar)
+        .arg("-C")
+        .arg(&content)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::read(tar).unwrap()
+}
+
+#[test]
+fn skopeo_copies_both_ways_inspects_lists_and_deletes() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        let host = s.base.trim_start_matches("http://").to_string();
+        let creds = format!("admin:{ADMIN}");
+        let work = tempfile::tempdir().unwrap();
+        let img = image_of(tar_layer(work.path()));
+        let src = work.path().join("src");
+        write_layout(&src, &img, "v1");
+
+        // OCI layout → registry, through the Bearer token flow (as is: skopeo would compress
+        // the uncompressed layer otherwise, changing the manifest).
+        let dest = format!("docker://{host}/acme/tools/hello:v1");
+        skopeo(&[
+            "copy",
+            "--preserve-digests",
+            "--dest-tls-verify=false",
+            "--dest-creds",
+            &creds,
+            &format!("oci:{}:v1", src.display()),
+            &dest,
+        ]);
+        let c = Client::admin(&s);
+        assert_eq!(
+            c.get("/v2/acme/tools/hello/manifests/v1").body,
+            img.manifest,
+            "{backend:?}: stored byte for byte"
+        );
+        // A second tag of the same image: the blobs are known, only the manifest goes.
+        skopeo(&[
+            "copy",
+            "--dest-tls-verify=false",
+            "--dest-creds",
+            &creds,
+            &format!("oci:{}:v1", src.display()),
+            &format!("docker://{host}/acme/tools/hello:v2"),
+        ]);
+
+        let inspect = skopeo(&["inspect", "--tls-verify=false", "--creds", &creds, &dest]);
+        let inspected: Value = serde_json::from_slice(&inspect.stdout).unwrap();
+        assert_eq!(inspected["Digest"], digest(&img.manifest).as_str());
+        assert_eq!(inspected["Architecture"], "amd64");
+        assert_eq!(inspected["Layers"], json!([digest(&img.layer)]));
+
+        let tags = skopeo(&[
+            "list-tags",
+            "--tls-verify=false",
+            "--creds",
+            &creds,
+            &format!("docker://{host}/acme/tools/hello"),
+        ]);
+        let tags: Value = serde_json::from_slice(&tags.stdout).unwrap();
+        assert_eq!(tags["Tags"], json!(["v1", "v2"]));
+
+        // Registry → OCI layout: the same manifest and blobs come back.
+        let back = work.path().join("back");
+        skopeo(&[
+            "copy",
+            "--preserve-digests",
+            "--dest-oci-accept-uncompressed-layers",
+            "--src-tls-verify=false",
+            "--src-creds",
+            &creds,
+            &dest,
+            &format!("oci:{}:v1", back.display()),
+        ]);
+        for bytes in [&img.config, &img.layer, &img.manifest] {
+            let path = back.join("blobs/sha256").join(sha256_hex(bytes));
+            assert_eq!(&std::fs::read(&path).unwrap(), bytes, "{}", path.display());
+        }
+
+        // A public owner's image is read without credentials (anonymous token).
+        let public = api(
+            &s,
+            "PATCH",
+            "/api/v1/owners/acme",
+            Some(&json!({"visibility": "public"})),
+        );
+        assert_eq!(public.status, 200);
+        skopeo(&["inspect", "--tls-verify=false", "--no-creds", &dest]);
+
+        // skopeo delete wants exactly 202; the manifest and its tags are gone afterwards.
+        skopeo(&[
+            "delete",
+            "--tls-verify=false",
+            "--creds",
+            &creds,
+            &format!("docker://{host}/acme/tools/hello@{}", digest(&img.manifest)),
+        ]);
+        assert_eq!(c.get("/v2/acme/tools/hello/manifests/v1").status, 404);
+    }
+}
