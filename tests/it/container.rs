@@ -667,7 +667,7 @@ fn content_discovery_and_management() {
             404
         );
         // Other repositories holding the same content keep it.
-        let other = c.get(&format!("/v2/other/app/manifests/x"));
+        let other = c.get("/v2/other/app/manifests/x");
         assert_eq!(other.status, 200);
     }
 }
