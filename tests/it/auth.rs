@@ -47,6 +47,9 @@ enum Needs {
 }
 
 const GENERIC_FILE: &str = "/api/packages/acme/generic/tool/1.0/f.bin";
+const OCI_BLOB: &str =
+    "/v2/acme/app/blobs/sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+const OCI_REFERRERS: &str = "/v2/acme/app/referrers/sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 fn routes() -> Vec<(&'static str, &'static str, Option<&'static str>, Needs)> {
     vec![
@@ -108,6 +111,47 @@ fn routes() -> Vec<(&'static str, &'static str, Option<&'static str>, Needs)> {
         ("GET", "/api/v1/tokens/1", None, Needs::Team),
         ("DELETE", "/api/v1/tokens/999", None, Needs::Team),
         ("POST", "/api/v1/tokens/999/rotate", None, Needs::Team),
+        // Container (OCI distribution); `GET /v2/`, `/v2/token` and `/v2/_catalog` answer
+        // anonymous callers by design and are checked in tests/it/container.rs.
+        ("GET", "/v2/acme/app/manifests/latest", None, Needs::Read),
+        ("HEAD", "/v2/acme/app/manifests/latest", None, Needs::Read),
+        (
+            "PUT",
+            "/v2/acme/app/manifests/latest",
+            Some("{}"),
+            Needs::Write,
+        ),
+        (
+            "DELETE",
+            "/v2/acme/app/manifests/latest",
+            None,
+            Needs::Write,
+        ),
+        ("GET", OCI_BLOB, None, Needs::Read),
+        ("HEAD", OCI_BLOB, None, Needs::Read),
+        ("DELETE", OCI_BLOB, None, Needs::Write),
+        ("POST", "/v2/acme/app/blobs/uploads/", None, Needs::Write),
+        ("GET", "/v2/acme/app/blobs/uploads/nope", None, Needs::Write),
+        (
+            "PATCH",
+            "/v2/acme/app/blobs/uploads/nope",
+            Some("data"),
+            Needs::Write,
+        ),
+        (
+            "PUT",
+            "/v2/acme/app/blobs/uploads/nope",
+            Some("data"),
+            Needs::Write,
+        ),
+        (
+            "DELETE",
+            "/v2/acme/app/blobs/uploads/nope",
+            None,
+            Needs::Write,
+        ),
+        ("GET", "/v2/acme/app/tags/list", None, Needs::Read),
+        ("GET", OCI_REFERRERS, None, Needs::Read),
         // Composer protocol and package management
         ("GET", "/packages.json", None, Needs::Read),
         ("GET", "/p2/acme/widget.json", None, Needs::Read),
@@ -713,6 +757,12 @@ fn permission_matrix_on_every_route() {
                     assert!(challenge.starts_with("Bearer"), "{method} {path}");
                     if method != "HEAD" {
                         assert_eq!(r.json()["error"]["code"], "UNAUTHORIZED");
+                    }
+                } else if path.starts_with("/v2/") {
+                    // Docker's token flow: where to fetch a token, errors in the spec's shape.
+                    assert!(challenge.starts_with("Bearer realm="), "{method} {path}");
+                    if method != "HEAD" {
+                        assert_eq!(r.json()["errors"][0]["code"], "UNAUTHORIZED");
                     }
                 } else {
                     assert!(challenge.starts_with("Basic"), "{method} {path}");

@@ -104,10 +104,15 @@ pub trait NotFoundAs<T> {
 
 impl<T> NotFoundAs<T> for Result<T, Error> {
     fn not_found_as(self, code: Code) -> Result<T, Failure> {
-        self.map_err(|e| match e {
-            Error::NotFound(message) => OciError::new(code, message).into(),
-            other => other.into(),
-        })
+        self.map_err(|e| not_found_as(e, code))
+    }
+}
+
+/// A core error, its not found as the spec's `code`.
+pub fn not_found_as(error: Error, code: Code) -> Failure {
+    match error {
+        Error::NotFound(message) => OciError::new(code, message).into(),
+        other => other.into(),
     }
 }
 

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::errors::{Code, Failure, NotFoundAs, OciError};
+use super::errors::{Code, Failure, OciError, not_found_as};
 use super::{FORMAT, Request};
 use crate::auth::Principal;
 use crate::http::owner_access::reads_whole_owner;
@@ -79,10 +79,19 @@ pub async fn tags(req: &Request) -> Result<Response, Failure> {
                 _ => Err(e),
             })?;
     }
-    let package = registry
+    let package = match registry
         .find_package(&req.repo.owner, FORMAT, &req.repo.image)
         .await
-        .not_found_as(Code::NameUnknown)?;
+    {
+        Ok(package) => package,
+        Err(e) => {
+            // A customer learns of a repository only within its grants.
+            if !whole {
+                req.require_read("*").await?;
+            }
+            return Err(not_found_as(e, Code::NameUnknown));
+        }
+    };
     let mut names = Vec::new();
     for tag in registry.tags(package.id).await? {
         if whole || req.require_read(&tag.name).await.is_ok() {
