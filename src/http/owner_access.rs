@@ -57,6 +57,26 @@ pub async fn require_package_read(
     principal: &Principal,
     read: PackageRead<'_>,
 ) -> Result<()> {
+    check_package_read(state, principal, read, true).await
+}
+
+/// `require_package_read` without the version: for reads by content address (an OCI blob or
+/// manifest by digest), which name no version a grant's constraint could match. A customer
+/// needs the package granted, any constraint; a digest is only known to whoever was shown it.
+pub async fn require_package_content_read(
+    state: &AppState,
+    principal: &Principal,
+    read: PackageRead<'_>,
+) -> Result<()> {
+    check_package_read(state, principal, read, false).await
+}
+
+async fn check_package_read(
+    state: &AppState,
+    principal: &Principal,
+    read: PackageRead<'_>,
+    check_version: bool,
+) -> Result<()> {
     if reads_whole_owner(state, principal, read.owner).await? {
         return Ok(());
     }
@@ -75,7 +95,7 @@ pub async fn require_package_read(
             read.package
         )));
     }
-    if !view.allows_version(read.package, read.version) {
+    if check_version && !view.allows_version(read.package, read.version) {
         return Err(Error::Forbidden(format!(
             "access denied to {} {}: not within your grants",
             read.package, read.version

@@ -812,3 +812,126 @@ fn skopeo_copies_both_ways_inspects_lists_and_deletes() {
         assert_eq!(c.get("/v2/acme/tools/hello/manifests/v1").status, 404);
     }
 }
+
+#[test]
+fn customers_pull_the_tags_they_are_granted() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        let c = Client::admin(&s);
+        let v1 = image(1);
+        push_image(&c, "acme/app", "v1.0", &v1);
+        push_image(&c, "acme/app", "v1.1", &v1);
+        let v2 = push_image(&c, "acme/app", "v2.0", &image(2));
+        push_image(&c, "acme/secret", "v1.0", &image(3));
+        let r = api(
+            &s,
+            "POST",
+            "/api/v1/customers",
+            Some(&json!({"name": "Shop"})),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        let (id, token) = {
+            let data = &r.json()["data"];
+            (
+                data["id"].as_str().unwrap().to_string(),
+                data["token"].as_str().unwrap().to_string(),
+            )
+        };
+        let grant =
+            json!({"format": "container", "owner": "acme", "package": "app", "constraint": "v1.*"});
+        let r = api(
+            &s,
+            "POST",
+            &format!("/api/v1/customers/{id}/packages"),
+            Some(&grant),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        let customer = Client {
+            s: &s,
+            auth: Some(format!("ci:{token}")),
+        };
+
+        // The grant's constraint is a glob over tags: listed and pulled by tag accordingly.
+        let tags = customer.get("/v2/acme/app/tags/list");
+        assert_eq!(tags.status, 200, "{backend:?}: {}", tags.text());
+        assert_eq!(tags.json()["tags"], json!(["v1.0", "v1.1"]));
+        assert_eq!(
+            customer.get("/v2/acme/app/manifests/v1.1").body,
+            v1.manifest
+        );
+        let r = customer.get("/v2/acme/app/manifests/v2.0");
+        assert_eq!((r.status, error_code(&r).as_str()), (403, "DENIED"));
+        // Content addresses name no tag: the granted repository's content is read by digest.
+        assert_eq!(
+            customer.get(&format!("/v2/acme/app/manifests/{v2}")).status,
+            200
+        );
+        assert_eq!(
+            customer
+                .get(&format!("/v2/acme/app/blobs/{}", digest(&v1.layer)))
+                .body,
+            v1.layer
+        );
+        // Nothing outside the grant, and no pushing.
+        for path in [
+            "/v2/acme/secret/manifests/v1.0",
+            "/v2/acme/secret/tags/list",
+        ] {
+            assert_eq!(customer.get(path).status, 403, "{path}");
+        }
+        let r = customer.call("POST", "/v2/acme/app/blobs/uploads/", &[], None);
+        assert_eq!((r.status, error_code(&r).as_str()), (403, "DENIED"));
+
+        // skopeo with the customer's token, through the token flow.
+        let host = s.base.trim_start_matches("http://");
+        let creds = format!("ci:{token}");
+        let inspect = skopeo(&[
+            "inspect",
+            "--tls-verify=false",
+            "--creds",
+            &creds,
+            &format!("docker://{host}/acme/app:v1.0"),
+        ]);
+        let inspected: Value = serde_json::from_slice(&inspect.stdout).unwrap();
+        assert_eq!(inspected["Digest"], digest(&v1.manifest).as_str());
+    }
+}
+
+/// Push, end-5 and end-13 across a restart: the chunks received are kept (stored segments and
+/// the saved hash state), so the upload goes on from where it stood without resending them.
+#[test]
+fn a_chunked_upload_resumes_after_a_restart() {
+    for backend in backends() {
+        let mut s = TestServer::start(backend);
+        let blob = crate::common::pseudo_random(200_000, 11);
+        let d = digest(&blob);
+        let location = {
+            let c = Client::admin(&s);
+            let started = c.call("POST", "/v2/acme/app/blobs/uploads/", &[], None);
+            let location = started.header("location").unwrap().to_string();
+            let first = c.call(
+                "PATCH",
+                &location,
+                &["-H", "Content-Range: 0-99999"],
+                Some(&blob[..100_000]),
+            );
+            assert_eq!(first.status, 202, "{backend:?}: {}", first.text());
+            first.header("location").unwrap().to_string()
+        };
+        s.restart();
+        let c = Client::admin(&s);
+        let status = c.get(&location);
+        assert_eq!(status.status, 204, "{backend:?}: {}", status.text());
+        assert_eq!(status.header("range"), Some("0-99999"));
+        let second = c.call(
+            "PATCH",
+            &location,
+            &["-H", "Content-Range: 100000-199999"],
+            Some(&blob[100_000..]),
+        );
+        assert_eq!(second.status, 202, "{}", second.text());
+        let done = c.call("PUT", &format!("{location}?digest={d}"), &[], None);
+        assert_eq!(done.status, 201, "{}", done.text());
+        assert_eq!(c.get(&format!("/v2/acme/app/blobs/{d}")).body, blob);
+    }
+}

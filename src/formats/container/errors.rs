@@ -109,7 +109,7 @@ impl<T> NotFoundAs<T> for Result<T, Error> {
 }
 
 /// A core error, its not found as the spec's `code`.
-pub fn not_found_as(error: Error, code: Code) -> Failure {
+fn not_found_as(error: Error, code: Code) -> Failure {
     match error {
         Error::NotFound(message) => OciError::new(code, message).into(),
         other => other.into(),

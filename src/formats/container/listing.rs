@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::errors::{Code, Failure, OciError, not_found_as};
+use super::errors::{Code, Failure, NotFoundAs, OciError};
 use super::{FORMAT, Request};
 use crate::auth::Principal;
 use crate::http::owner_access::reads_whole_owner;
@@ -66,40 +66,20 @@ fn answer(
 }
 
 /// `GET /v2/{name}/tags/list`: the repository's tags a caller may read (a customer, only
-/// those its grants allow).
+/// those its grant's constraint allows).
 pub async fn tags(req: &Request) -> Result<Response, Failure> {
     let registry = &req.state.registry;
-    let whole = reads_whole_owner(&req.state, &req.principal, &req.repo.owner).await?;
-    if !whole {
-        // Refused outright (401/403) unless the caller is a customer granted this repository.
-        req.require_read("*")
-            .await
-            .or_else(|e| match &req.principal {
-                Principal::Customer(_) => Ok(()),
-                _ => Err(e),
-            })?;
-    }
-    let package = match registry
+    req.require_read(None).await?;
+    let package = registry
         .find_package(&req.repo.owner, FORMAT, &req.repo.image)
         .await
-    {
-        Ok(package) => package,
-        Err(e) => {
-            // A customer learns of a repository only within its grants.
-            if !whole {
-                req.require_read("*").await?;
-            }
-            return Err(not_found_as(e, Code::NameUnknown));
-        }
-    };
+        .not_found_as(Code::NameUnknown)?;
+    let whole = reads_whole_owner(&req.state, &req.principal, &req.repo.owner).await?;
     let mut names = Vec::new();
     for tag in registry.tags(package.id).await? {
-        if whole || req.require_read(&tag.name).await.is_ok() {
+        if whole || req.require_read(Some(&tag.name)).await.is_ok() {
             names.push(tag.name);
         }
-    }
-    if !whole && names.is_empty() {
-        req.require_read("*").await?;
     }
     // By bytes, whatever the database's collation.
     names.sort();

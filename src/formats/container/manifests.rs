@@ -204,7 +204,11 @@ fn manifest_unknown(reference: &Reference) -> Failure {
 /// `GET`/`HEAD /v2/{name}/manifests/{reference}`: the stored bytes with the stored media type.
 pub async fn get(req: &Request, reference: &str) -> Result<Response, Failure> {
     let reference = Reference::parse(reference)?;
-    req.require_read(&reference.to_string()).await?;
+    let tag = match &reference {
+        Reference::Tag(tag) => Some(tag.as_str()),
+        Reference::Digest(_) => None,
+    };
+    req.require_read(tag).await?;
     let registry = &req.state.registry;
     let package = registry
         .find_package(&req.repo.owner, FORMAT, &req.repo.image)
@@ -389,7 +393,7 @@ pub async fn delete(req: &Request, reference: &str) -> Result<Response, Failure>
 /// subject is `digest` (empty when there are none, or no such repository).
 pub async fn referrers(req: &Request, digest: &str) -> Result<Response, Failure> {
     let digest = Digest::parse(digest)?;
-    req.require_read(&digest.to_string()).await?;
+    req.require_read(None).await?;
     let registry = &req.state.registry;
     let artifact_type = req.query.get("artifactType").map(String::as_str);
     let manifests = match registry

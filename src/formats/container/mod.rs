@@ -26,7 +26,7 @@ use axum::routing::get;
 
 use crate::auth::{Permission, Principal};
 use crate::config::Config;
-use crate::http::owner_access::{PackageRead, require_package_read};
+use crate::http::owner_access::{PackageRead, require_package_content_read, require_package_read};
 use crate::state::AppState;
 use errors::{Code, Failure, OciError};
 use names::{Endpoint, Repo};
@@ -88,15 +88,20 @@ struct Request {
 }
 
 impl Request {
-    /// Reads need the owner's visibility or a customer's grant for the reference read.
-    async fn require_read(&self, reference: &str) -> Result<(), Failure> {
+    /// Reads need the owner's visibility or a customer's grant: of the tag read, or of the
+    /// repository for reads by digest (`None`), which no tag constraint can match.
+    async fn require_read(&self, tag: Option<&str>) -> Result<(), Failure> {
         let read = PackageRead {
             owner: &self.repo.owner,
             format: FORMAT,
             package: &self.repo.image,
-            version: reference,
+            version: tag.unwrap_or_default(),
         };
-        Ok(require_package_read(&self.state, &self.principal, read).await?)
+        match tag {
+            Some(_) => require_package_read(&self.state, &self.principal, read).await?,
+            None => require_package_content_read(&self.state, &self.principal, read).await?,
+        }
+        Ok(())
     }
 
     fn require_write(&self) -> Result<(), Failure> {
