@@ -61,8 +61,8 @@ _services_free_port() {
 services_install() {
     local missing=() pkg
     # Real clients the tests drive: curl (Generic), composer with PHP (Composer), git (fixtures),
-    # skopeo (Container).
-    local clients=(curl ca-certificates git composer php-cli php-zip unzip skopeo)
+    # skopeo, buildah and podman (Container).
+    local clients=(curl ca-certificates git composer php-cli php-zip unzip skopeo buildah podman)
     for pkg in postgresql "${clients[@]}"; do
         if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q '^install ok installed$'; then
             missing+=("$pkg")

@@ -935,3 +935,106 @@ fn a_chunked_upload_resumes_after_a_restart() {
         assert_eq!(c.get(&format!("/v2/acme/app/blobs/{d}")).body, blob);
     }
 }
+
+/// A container tool (`buildah`, `podman`) with its own storage under `dir`, no global state.
+fn container_tool(tool: &str, dir: &Path, args: &[&str]) -> String {
+    std::fs::create_dir_all(dir).unwrap();
+    let policy = dir.join("policy.json");
+    std::fs::write(
+        &policy,
+        r#"{"default":[{"type":"insecureAcceptAnything"}]}"#,
+    )
+    .unwrap();
+    let mut command = Command::new(tool);
+    command
+        .arg("--root")
+        .arg(dir.join("root"))
+        .arg("--runroot")
+        .arg(dir.join("run"))
+        .args(["--storage-driver", "vfs"])
+        .env("HOME", dir)
+        .env("XDG_RUNTIME_DIR", dir.join("xdg"));
+    let (command_name, rest) = args.split_first().expect("a command");
+    command.arg(command_name);
+    // The signature policy is an option of the commands that read or write images, before
+    // their arguments.
+    if ["from", "commit", "push", "pull"].contains(command_name) {
+        command.arg("--signature-policy").arg(&policy);
+    }
+    command.args(rest);
+    let out = command
+        .output()
+        .unwrap_or_else(|e| panic!("{tool} is installed (scripts/services.sh installs it): {e}"));
+    assert!(
+        out.status.success(),
+        "{tool} {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn buildah_builds_and_pushes_podman_pulls_and_pushes() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        let host = s.base.trim_start_matches("http://").to_string();
+        let creds = format!("admin:{ADMIN}");
+        let work = tempfile::tempdir().unwrap();
+        let builder = work.path().join("buildah");
+        let hello = work.path().join("hello.txt");
+        std::fs::write(&hello, "built by buildah\n").unwrap();
+
+        // buildah: from scratch, a file, commit, push (token flow, OCI manifest).
+        let buildah = |args: &[&str]| container_tool("buildah", &builder, args);
+        let ctr = buildah(&["from", "scratch"]);
+        buildah(&["copy", &ctr, hello.to_str().unwrap(), "/hello.txt"]);
+        buildah(&[
+            "config",
+            "--cmd",
+            "/hello",
+            "--label",
+            "org.example=cargoman",
+            &ctr,
+        ]);
+        buildah(&["commit", &ctr, "localhost/built:1"]);
+        let image = format!("{host}/acme/built:1");
+        buildah(&[
+            "push",
+            "--tls-verify=false",
+            "--creds",
+            &creds,
+            "localhost/built:1",
+            &format!("docker://{image}"),
+        ]);
+        let c = Client::admin(&s);
+        let manifest = c.get("/v2/acme/built/manifests/1");
+        assert_eq!(manifest.status, 200, "{backend:?}");
+
+        // podman: pull it into a store of its own, tag it, push it under another name.
+        let puller = work.path().join("podman");
+        let podman = |args: &[&str]| container_tool("podman", &puller, args);
+        podman(&["pull", "--tls-verify=false", "--creds", &creds, &image]);
+        let label = podman(&[
+            "image",
+            "inspect",
+            "--format",
+            "{{index .Labels \"org.example\"}}",
+            &image,
+        ]);
+        assert_eq!(label, "cargoman");
+        let copy = format!("{host}/acme/copies/built:2");
+        podman(&["tag", &image, &copy]);
+        podman(&["push", "--tls-verify=false", "--creds", &creds, &copy]);
+        let tags = c.get("/v2/acme/copies/built/tags/list");
+        assert_eq!(tags.json()["tags"], json!(["2"]));
+        // The layers were mounted or re-sent; either way the same content is served there.
+        let pushed = c.get("/v2/acme/copies/built/manifests/2").json();
+        let layer = pushed["layers"][0]["digest"].as_str().unwrap().to_string();
+        assert_eq!(
+            c.get(&format!("/v2/acme/copies/built/blobs/{layer}"))
+                .status,
+            200
+        );
+    }
+}
