@@ -8,6 +8,7 @@
 #   trap services_stop EXIT     # stops both and removes their temp dirs (safe to call twice)
 #
 # Exported by services_start:
+#   CARGOMAN_TEST_ORAS_PYTHON    a Python with oras-py (installed by services_install)
 #   CARGOMAN_TEST_POSTGRES_URL   postgres://postgres@127.0.0.1:PORT/postgres (trust auth)
 #   CARGOMAN_TEST_S3_ENDPOINT    http://127.0.0.1:PORT
 #   CARGOMAN_TEST_S3_ACCESS_KEY  / CARGOMAN_TEST_S3_SECRET_KEY
@@ -18,6 +19,7 @@
 # earlier run built instead of spending ~12 minutes rebuilding it.
 : "${TOOLS_DIR:=${CARGOMAN_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/cargoman-tools}}"
 S3S_FS_VERSION="0.14.1"
+ORAS_PY_VERSION="0.2.43"
 
 _SERVICES_PG_DIR="${_SERVICES_PG_DIR:-}"
 _SERVICES_PG_BIN="${_SERVICES_PG_BIN:-}"
@@ -61,8 +63,9 @@ _services_free_port() {
 services_install() {
     local missing=() pkg
     # Real clients the tests drive: curl (Generic), composer with PHP (Composer), git (fixtures),
-    # skopeo, buildah and podman (Container).
-    local clients=(curl ca-certificates git composer php-cli php-zip unzip skopeo buildah podman)
+    # skopeo, buildah, podman and (from PyPI, below) oras-py (Container).
+    local clients=(curl ca-certificates git composer php-cli php-zip unzip skopeo buildah podman
+                   python3-venv)
     for pkg in postgresql "${clients[@]}"; do
         if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q '^install ok installed$'; then
             missing+=("$pkg")
@@ -81,6 +84,13 @@ services_install() {
                 /etc/postgresql-common/createcluster.conf
         fi
         _services_as_root apt-get install -y --no-install-recommends postgresql "${clients[@]}"
+    fi
+
+    if ! "$TOOLS_DIR/oras/bin/python" -c 'import oras' 2>/dev/null; then
+        _services_log "installing oras-py $ORAS_PY_VERSION into $TOOLS_DIR/oras"
+        mkdir -p "$TOOLS_DIR"
+        python3 -m venv "$TOOLS_DIR/oras"
+        "$TOOLS_DIR/oras/bin/pip" install -q "oras==$ORAS_PY_VERSION"
     fi
 
     if [ ! -x "$TOOLS_DIR/bin/s3s-fs" ]; then
@@ -207,6 +217,8 @@ _services_stop_s3_process() {
 
 services_start() {
     services_stop   # in case a previous start in this shell was not stopped
+    # The Python that has oras-py (services_install), for the Container tests.
+    export CARGOMAN_TEST_ORAS_PYTHON="$TOOLS_DIR/oras/bin/python"
     if ! _services_start_postgres || ! _services_start_s3; then
         services_stop
         return 1

@@ -1038,3 +1038,66 @@ fn buildah_builds_and_pushes_podman_pulls_and_pushes() {
         );
     }
 }
+
+/// oras-py's side of `oras_pushes_pulls_and_finds_referrers`: an artifact, a second one whose
+/// subject is the first, the tags, and a pull of the first; prints what the test checks.
+const ORAS_SCRIPT: &str = r#"
+import json, os, sys
+import oras.client, oras.oci
+host, user, password, workdir = sys.argv[1:5]
+os.chdir(workdir)
+client = oras.client.OrasClient(hostname=host, insecure=True)
+client.login(username=user, password=password, hostname=host, tls_verify=False)
+with open("sbom.txt", "w") as f:
+    f.write("an sbom\n")
+client.push(target=f"{host}/acme/artifacts:v1", files=["sbom.txt"],
+            manifest_annotations={"org.example": "one"}, do_chunked=True, quiet=True)
+subject = oras.oci.Subject.from_manifest(client.get_manifest(f"{host}/acme/artifacts:v1"))
+with open("sig.txt", "w") as f:
+    f.write("a signature\n")
+client.push(target=f"{host}/acme/artifacts:sig", files=["sig.txt"], subject=subject, quiet=True)
+pulled = client.pull(target=f"{host}/acme/artifacts:v1", outdir="out")
+print(json.dumps({"tags": client.get_tags(f"{host}/acme/artifacts"), "subject": subject.digest,
+                  "pulled": [open(p).read() for p in pulled]}))
+"#;
+
+#[test]
+fn oras_pushes_pulls_and_finds_referrers() {
+    let python = std::env::var("CARGOMAN_TEST_ORAS_PYTHON")
+        .expect("CARGOMAN_TEST_ORAS_PYTHON is not set: run the suite with ./scripts/test.sh");
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        let host = s.base.trim_start_matches("http://").to_string();
+        let work = tempfile::tempdir().unwrap();
+        let script = work.path().join("oras_client.py");
+        std::fs::write(&script, ORAS_SCRIPT).unwrap();
+        let out = Command::new(&python)
+            .arg(&script)
+            .args([host.as_str(), "admin", ADMIN])
+            .arg(work.path())
+            .output()
+            .expect("oras-py's Python runs");
+        assert!(
+            out.status.success(),
+            "{backend:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let report: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+        assert_eq!(report["tags"], json!(["sig", "v1"]));
+        assert_eq!(report["pulled"], json!(["an sbom\n"]));
+
+        // The signature is found through the referrers API under the artifact it signs.
+        let subject = report["subject"].as_str().unwrap();
+        let c = Client::admin(&s);
+        let index = c
+            .get(&format!("/v2/acme/artifacts/referrers/{subject}"))
+            .json();
+        let sig = c.get("/v2/acme/artifacts/manifests/sig");
+        let sig_digest = sig.header("docker-content-digest").unwrap();
+        assert_eq!(index["manifests"].as_array().unwrap().len(), 1, "{index}");
+        assert_eq!(index["manifests"][0]["digest"], sig_digest);
+        assert_eq!(sig.json()["subject"]["digest"], subject);
+    }
+}
