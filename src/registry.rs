@@ -184,6 +184,11 @@ impl Registry {
     pub async fn ensure_package(&self, owner: &str, format: &str, name: &str) -> Result<Package> {
         crate::text::check_visible("owner name", owner)?;
         crate::text::check_visible("package name", name)?;
+        // Usually there already: a read, without queueing for the write lock.
+        match self.find_package(owner, format, name).await {
+            Err(Error::NotFound(_)) => {}
+            found => return found,
+        }
         let mut tx = self.db.begin_write().await?;
         let owner = owners::find_or_create(&mut tx, owner).await?;
         let package = packages::find_or_create_package(&mut tx, owner.id, format, name).await?;

@@ -39,11 +39,10 @@ impl<'a> Client<'a> {
 
     /// `method path` with extra curl arguments and an optional body sent as is.
     fn call(&self, method: &str, path: &str, extra: &[&str], body: Option<&[u8]>) -> Reply {
-        let file = self
-            .s
-            .dir
-            .path()
-            .join(format!("body-{}", sha256_hex(path.as_bytes())));
+        // One file per call: calls may run in parallel.
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let file = self.s.dir.path().join(format!("body-{n}"));
         let mut args: Vec<String> = Vec::new();
         if method == "HEAD" {
             args.push("-I".into());
@@ -121,9 +120,13 @@ fn image_of(layer: Vec<u8>) -> Image {
     let config = json!({
         "architecture": "amd64", "os": "linux", "config": {},
         "rootfs": {"type": "layers", "diff_ids": [digest(&layer)]},
-    })
-    .to_string()
-    .into_bytes();
+    });
+    image_with(config, layer)
+}
+
+/// The image of one layer with `config` as its config.
+fn image_with(config: Value, layer: Vec<u8>) -> Image {
+    let config = config.to_string().into_bytes();
     let manifest = json!({
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
@@ -1099,5 +1102,138 @@ fn oras_pushes_pulls_and_finds_referrers() {
         assert_eq!(index["manifests"].as_array().unwrap().len(), 1, "{index}");
         assert_eq!(index["manifests"][0]["digest"], sig_digest);
         assert_eq!(sig.json()["subject"]["digest"], subject);
+    }
+}
+
+/// Push under load: 16 images pushed at once into 4 repositories, all sharing one layer; every
+/// manifest is then complete and the layer is served by every repository.
+#[test]
+fn concurrent_pushes_of_images_sharing_layers() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        let shared = crate::common::pseudo_random(1 << 20, 42);
+        let pushed: Vec<(String, String, Vec<u8>)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..16u8)
+                .map(|i| {
+                    let (s, shared) = (&s, &shared);
+                    scope.spawn(move || {
+                        let c = Client::admin(s);
+                        let repo = format!("acme/load/r{}", i % 4);
+                        // Each image has a config of its own, and the one layer.
+                        let config = json!({"architecture": "amd64", "os": "linux", "n": i});
+                        let img = image_with(config, shared.clone());
+                        let tag = format!("t{i}");
+                        push_image(&c, &repo, &tag, &img);
+                        (repo, tag, img.manifest)
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().unwrap()).collect()
+        });
+        let c = Client::admin(&s);
+        for (repo, tag, manifest) in &pushed {
+            let r = c.get(&format!("/v2/{repo}/manifests/{tag}"));
+            assert_eq!(&r.body, manifest, "{backend:?} {repo}:{tag}");
+        }
+        for r in 0..4 {
+            let layer = c.get(&format!("/v2/acme/load/r{r}/blobs/{}", digest(&shared)));
+            assert_eq!(layer.body, shared, "{backend:?} r{r}");
+            let tags = c.get(&format!("/v2/acme/load/r{r}/tags/list")).json();
+            assert_eq!(tags["tags"].as_array().unwrap().len(), 4);
+        }
+    }
+}
+
+/// Push and pull of a multi-platform image: an OCI index of two images, copied whole both ways.
+#[test]
+fn skopeo_copies_a_multi_arch_index() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        let host = s.base.trim_start_matches("http://").to_string();
+        let creds = format!("admin:{ADMIN}");
+        let work = tempfile::tempdir().unwrap();
+        let src = work.path().join("src");
+        let platforms = ["amd64", "arm64"];
+        let images: Vec<Image> = platforms
+            .iter()
+            .enumerate()
+            .map(|(i, arch)| {
+                let layer = tar_layer(&work.path().join(arch));
+                let config = json!({"architecture": arch, "os": "linux", "config": {}, "n": i,
+                    "rootfs": {"type": "layers", "diff_ids": [digest(&layer)]}});
+                image_with(config, layer)
+            })
+            .collect();
+        for img in &images {
+            write_layout(&src, img, "unused");
+        }
+        let index = json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests":
+            images.iter().zip(platforms).map(|(img, arch)| json!({
+                "mediaType": OCI_MANIFEST, "digest": digest(&img.manifest), "size": img.manifest.len(),
+                "platform": {"architecture": arch, "os": "linux"},
+            })).collect::<Vec<_>>()})
+        .to_string()
+        .into_bytes();
+        std::fs::write(src.join("blobs/sha256").join(sha256_hex(&index)), &index).unwrap();
+        let layout_index = json!({"schemaVersion": 2, "manifests": [{
+            "mediaType": OCI_INDEX, "digest": digest(&index), "size": index.len(),
+            "annotations": {"org.opencontainers.image.ref.name": "multi"},
+        }]});
+        std::fs::write(src.join("index.json"), layout_index.to_string()).unwrap();
+
+        let dest = format!("docker://{host}/acme/multi:1");
+        let layout = format!("oci:{}:multi", src.display());
+        skopeo(&[
+            "copy",
+            "--all",
+            "--preserve-digests",
+            "--dest-tls-verify=false",
+            "--dest-creds",
+            &creds,
+            &layout,
+            &dest,
+        ]);
+        let c = Client::admin(&s);
+        let stored = c.get("/v2/acme/multi/manifests/1");
+        assert_eq!(stored.body, index, "{backend:?}");
+        assert_eq!(stored.header("content-type"), Some(OCI_INDEX));
+        for img in &images {
+            let child = c.get(&format!(
+                "/v2/acme/multi/manifests/{}",
+                digest(&img.manifest)
+            ));
+            assert_eq!(child.body, img.manifest);
+        }
+        // skopeo picks the platform it is asked for.
+        let inspect = skopeo(&[
+            "inspect",
+            "--override-arch",
+            "arm64",
+            "--tls-verify=false",
+            "--creds",
+            &creds,
+            &dest,
+        ]);
+        let inspected: Value = serde_json::from_slice(&inspect.stdout).unwrap();
+        assert_eq!(inspected["Architecture"], "arm64");
+        // (The digest shown is the index's, the reference's own.)
+        assert_eq!(inspected["Digest"], digest(&index).as_str());
+
+        let back = work.path().join("back");
+        skopeo(&[
+            "copy",
+            "--all",
+            "--preserve-digests",
+            "--dest-oci-accept-uncompressed-layers",
+            "--src-tls-verify=false",
+            "--src-creds",
+            &creds,
+            &dest,
+            &format!("oci:{}:multi", back.display()),
+        ]);
+        for bytes in std::iter::once(&index).chain(images.iter().map(|i| &i.manifest)) {
+            let path = back.join("blobs/sha256").join(sha256_hex(bytes));
+            assert_eq!(&std::fs::read(&path).unwrap(), bytes);
+        }
     }
 }
