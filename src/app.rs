@@ -49,11 +49,7 @@ impl App {
         crate::http::metrics_handle();
         let config = Arc::new(config);
         let formats: Arc<[Box<dyn Format>]> = formats.into();
-        for format in formats.iter() {
-            if let Some(hook) = format.render_hook() {
-                registry.on_change(format.name(), hook);
-            }
-        }
+        register_hooks(&registry, &formats);
         let mut handlers: HashMap<String, Handler> = formats
             .iter()
             .flat_map(|f| f.task_handlers(&registry, &config))
@@ -186,6 +182,18 @@ pub async fn open_registry(config: &Config) -> Result<Registry> {
 pub async fn open_existing_registry(config: &Config) -> Result<Registry> {
     let db = Db::connect_existing(&config.database_url, config.database_max_connections).await?;
     registry_on(db, config).await
+}
+
+/// Connects the formats' hooks to the registry: document re-rendering and garbage collection.
+pub fn register_hooks(registry: &Registry, formats: &[Box<dyn Format>]) {
+    for format in formats {
+        if let Some(hook) = format.render_hook() {
+            registry.on_change(format.name(), hook);
+        }
+        if let Some(collector) = format.collector() {
+            registry.on_gc(format.name(), collector);
+        }
+    }
 }
 
 async fn registry_on(db: Db, config: &Config) -> Result<Registry> {

@@ -12,7 +12,7 @@ use futures_util::future::BoxFuture;
 
 use crate::config::Config;
 use crate::package_rules::{PackageRules, PlainRules};
-use crate::registry::{Registry, RenderHook};
+use crate::registry::{Collector, Registry, RenderHook};
 use crate::state::AppState;
 use crate::tasks::Handler;
 
@@ -51,6 +51,12 @@ pub trait Format: Send + Sync {
     /// Re-renders its documents (the package's and the repository's) after a package of this
     /// format changed: published, deleted or re-tagged (`Registry::on_change`).
     fn render_hook(&self) -> Option<RenderHook> {
+        None
+    }
+
+    /// Its garbage collection, run by `cargoman gc` and the `cleanup` task before unused blobs
+    /// are removed (`Registry::on_gc`).
+    fn collector(&self) -> Option<Collector> {
         None
     }
 

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use cargoman::app::{App, open_existing_registry, open_registry};
+use cargoman::app::{App, open_existing_registry, open_registry, register_hooks};
 use cargoman::cli::admin_token::{AdminTokenCommand, admin_token_command};
 use cargoman::cli::customers::{CustomerCommand, TokenCommand, customer_command, token_command};
 use cargoman::cli::packages::{
@@ -45,7 +45,8 @@ enum Command {
     },
     /// Apply pending database migrations.
     Migrate,
-    /// Delete blobs no file uses and stored objects no blob row names.
+    /// Run the formats' garbage collection (OCI: layers no manifest names), then delete blobs
+    /// nothing holds and stored objects no blob row names.
     Gc {
         /// Leave objects younger than this alone (uploads may still be in progress); 0 is safe
         /// when no server is running, e.g. to clean up after a crash.
@@ -128,10 +129,17 @@ fn main() -> ExitCode {
             }
             Command::Gc { grace_seconds } => {
                 let registry = open_existing_registry(&config).await?;
+                register_hooks(&registry, &cargoman::formats::all());
                 let report = maintenance::gc(&registry, grace_seconds).await?;
                 print(cli.json, &report, || {
+                    let formats: String = report
+                        .released_by_format
+                        .iter()
+                        .filter(|(_, n)| **n > 0)
+                        .map(|(format, n)| format!("; {format}: released {n} item(s)"))
+                        .collect();
                     format!(
-                        "gc: removed {} unused blob(s) and {} stray object(s), freed {} bytes",
+                        "gc: removed {} unused blob(s) and {} stray object(s), freed {} bytes{formats}",
                         report.blob_rows_removed, report.objects_removed, report.bytes_freed
                     )
                 });

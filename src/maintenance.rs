@@ -20,6 +20,8 @@ use crate::registry::Registry;
 
 #[derive(Debug, Default, Serialize)]
 pub struct GcReport {
+    /// What each format's collector released (`Format::collector`), by format.
+    pub released_by_format: BTreeMap<String, usize>,
     /// Blob rows no file or reference held any more.
     pub blob_rows_removed: usize,
     /// Stored objects no blob row or upload session named (interrupted uploads, failed deletes).
@@ -27,11 +29,14 @@ pub struct GcReport {
     pub bytes_freed: u64,
 }
 
-/// Removes unreferenced blobs and stray objects older than `grace_secs` (younger ones may belong
-/// to an upload still in progress).
+/// Runs the formats' collectors, then removes unreferenced blobs and stray objects older than
+/// `grace_secs` (younger ones may belong to an upload still in progress).
 pub async fn gc(registry: &Registry, grace_secs: i64) -> Result<GcReport> {
     let cutoff = crate::clock::now() - grace_secs;
-    let mut report = GcReport::default();
+    let mut report = GcReport {
+        released_by_format: registry.collect_garbage(cutoff).await?,
+        ..Default::default()
+    };
     let candidates = {
         let mut conn = registry.db.pool().acquire().await?;
         blob_rows::unreferenced(&mut conn, cutoff + 1).await?

@@ -4,10 +4,12 @@
 //! and metadata; storage, dedupe, cleanup and counting live only here.
 
 mod changes;
+mod collect;
 mod file_cache;
 mod uploads;
 
 pub use changes::{Change, RenderHook};
+pub use collect::Collector;
 pub use uploads::UPLOAD_SESSION_TTL;
 
 use bytes::Bytes;
@@ -37,6 +39,7 @@ pub struct Registry {
     pub documents: DocumentCache,
     files: FileCache,
     hooks: changes::Hooks,
+    collectors: collect::Collectors,
 }
 
 pub type VersionMetadata<'a> = Box<dyn FnOnce(&StagedBlob) -> serde_json::Value + Send + 'a>;
@@ -66,6 +69,7 @@ impl Registry {
             documents: DocumentCache::default(),
             files: FileCache::default(),
             hooks: changes::Hooks::default(),
+            collectors: collect::Collectors::default(),
         }
     }
 

@@ -33,12 +33,14 @@ impl Holder {
     }
 }
 
-/// Makes `holder` hold the blob (holding it twice is holding it once). A blob row deleted
-/// concurrently makes this fail with not found rather than leave a dangling reference.
+/// Makes `holder` hold the blob (holding it twice is holding it once; `created_at` becomes the
+/// time of the last link, so a blob pushed again counts as fresh for `release_unversioned`). A
+/// blob row deleted concurrently makes this fail with not found rather than leave a dangling
+/// reference.
 pub async fn link(conn: &mut AnyConnection, sha256: &str, holder: Holder) -> Result<()> {
     let linked = sqlx::query(
         "INSERT INTO blob_refs (blob_sha256, kind, ref_id, created_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (blob_sha256, kind, ref_id) DO NOTHING",
+         ON CONFLICT (blob_sha256, kind, ref_id) DO UPDATE SET created_at = excluded.created_at",
     )
     .bind(sha256)
     .bind(holder.kind())
@@ -84,6 +86,28 @@ pub async fn held_in_package(
     .fetch_optional(conn)
     .await?;
     Ok(held.is_some())
+}
+
+/// Drops the holds that packages of `format` have on blobs none of their versions hold, taken
+/// before `cutoff` (OCI: layers pushed and never named by a manifest, or no longer); returns how
+/// many went. The blobs nothing holds any more are `blobs::unreferenced`.
+pub async fn release_unversioned(
+    conn: &mut AnyConnection,
+    format: &str,
+    cutoff: i64,
+) -> Result<u64> {
+    let released = sqlx::query(
+        "DELETE FROM blob_refs WHERE kind = 'package' AND created_at < $2 \
+         AND ref_id IN (SELECT p.id FROM packages p WHERE p.format = $1) \
+         AND NOT EXISTS (SELECT 1 FROM blob_refs v JOIN versions ver ON ver.id = v.ref_id \
+           WHERE v.kind = 'version' AND v.blob_sha256 = blob_refs.blob_sha256 \
+           AND ver.package_id = blob_refs.ref_id)",
+    )
+    .bind(format)
+    .bind(cutoff)
+    .execute(conn)
+    .await?;
+    Ok(released.rows_affected())
 }
 
 /// The SHA-256 of every blob the holder holds, sorted.

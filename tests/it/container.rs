@@ -1237,3 +1237,70 @@ fn skopeo_copies_a_multi_arch_index() {
         }
     }
 }
+
+/// Garbage collection (`cargoman gc`): layers no manifest names are released once older than
+/// the grace period, those of a push still within it stay, and an image's own stay whole.
+#[test]
+fn gc_collects_layers_no_manifest_names() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        let c = Client::admin(&s);
+        let img = image(21);
+        let manifest = push_image(&c, "acme/app", "v1", &img);
+        let orphan = c.push_blob("acme/app", b"pushed, never named");
+        let gc = |grace: &str| {
+            let out = s.cli(&["--json", "gc", "--grace-seconds", grace]);
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            serde_json::from_slice::<Value>(&out.stdout).unwrap()
+        };
+        // Within the grace period (a push in progress), nothing goes.
+        assert_eq!(
+            gc("3600")["released_by_format"]["container"],
+            0,
+            "{backend:?}"
+        );
+        assert_eq!(c.get(&format!("/v2/acme/app/blobs/{orphan}")).status, 200);
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let report = gc("0");
+        assert_eq!(report["released_by_format"]["container"], 1, "{report}");
+        assert_eq!(report["blob_rows_removed"], 1, "{report}");
+        assert_eq!(c.get(&format!("/v2/acme/app/blobs/{orphan}")).status, 404);
+        for blob in [&img.config, &img.layer] {
+            assert_eq!(
+                c.get(&format!("/v2/acme/app/blobs/{}", digest(blob))).body,
+                *blob
+            );
+        }
+        assert_eq!(c.get("/v2/acme/app/manifests/v1").body, img.manifest);
+
+        // Once its manifest is deleted, an image's layers are garbage too.
+        let r = c.call(
+            "DELETE",
+            &format!("/v2/acme/app/manifests/{manifest}"),
+            &[],
+            None,
+        );
+        assert_eq!(r.status, 202);
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let report = gc("0");
+        assert_eq!(report["released_by_format"]["container"], 2, "{report}");
+        assert_eq!(report["blob_rows_removed"], 2, "{report}");
+        for blob in [&img.config, &img.layer] {
+            assert_eq!(
+                c.get(&format!("/v2/acme/app/blobs/{}", digest(blob)))
+                    .status,
+                404
+            );
+        }
+        let fsck = s.cli(&["fsck"]);
+        assert!(
+            fsck.status.success(),
+            "{}",
+            String::from_utf8_lossy(&fsck.stdout)
+        );
+    }
+}

@@ -15,6 +15,7 @@ mod names;
 mod token;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
@@ -27,6 +28,7 @@ use axum::routing::get;
 use crate::auth::{Permission, Principal};
 use crate::config::Config;
 use crate::http::owner_access::{PackageRead, require_package_content_read, require_package_read};
+use crate::registry::{Collector, Registry};
 use crate::state::AppState;
 use errors::{Code, Failure, OciError};
 use names::{Endpoint, Repo};
@@ -56,6 +58,15 @@ impl super::Format for Container {
 
     fn challenge(&self, config: &Config) -> Option<HeaderValue> {
         HeaderValue::from_str(&token::challenge(&config.base_url)).ok()
+    }
+
+    /// Blobs pushed into a repository and named by none of its manifests (any more) are
+    /// released once older than the grace period, as distribution's garbage collection does;
+    /// a push in progress (within the grace) keeps its layers.
+    fn collector(&self) -> Option<Collector> {
+        Some(Arc::new(|registry: Registry, cutoff| {
+            Box::pin(async move { registry.release_unversioned_holds(FORMAT, cutoff).await })
+        }))
     }
 }
 
