@@ -875,6 +875,9 @@ fn customers_pull_the_tags_they_are_granted() {
                 .body,
             v1.layer
         );
+        // The catalog shows the granted repository only.
+        let catalog = customer.get("/v2/_catalog");
+        assert_eq!(catalog.json()["repositories"], json!(["acme/app"]));
         // Nothing outside the grant, and no pushing.
         for path in [
             "/v2/acme/secret/manifests/v1.0",

@@ -12,7 +12,7 @@ use serde_json::json;
 use super::errors::{Code, Failure, NotFoundAs, OciError};
 use super::{FORMAT, Request};
 use crate::auth::Principal;
-use crate::http::owner_access::reads_whole_owner;
+use crate::http::owner_access::{PackageRead, reads_whole_owner, require_package_content_read};
 use crate::state::AppState;
 
 /// One page of `sorted` names: those after `last`, at most `n` (all without `n`), and whether
@@ -89,27 +89,26 @@ pub async fn tags(req: &Request) -> Result<Response, Failure> {
     Ok(answer(&req.url("tags/list"), body, shown, n, more))
 }
 
-/// `GET /v2/_catalog`: the repositories of the owners the caller reads whole (customers see
-/// none here: their grants name repositories they already know).
+/// `GET /v2/_catalog`: the repositories the caller may read (a customer, those granted).
 pub async fn catalog(
     State(state): State<AppState>,
     principal: Principal,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, Failure> {
-    let mut readable: HashMap<String, bool> = HashMap::new();
     let mut names = Vec::new();
     for package in state.registry.packages_of_format(FORMAT).await? {
-        let owner = package.owner.to_lowercase();
-        let reads = match readable.get(&owner) {
-            Some(reads) => *reads,
-            None => {
-                let reads = reads_whole_owner(&state, &principal, &owner).await?;
-                readable.insert(owner.clone(), reads);
-                reads
-            }
+        let read = PackageRead {
+            owner: &package.owner,
+            format: FORMAT,
+            package: &package.name,
+            version: "",
         };
-        if reads {
-            names.push(format!("{owner}/{}", package.name));
+        // Visibilities and customer views are cached: no query per repository.
+        if require_package_content_read(&state, &principal, read)
+            .await
+            .is_ok()
+        {
+            names.push(format!("{}/{}", package.owner.to_lowercase(), package.name));
         }
     }
     names.sort();
