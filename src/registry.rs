@@ -227,6 +227,22 @@ impl Registry {
         blob_refs::held_in_package(&mut conn, &sha256.to_ascii_lowercase(), package_id).await
     }
 
+    /// A stored blob that a package holds (itself or through a version), by SHA-256; not found
+    /// when it is not stored or not held there (an OCI repository's blob by digest).
+    pub async fn find_held_blob(
+        &self,
+        owner: &str,
+        format: &str,
+        package: &str,
+        sha256: &str,
+    ) -> Result<Blob> {
+        let mut conn = self.db.pool().acquire().await?;
+        let sha256 = sha256.to_ascii_lowercase();
+        blob_refs::find_held(&mut conn, &sha256, owner, format, package)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("blob {sha256} not found in {package}")))
+    }
+
     /// A stored blob by its SHA-256 (hex, any case), for serving it by digest.
     pub async fn find_blob(&self, sha256: &str) -> Result<Blob> {
         let mut conn = self.db.pool().acquire().await?;

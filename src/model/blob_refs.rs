@@ -7,6 +7,7 @@
 use sqlx::{AnyConnection, Row};
 
 use crate::error::{Error, Result};
+use crate::model::blobs::{self, Blob, blob_columns};
 
 /// What holds a blob. Each holder is released with the row it belongs to: deleting a version
 /// releases its references, deleting a package those of the package.
@@ -108,6 +109,33 @@ pub async fn release_unversioned(
     .execute(conn)
     .await?;
     Ok(released.rows_affected())
+}
+
+/// A blob by SHA-256 when the package (owner, format, name) holds it, itself or through a
+/// version: one query for serving a repository's blob by digest.
+pub async fn find_held(
+    conn: &mut AnyConnection,
+    sha256: &str,
+    owner: &str,
+    format: &str,
+    package: &str,
+) -> Result<Option<Blob>> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        blob_columns!(),
+        " FROM blobs b WHERE b.sha256 = $1 AND EXISTS (SELECT 1 FROM packages p \
+         JOIN owners o ON o.id = p.owner_id JOIN blob_refs r ON r.blob_sha256 = b.sha256 \
+         WHERE o.lower_name = $2 AND p.format = $3 AND p.lower_name = $4 \
+         AND ((r.kind = 'package' AND r.ref_id = p.id) OR (r.kind = 'version' AND r.ref_id IN \
+           (SELECT v.id FROM versions v WHERE v.package_id = p.id))))"
+    ))
+    .bind(sha256)
+    .bind(owner.to_lowercase())
+    .bind(format)
+    .bind(package.to_lowercase())
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(blobs::from_row).transpose()
 }
 
 /// The SHA-256 of every blob the holder holds, sorted.

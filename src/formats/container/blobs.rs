@@ -26,12 +26,8 @@ pub async fn get(req: &Request, digest: &str) -> Result<Response, Failure> {
     let digest = Digest::parse(digest)?;
     req.require_read(None).await?;
     let registry = &req.state.registry;
-    let package = repository(req).await.not_found_as(Code::BlobUnknown)?;
-    if !registry.package_holds(package.id, &digest.sha256).await? {
-        return Err(blob_unknown(&digest));
-    }
     let blob = registry
-        .find_blob(&digest.sha256)
+        .find_held_blob(&req.repo.owner, FORMAT, &req.repo.image, &digest.sha256)
         .await
         .not_found_as(Code::BlobUnknown)?;
     let mut response = serve_blob(
@@ -100,19 +96,17 @@ async fn mount(req: &Request) -> Result<Option<Response>, Failure> {
     let (Ok(digest), Ok(from)) = (Digest::parse(mount), super::Repo::parse(from)) else {
         return Ok(None);
     };
-    let source = Request {
-        state: req.state.clone(),
-        principal: req.principal.clone(),
-        repo: from,
-        method: req.method.clone(),
-        query: Default::default(),
-        headers: HeaderMap::new(),
-    };
-    if source.require_read(None).await.is_err() {
+    if super::require_repo_read(&req.state, &req.principal, &from, None)
+        .await
+        .is_err()
+    {
         return Ok(None);
     }
     let registry = &req.state.registry;
-    let Ok(from_package) = repository(&source).await else {
+    let Ok(from_package) = registry
+        .find_package(&from.owner, FORMAT, &from.image)
+        .await
+    else {
         return Ok(None);
     };
     if !registry
@@ -258,10 +252,6 @@ async fn session(req: &Request, id: &str) -> Result<UploadSession, Failure> {
         return Err(unknown().into());
     }
     Ok(session)
-}
-
-fn blob_unknown(digest: &Digest) -> Failure {
-    OciError::new(Code::BlobUnknown, format!("blob {digest} not found")).into()
 }
 
 /// A mismatch between the content and its announced digest (the core's validation error of a

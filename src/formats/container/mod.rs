@@ -99,20 +99,9 @@ struct Request {
 }
 
 impl Request {
-    /// Reads need the owner's visibility or a customer's grant: of the tag read, or of the
-    /// repository for reads by digest (`None`), which no tag constraint can match.
+    /// Reads need the owner's visibility or a customer's grant (`require_repo_read`).
     async fn require_read(&self, tag: Option<&str>) -> Result<(), Failure> {
-        let read = PackageRead {
-            owner: &self.repo.owner,
-            format: FORMAT,
-            package: &self.repo.image,
-            version: tag.unwrap_or_default(),
-        };
-        match tag {
-            Some(_) => require_package_read(&self.state, &self.principal, read).await?,
-            None => require_package_content_read(&self.state, &self.principal, read).await?,
-        }
-        Ok(())
+        require_repo_read(&self.state, &self.principal, &self.repo, tag).await
     }
 
     fn require_write(&self) -> Result<(), Failure> {
@@ -123,6 +112,27 @@ impl Request {
     fn url(&self, rest: &str) -> String {
         format!("/v2/{}/{rest}", self.repo.name())
     }
+}
+
+/// Ok when `principal` may read `repo`: the owner's visibility, or a customer's grant of the tag
+/// read, or of the repository for reads by digest (`None`), which no tag constraint can match.
+async fn require_repo_read(
+    state: &AppState,
+    principal: &Principal,
+    repo: &Repo,
+    tag: Option<&str>,
+) -> Result<(), Failure> {
+    let read = PackageRead {
+        owner: &repo.owner,
+        format: FORMAT,
+        package: &repo.image,
+        version: tag.unwrap_or_default(),
+    };
+    match tag {
+        Some(_) => require_package_read(state, principal, read).await?,
+        None => require_package_content_read(state, principal, read).await?,
+    }
+    Ok(())
 }
 
 async fn dispatch(
