@@ -1307,3 +1307,121 @@ fn gc_collects_layers_no_manifest_names() {
         );
     }
 }
+
+/// The conformance workflows' chunked variants (Push, end-5/end-6/end-13): a last chunk sent
+/// with `PUT` and `Content-Range`, chunks out of order (skipping ahead or back to the start,
+/// by `PATCH` or by `PUT`) answered 416 and recovered through the upload's status, and the
+/// corner cases of reads: ranges past the end, a mount without `from`, an empty repository.
+#[test]
+fn chunked_uploads_out_of_order_and_read_corners() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        let c = Client::admin(&s);
+        let repo = "acme/chunks";
+        let blob = crate::common::pseudo_random(3 * 1000 - 5, 7);
+        let d = digest(&blob);
+        let chunks = [(0, 999), (1000, 1999), (2000, blob.len() - 1)];
+        let mut location = c
+            .call(
+                "POST",
+                &format!("/v2/{repo}/blobs/uploads/"),
+                &["-H", "Content-Length: 0"],
+                None,
+            )
+            .header("location")
+            .unwrap()
+            .to_string();
+        for (i, (start, end)) in chunks.into_iter().enumerate() {
+            // Out of order first: the next chunk after this one, or the first again.
+            let (bad_start, bad_end) = chunks[(i + 1) % chunks.len()];
+            let last = i == chunks.len() - 1;
+            let range = |a: usize, b: usize| format!("Content-Range: {a}-{b}");
+            let bad = if bad_end == blob.len() - 1 {
+                c.call(
+                    "PUT",
+                    &format!("{location}?digest={d}"),
+                    &["-H", &range(bad_start, bad_end)],
+                    Some(&blob[bad_start..=bad_end]),
+                )
+            } else {
+                c.call(
+                    "PATCH",
+                    &location,
+                    &["-H", &range(bad_start, bad_end)],
+                    Some(&blob[bad_start..=bad_end]),
+                )
+            };
+            assert_eq!(bad.status, 416, "{backend:?} chunk {i}: {}", bad.text());
+            let status = c.get(&location);
+            assert_eq!(status.status, 204);
+            let expected = if start == 0 {
+                "0-0".to_string()
+            } else {
+                format!("0-{}", start - 1)
+            };
+            assert_eq!(status.header("range"), Some(expected.as_str()));
+            location = status.header("location").unwrap().to_string();
+            let good = if last {
+                c.call(
+                    "PUT",
+                    &format!("{location}?digest={d}"),
+                    &["-H", &range(start, end)],
+                    Some(&blob[start..=end]),
+                )
+            } else {
+                c.call(
+                    "PATCH",
+                    &location,
+                    &["-H", &range(start, end)],
+                    Some(&blob[start..=end]),
+                )
+            };
+            assert_eq!(good.status, if last { 201 } else { 202 }, "{}", good.text());
+            location = good.header("location").unwrap().to_string();
+        }
+        assert_eq!(c.get(&format!("/v2/{repo}/blobs/{d}")).body, blob);
+
+        // Pull, end-2 ranges: from an offset, the tail, past the end (all of it that exists),
+        // beyond the end (416).
+        let get = |range: &str| {
+            c.call(
+                "GET",
+                &format!("/v2/{repo}/blobs/{d}"),
+                &["-H", &format!("Range: bytes={range}")],
+                None,
+            )
+        };
+        let r = get("500-");
+        assert_eq!((r.status, r.body.as_slice()), (206, &blob[500..]));
+        let r = get("-500");
+        assert_eq!(
+            (r.status, r.body.as_slice()),
+            (206, &blob[blob.len() - 500..])
+        );
+        let r = get("2000-5000");
+        assert_eq!((r.status, r.body.as_slice()), (206, &blob[2000..]));
+        assert_eq!(
+            r.header("content-range"),
+            Some(format!("bytes 2000-{}/{}", blob.len() - 1, blob.len()).as_str())
+        );
+        assert_eq!(get("5000-10000").status, 416);
+
+        // Push, end-11 without `from`: an upload session (202), as a registry that does not
+        // guess the source answers.
+        let r = c.call(
+            "POST",
+            &format!("/v2/acme/other/blobs/uploads/?mount={d}"),
+            &[],
+            None,
+        );
+        assert_eq!(r.status, 202, "{}", r.text());
+
+        // Content discovery on a repository with nothing: referrers are an empty index, tags
+        // are unknown (404 NAME_UNKNOWN, which the workflow accepts).
+        let subject = digest(b"nothing refers to this");
+        let r = c.get(&format!("/v2/acme/empty/referrers/{subject}"));
+        assert_eq!((r.status, r.json()["manifests"].clone()), (200, json!([])));
+        let r = c.get("/v2/acme/empty/tags/list");
+        assert_eq!((r.status, error_code(&r).as_str()), (404, "NAME_UNKNOWN"));
+    }
+}

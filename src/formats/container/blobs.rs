@@ -136,48 +136,41 @@ pub async fn status(req: &Request, id: &str) -> Result<Response, Failure> {
     Ok(progress(req, StatusCode::NO_CONTENT, &session))
 }
 
-/// `PATCH /v2/{name}/blobs/uploads/{id}`: appends the body, at the offset its `Content-Range`
-/// names (which must be where the upload stands, else 416) or, streamed, at the end.
+/// `PATCH /v2/{name}/blobs/uploads/{id}`: appends the body (`chunk_offset`).
 pub async fn patch(req: &Request, id: &str, body: Body) -> Result<Response, Failure> {
     req.require_write()?;
     let session = session(req, id).await?;
-    let received = session.bytes_received as u64;
-    let offset = match req.headers.get(header::CONTENT_RANGE) {
-        None => received,
-        Some(value) => {
-            let (start, _) = value
-                .to_str()
-                .ok()
-                .and_then(parse_content_range)
-                .ok_or_else(|| {
-                    OciError::new(Code::BlobUploadInvalid, "Content-Range must be start-end")
-                        .with_status(StatusCode::RANGE_NOT_SATISFIABLE)
-                })?;
-            start
-        }
-    };
-    if offset != received {
-        return Err(out_of_order(req, &session));
-    }
+    let session = append(req, &session, body).await?;
+    Ok(progress(req, StatusCode::ACCEPTED, &session))
+}
+
+/// Appends a chunk where `chunk_offset` says; a concurrent append that won is a chunk out of
+/// order too.
+async fn append(
+    req: &Request,
+    session: &UploadSession,
+    body: Body,
+) -> Result<UploadSession, Failure> {
+    let offset = chunk_offset(req, session)?;
     let appended = req
         .state
         .registry
         .append_upload(
-            id,
+            &session.id,
             offset,
             body.into_data_stream(),
             req.state.config.max_upload_size,
         )
         .await;
     match appended {
-        Ok(session) => Ok(progress(req, StatusCode::ACCEPTED, &session)),
-        Err(Error::Conflict(_)) => Err(out_of_order(req, &session)),
+        Ok(session) => Ok(session),
+        Err(Error::Conflict(_)) => Err(out_of_order(req, session)),
         Err(e) => Err(e).not_found_as(Code::BlobUploadUnknown),
     }
 }
 
-/// `PUT /v2/{name}/blobs/uploads/{id}?digest=`: appends a last chunk if the body has one, then
-/// ends the upload as the blob, held by this repository (201). A different digest ends the
+/// `PUT /v2/{name}/blobs/uploads/{id}?digest=`: appends a last chunk if the body has one (as
+/// `PATCH` does, `Content-Range` included), then ends the upload as the blob, held by this repository (201). A different digest ends the
 /// upload too, keeping nothing (400 `DIGEST_INVALID`).
 pub async fn finish(req: &Request, id: &str, body: Body) -> Result<Response, Failure> {
     req.require_write()?;
@@ -189,15 +182,7 @@ pub async fn finish(req: &Request, id: &str, body: Body) -> Result<Response, Fai
     let digest = Digest::parse(digest)?;
     let registry = &req.state.registry;
     if has_body(&req.headers) {
-        registry
-            .append_upload(
-                id,
-                session.bytes_received as u64,
-                body.into_data_stream(),
-                req.state.config.max_upload_size,
-            )
-            .await
-            .not_found_as(Code::BlobUploadUnknown)?;
+        append(req, &session, body).await?;
     }
     let package = registry
         .ensure_package(&req.repo.owner, FORMAT, &req.repo.image)
@@ -260,6 +245,25 @@ fn digest_mismatch(error: Error) -> Failure {
     match error {
         Error::Validation(message) => OciError::new(Code::DigestInvalid, message).into(),
         other => other.into(),
+    }
+}
+
+/// Where a chunk goes: at the start its `Content-Range` names, which must be where the upload
+/// stands (416 otherwise, the upload unharmed), or at the end for a streamed chunk.
+fn chunk_offset(req: &Request, session: &UploadSession) -> Result<u64, Failure> {
+    let received = session.bytes_received as u64;
+    let Some(value) = req.headers.get(header::CONTENT_RANGE) else {
+        return Ok(received);
+    };
+    match value.to_str().ok().and_then(parse_content_range) {
+        Some((start, _)) if start == received => Ok(start),
+        Some(_) => Err(out_of_order(req, session)),
+        None => Err(OciError::new(
+            Code::BlobUploadInvalid,
+            "Content-Range must be {start}-{end}",
+        )
+        .with_status(StatusCode::RANGE_NOT_SATISFIABLE)
+        .into()),
     }
 }
 
