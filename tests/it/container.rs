@@ -208,6 +208,37 @@ fn base_challenge_and_token() {
         assert_eq!(with_token("/v2/", &anon_bearer).status, 200);
         let denied = with_token(&format!("/v2/acme/app/blobs/{d}"), &anon_bearer);
         assert_eq!(denied.status, 401, "{}", denied.text());
+        // A token stands for its caller's credentials: revoking them ends it at once.
+        let team = api(
+            &s,
+            "POST",
+            "/api/v1/tokens",
+            Some(&json!({"name": "ci", "level": "admin"})),
+        );
+        assert_eq!(team.status, 201, "{}", team.text());
+        let (team_id, team_token) = {
+            let data = &team.json()["data"];
+            (
+                data["id"].as_i64().unwrap(),
+                data["token"].as_str().unwrap().to_string(),
+            )
+        };
+        let ci = Client {
+            s: &s,
+            auth: Some(format!("ci:{team_token}")),
+        };
+        let ci_bearer = ci.get("/v2/token").json()["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let tags = "/v2/acme/app/tags/list";
+        assert_ne!(with_token(tags, &ci_bearer).status, 401);
+        let r = api(&s, "DELETE", &format!("/api/v1/tokens/{team_id}"), None);
+        assert_eq!(r.status, 200, "{}", r.text());
+        let revoked = with_token(tags, &ci_bearer);
+        assert_eq!(revoked.status, 401, "{}", revoked.text());
+        assert!(revoked.text().contains("revoked"), "{}", revoked.text());
+
         // Wrong credentials get no token; a forged one is refused.
         let wrong = Client {
             s: &s,
