@@ -411,9 +411,17 @@ fn push_workflow() {
             pushed.header("location"),
             Some(format!("/v2/{repo}/manifests/{md}").as_str())
         );
-        // By digest: the URL's digest must be the body's.
-        let by_digest = c.put_manifest(repo, &md, OCI_MANIFEST, &img.manifest);
+        // By digest: the URL's digest must be the body's; `?tag=` tags it too (end-7b), each
+        // tag confirmed by an `OCI-Tag` header.
+        let tagged = format!("{md}?tag=1.0&tag=latest");
+        let by_digest = c.put_manifest(repo, &tagged, OCI_MANIFEST, &img.manifest);
         assert_eq!(by_digest.status, 201);
+        // (The harness keeps the last of repeated headers.)
+        assert_eq!(by_digest.header("oci-tag"), Some("latest"));
+        let tags = c.get(&format!("/v2/{repo}/tags/list")).json();
+        assert_eq!(tags["tags"], json!(["1.0", "latest", "v1"]));
+        let bad_tag = c.put_manifest(repo, &format!("{md}?tag=-bad"), OCI_MANIFEST, &img.manifest);
+        assert_eq!(error_code(&bad_tag), "MANIFEST_INVALID");
         let mismatch = c.put_manifest(repo, &d1, OCI_MANIFEST, &img.manifest);
         assert_eq!(mismatch.status, 400);
         assert_eq!(error_code(&mismatch), "DIGEST_INVALID");

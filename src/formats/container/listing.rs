@@ -2,15 +2,13 @@
 //! `n` (how many) and `last` (the name the previous page ended with), with a `Link` to the next
 //! page while there is one. Only what the caller may read is listed.
 
-use std::collections::HashMap;
-
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::errors::{Code, Failure, NotFoundAs, OciError};
-use super::{FORMAT, Request};
+use super::{FORMAT, Params, Request};
 use crate::auth::Principal;
 use crate::http::owner_access::{PackageRead, reads_whole_owner, require_package_content_read};
 use crate::state::AppState;
@@ -34,14 +32,14 @@ pub fn page<'a>(
 
 /// `n` and `last` from the query; a malformed `n` is the spec's `PAGINATION_NUMBER_INVALID`
 /// in distribution, a 400 here.
-fn paging(query: &HashMap<String, String>) -> Result<(Option<usize>, Option<&str>), Failure> {
+fn paging(query: &Params) -> Result<(Option<usize>, Option<&str>), Failure> {
     let n = match query.get("n") {
         None => None,
         Some(n) => Some(n.parse::<usize>().map_err(|_| {
             OciError::new(Code::Unsupported, format!("n must be a number, not {n:?}"))
         })?),
     };
-    Ok((n, query.get("last").map(String::as_str)))
+    Ok((n, query.get("last")))
 }
 
 /// The JSON answer with the next page's `Link` when `more`.
@@ -93,7 +91,7 @@ pub async fn tags(req: &Request) -> Result<Response, Failure> {
 pub async fn catalog(
     State(state): State<AppState>,
     principal: Principal,
-    Query(query): Query<HashMap<String, String>>,
+    Query(query): Query<Params>,
 ) -> Result<Response, Failure> {
     let mut names = Vec::new();
     for package in state.registry.packages_of_format(FORMAT).await? {

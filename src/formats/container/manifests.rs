@@ -260,6 +260,7 @@ pub async fn get(req: &Request, reference: &str) -> Result<Response, Failure> {
 pub async fn put(req: &Request, reference: &str, body: Body) -> Result<Response, Failure> {
     req.require_write()?;
     let reference = Reference::parse(reference)?;
+    let tags = tags_to_set(req, &reference)?;
     let bytes = axum::body::to_bytes(body, MAX_MANIFEST)
         .await
         .map_err(|_| {
@@ -307,11 +308,19 @@ pub async fn put(req: &Request, reference: &str, body: Body) -> Result<Response,
             .await
             .not_found_as(Code::ManifestBlobUnknown)?;
     }
-    if let Reference::Tag(tag) = &reference {
+    for tag in &tags {
         registry.set_tag(package.id, tag, version_id).await?;
     }
     let mut response = StatusCode::CREATED.into_response();
     let headers = response.headers_mut();
+    // Tags pushed by `?tag=` are confirmed one `OCI-Tag` header each.
+    if let Reference::Digest(_) = reference {
+        for tag in &tags {
+            if let Ok(value) = axum::http::HeaderValue::from_str(tag) {
+                headers.append("oci-tag", value);
+            }
+        }
+    }
     super::blobs::set(
         headers,
         header::LOCATION.as_str(),
@@ -322,6 +331,30 @@ pub async fn put(req: &Request, reference: &str, body: Body) -> Result<Response,
         super::blobs::set(headers, "oci-subject", &subject.to_string());
     }
     Ok(response)
+}
+
+/// Most tags one push by digest may set (`?tag=`; the spec asks for at least 10).
+const MAX_TAGS_PER_PUSH: usize = 100;
+
+/// The tags a push sets: its reference when that is a tag, else the `tag` parameters of a push
+/// by digest (distribution spec, "Pushing manifests with tags"), checked before the body is read.
+fn tags_to_set(req: &Request, reference: &Reference) -> Result<Vec<String>, Failure> {
+    let tags: Vec<String> = match reference {
+        Reference::Tag(tag) => vec![tag.clone()],
+        Reference::Digest(_) => req.query.all("tag").map(str::to_string).collect(),
+    };
+    if tags.len() > MAX_TAGS_PER_PUSH {
+        return Err(OciError::new(
+            Code::ManifestInvalid,
+            format!("at most {MAX_TAGS_PER_PUSH} tags per push"),
+        )
+        .with_status(StatusCode::URI_TOO_LONG)
+        .into());
+    }
+    if let Some(bad) = tags.iter().find(|t| !super::names::is_tag(t)) {
+        return Err(OciError::new(Code::ManifestInvalid, format!("{bad:?} is not a tag")).into());
+    }
+    Ok(tags)
 }
 
 /// The manifest's version, published unless the same manifest is already there.
@@ -395,7 +428,7 @@ pub async fn referrers(req: &Request, digest: &str) -> Result<Response, Failure>
     let digest = Digest::parse(digest)?;
     req.require_read(None).await?;
     let registry = &req.state.registry;
-    let artifact_type = req.query.get("artifactType").map(String::as_str);
+    let artifact_type = req.query.get("artifactType");
     let manifests = match registry
         .find_package(&req.repo.owner, FORMAT, &req.repo.image)
         .await

@@ -14,7 +14,6 @@ mod manifests;
 mod names;
 mod token;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
@@ -88,13 +87,36 @@ async fn base(principal: Principal, headers: HeaderMap) -> Result<Response, Fail
     Ok((StatusCode::OK, [("content-type", "application/json")], "{}").into_response())
 }
 
+/// A request's query parameters as sent, repeated ones included (`?tag=a&tag=b`, `?scope=…`).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(transparent)]
+struct Params(Vec<(String, String)>);
+
+impl Params {
+    /// The first value of `name`.
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of `name`, in order.
+    fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 /// What every endpoint handler gets.
 struct Request {
     state: AppState,
     principal: Principal,
     repo: Repo,
     method: Method,
-    query: HashMap<String, String>,
+    query: Params,
     headers: HeaderMap,
 }
 
@@ -140,7 +162,7 @@ async fn dispatch(
     principal: Principal,
     method: Method,
     Path(path): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
+    Query(query): Query<Params>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, Failure> {

@@ -9,6 +9,7 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use super::Params;
 use super::errors::Failure;
 use crate::auth::Principal;
 use crate::state::AppState;
@@ -29,13 +30,9 @@ pub fn challenge(base_url: &str) -> String {
 pub async fn token(
     State(state): State<AppState>,
     principal: Principal,
-    Query(query): Query<Vec<(String, String)>>,
+    Query(query): Query<Params>,
 ) -> Result<Response, Failure> {
-    let scopes: Vec<&str> = query
-        .iter()
-        .filter(|(k, _)| k == "scope")
-        .map(|(_, v)| v.as_str())
-        .collect();
+    let scopes: Vec<&str> = query.all("scope").collect();
     let issued = state.auth.delegate(&principal, &scopes.join(" ")).await?;
     let issued_at = crate::clock::rfc3339(issued.issued_at);
     let body = json!({
