@@ -47,7 +47,7 @@ pub async fn get(req: &Request, digest: &str) -> Result<Response, Failure> {
 pub async fn delete(req: &Request, digest: &str) -> Result<Response, Failure> {
     req.require_write()?;
     let digest = Digest::parse(digest)?;
-    let package = repository(req).await.not_found_as(Code::BlobUnknown)?;
+    let package = req.package().await.not_found_as(Code::BlobUnknown)?;
     req.state
         .registry
         .unlink(&digest.sha256, Holder::Package(package.id))
@@ -65,9 +65,7 @@ pub async fn start(req: &Request, body: Body) -> Result<Response, Failure> {
     if let Some(mounted) = mount(req).await? {
         return Ok(mounted);
     }
-    let package = registry
-        .ensure_package(&req.repo.owner, FORMAT, &req.repo.image)
-        .await?;
+    let package = req.ensure_package().await?;
     if let Some(digest) = req.query.get("digest") {
         let digest = Digest::parse(digest)?;
         let opts = PutOptions {
@@ -115,9 +113,7 @@ async fn mount(req: &Request) -> Result<Option<Response>, Failure> {
     {
         return Ok(None);
     }
-    let package = registry
-        .ensure_package(&req.repo.owner, FORMAT, &req.repo.image)
-        .await?;
+    let package = req.ensure_package().await?;
     match registry
         .link(&digest.sha256, Holder::Package(package.id))
         .await
@@ -184,9 +180,7 @@ pub async fn finish(req: &Request, id: &str, body: Body) -> Result<Response, Fai
     if has_body(&req.headers) {
         append(req, &session, body).await?;
     }
-    let package = registry
-        .ensure_package(&req.repo.owner, FORMAT, &req.repo.image)
-        .await?;
+    let package = req.ensure_package().await?;
     let finished = registry
         .finish_upload(id, Some(&digest.sha256), Holder::Package(package.id))
         .await;
@@ -212,14 +206,6 @@ pub async fn cancel(req: &Request, id: &str) -> Result<Response, Failure> {
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// The repository's package (not found when nothing was ever pushed to it).
-async fn repository(req: &Request) -> crate::error::Result<Package> {
-    req.state
-        .registry
-        .find_package(&req.repo.owner, FORMAT, &req.repo.image)
-        .await
-}
-
 /// A live session of this format under this repository's owner (sessions are not tied to one
 /// image: the id is a secret only its pusher knows).
 async fn session(req: &Request, id: &str) -> Result<UploadSession, Failure> {
@@ -230,9 +216,7 @@ async fn session(req: &Request, id: &str) -> Result<UploadSession, Failure> {
         .upload_session(id)
         .await
         .not_found_as(Code::BlobUploadUnknown)?;
-    let package = repository(req)
-        .await
-        .not_found_as(Code::BlobUploadUnknown)?;
+    let package = req.package().await.not_found_as(Code::BlobUploadUnknown)?;
     if session.format != FORMAT || session.owner_id != package.owner_id {
         return Err(unknown().into());
     }

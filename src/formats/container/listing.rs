@@ -68,10 +68,7 @@ fn answer(
 pub async fn tags(req: &Request) -> Result<Response, Failure> {
     let registry = &req.state.registry;
     req.require_read(None).await?;
-    let package = registry
-        .find_package(&req.repo.owner, FORMAT, &req.repo.image)
-        .await
-        .not_found_as(Code::NameUnknown)?;
+    let package = req.package().await.not_found_as(Code::NameUnknown)?;
     let whole = reads_whole_owner(&req.state, &req.principal, &req.repo.owner).await?;
     let mut names = Vec::new();
     for tag in registry.tags(package.id).await? {

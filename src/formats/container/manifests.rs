@@ -210,10 +210,7 @@ pub async fn get(req: &Request, reference: &str) -> Result<Response, Failure> {
     };
     req.require_read(tag).await?;
     let registry = &req.state.registry;
-    let package = registry
-        .find_package(&req.repo.owner, FORMAT, &req.repo.image)
-        .await
-        .not_found_as(Code::NameUnknown)?;
+    let package = req.package().await.not_found_as(Code::NameUnknown)?;
     let version = match &reference {
         Reference::Digest(digest) => digest.to_string(),
         Reference::Tag(tag) => match registry.tag(package.id, tag).await {
@@ -283,9 +280,7 @@ pub async fn put(req: &Request, reference: &str, body: Body) -> Result<Response,
         .and_then(|v| v.to_str().ok());
     let manifest = parse(&bytes, content_type)?;
     let registry = &req.state.registry;
-    let package = registry
-        .ensure_package(&req.repo.owner, FORMAT, &req.repo.image)
-        .await?;
+    let package = req.ensure_package().await?;
     for blob in &manifest.blobs {
         if !registry.package_holds(package.id, &blob.sha256).await? {
             return Err(OciError::new(
@@ -401,10 +396,7 @@ pub async fn delete(req: &Request, reference: &str) -> Result<Response, Failure>
     req.require_write()?;
     let reference = Reference::parse(reference)?;
     let registry = &req.state.registry;
-    let package = registry
-        .find_package(&req.repo.owner, FORMAT, &req.repo.image)
-        .await
-        .not_found_as(Code::NameUnknown)?;
+    let package = req.package().await.not_found_as(Code::NameUnknown)?;
     let deleted = match &reference {
         Reference::Tag(tag) => registry.delete_tag(package.id, tag).await,
         Reference::Digest(digest) => {
@@ -429,10 +421,7 @@ pub async fn referrers(req: &Request, digest: &str) -> Result<Response, Failure>
     req.require_read(None).await?;
     let registry = &req.state.registry;
     let artifact_type = req.query.get("artifactType");
-    let manifests = match registry
-        .find_package(&req.repo.owner, FORMAT, &req.repo.image)
-        .await
-    {
+    let manifests = match req.package().await {
         Ok(package) => {
             let versions = registry.versions(package.id).await?;
             referrer_descriptors(&versions, &digest, artifact_type)

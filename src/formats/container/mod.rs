@@ -27,6 +27,7 @@ use axum::routing::get;
 use crate::auth::{Permission, Principal};
 use crate::config::Config;
 use crate::http::owner_access::{PackageRead, require_package_content_read, require_package_read};
+use crate::model::packages::Package;
 use crate::registry::{Collector, Registry};
 use crate::state::AppState;
 use errors::{Code, Failure, OciError};
@@ -124,6 +125,22 @@ impl Request {
     /// Reads need the owner's visibility or a customer's grant (`require_repo_read`).
     async fn require_read(&self, tag: Option<&str>) -> Result<(), Failure> {
         require_repo_read(&self.state, &self.principal, &self.repo, tag).await
+    }
+
+    /// The repository's package (not found when nothing was ever pushed to it).
+    async fn package(&self) -> crate::error::Result<Package> {
+        let registry = &self.state.registry;
+        registry
+            .find_package(&self.repo.owner, FORMAT, &self.repo.image)
+            .await
+    }
+
+    /// The repository's package, created (with its owner) by a first push.
+    async fn ensure_package(&self) -> crate::error::Result<Package> {
+        let registry = &self.state.registry;
+        registry
+            .ensure_package(&self.repo.owner, FORMAT, &self.repo.image)
+            .await
     }
 
     fn require_write(&self) -> Result<(), Failure> {
