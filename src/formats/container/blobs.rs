@@ -14,7 +14,6 @@ use crate::blobs::PutOptions;
 use crate::error::Error;
 use crate::http::download::serve_blob;
 use crate::model::blob_refs::Holder;
-use crate::model::packages::Package;
 use crate::model::upload_sessions::UploadSession;
 
 const DIGEST_HEADER: &str = "docker-content-digest";
