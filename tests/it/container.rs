@@ -288,6 +288,22 @@ fn push_workflow() {
         assert_eq!(put.status, 201, "{}", put.text());
         assert_eq!(put.header("docker-content-digest"), Some(d2.as_str()));
 
+        // An empty blob, through a session with no chunk at all and monolithically.
+        let empty = digest(b"");
+        let session = c.call("POST", &format!("/v2/{repo}/blobs/uploads/"), &[], None);
+        let location = session.header("location").unwrap().to_string();
+        let put = c.call("PUT", &format!("{location}?digest={empty}"), &[], None);
+        assert_eq!(put.status, 201, "{}", put.text());
+        let r = c.get(&format!("/v2/{repo}/blobs/{empty}"));
+        assert_eq!((r.status, r.body.len()), (200, 0));
+        let r = c.call(
+            "POST",
+            &format!("/v2/acme/other/blobs/uploads/?digest={empty}"),
+            &[],
+            Some(b""),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+
         // Push, end-4a + end-5 + end-13 + end-6: chunks with Content-Range, in order.
         let three = crate::common::pseudo_random(50_000, 3);
         let d3 = digest(&three);
