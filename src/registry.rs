@@ -243,6 +243,15 @@ impl Registry {
             .ok_or_else(|| Error::not_found(format!("blob {sha256} not found in {package}")))
     }
 
+    /// The SHA-256 (the store's address) of a stored blob known by its SHA-512 (hex, any case),
+    /// for clients that address content by SHA-512; not found when none is known.
+    pub async fn sha256_of_sha512(&self, sha512: &str) -> Result<String> {
+        let mut conn = self.db.pool().acquire().await?;
+        blob_rows::sha256_of_sha512(&mut conn, &sha512.to_ascii_lowercase())
+            .await?
+            .ok_or_else(|| Error::not_found(format!("blob sha512:{sha512} not found")))
+    }
+
     /// A stored blob by its SHA-256 (hex, any case), for serving it by digest.
     pub async fn find_blob(&self, sha256: &str) -> Result<Blob> {
         let mut conn = self.db.pool().acquire().await?;

@@ -123,6 +123,11 @@ pub fn sha256_hex(data: &[u8]) -> String {
     hex::encode(aws_lc_rs::digest::digest(&SHA256, data).as_ref())
 }
 
+/// SHA-512 of bytes in memory, lower-case hex (a small document addressed by SHA-512).
+pub fn sha512_hex(data: &[u8]) -> String {
+    hex::encode(aws_lc_rs::digest::digest(&SHA512, data).as_ref())
+}
+
 /// True for a lower- or upper-case 64-digit hex string.
 pub fn is_sha256_hex(value: &str) -> bool {
     value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit())

@@ -91,6 +91,17 @@ pub async fn find(conn: &mut AnyConnection, sha256: &str) -> Result<Option<Blob>
     row.as_ref().map(from_row).transpose()
 }
 
+/// The SHA-256 of the stored blob whose SHA-512 is `sha512` (known when it was computed: asked
+/// for at upload or by `Registry::ensure_digests`).
+pub async fn sha256_of_sha512(conn: &mut AnyConnection, sha512: &str) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT sha256 FROM blobs WHERE sha512 = $1 LIMIT 1")
+            .bind(sha512)
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
 /// Stores digests computed after upload (only fills the ones still missing).
 pub async fn store_digests(conn: &mut AnyConnection, d: &Digests) -> Result<()> {
     sqlx::query(

@@ -1480,3 +1480,131 @@ fn chunked_uploads_out_of_order_and_read_corners() {
         assert_eq!((r.status, error_code(&r).as_str()), (404, "NAME_UNKNOWN"));
     }
 }
+
+fn digest512(bytes: &[u8]) -> String {
+    format!("sha512:{}", cargoman::blobs::digest::sha512_hex(bytes))
+}
+
+/// SHA-512 digests (the conformance workflows' "sha512" variants): blobs pushed monolithically
+/// and in parts, checked, served, mounted and deleted by their SHA-512; a manifest of such
+/// blobs pushed, pulled and deleted by its own SHA-512; a wrong SHA-512 keeps nothing.
+#[test]
+fn sha512_digests() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        let c = Client::admin(&s);
+        let repo = "acme/five12";
+        let layer = crate::common::pseudo_random(40_000, 12);
+        let config = br#"{"architecture":"amd64","os":"linux"}"#.to_vec();
+        let (dl, dc) = (digest512(&layer), digest512(&config));
+
+        // Monolithic.
+        let r = c.call(
+            "POST",
+            &format!("/v2/{repo}/blobs/uploads/?digest={dc}"),
+            &[],
+            Some(&config),
+        );
+        assert_eq!(r.status, 201, "{backend:?}: {}", r.text());
+        assert_eq!(r.header("docker-content-digest"), Some(dc.as_str()));
+        // In parts.
+        let location = c
+            .call("POST", &format!("/v2/{repo}/blobs/uploads/"), &[], None)
+            .header("location")
+            .unwrap()
+            .to_string();
+        let part = c.call(
+            "PATCH",
+            &location,
+            &["-H", "Content-Range: 0-19999"],
+            Some(&layer[..20_000]),
+        );
+        let location = part.header("location").unwrap().to_string();
+        let done = c.call(
+            "PUT",
+            &format!("{location}?digest={dl}"),
+            &["-H", "Content-Range: 20000-39999"],
+            Some(&layer[20_000..]),
+        );
+        assert_eq!(done.status, 201, "{}", done.text());
+        assert_eq!(
+            done.header("location"),
+            Some(format!("/v2/{repo}/blobs/{dl}").as_str())
+        );
+        let r = c.get(&format!("/v2/{repo}/blobs/{dl}"));
+        assert_eq!(
+            (r.status, r.header("docker-content-digest")),
+            (200, Some(dl.as_str()))
+        );
+        assert_eq!(r.body, layer);
+        assert_eq!(
+            c.get(&format!("/v2/{repo}/blobs/{}", digest(&layer))).body,
+            layer
+        );
+        let head = c.call("HEAD", &format!("/v2/{repo}/blobs/{dc}"), &[], None);
+        assert_eq!(head.status, 200);
+
+        // Wrong SHA-512, either way: 400 DIGEST_INVALID and the content is not kept.
+        let wrong = digest512(b"not this");
+        let r = c.call(
+            "POST",
+            &format!("/v2/{repo}/blobs/uploads/?digest={wrong}"),
+            &[],
+            Some(b"other content"),
+        );
+        assert_eq!((r.status, error_code(&r).as_str()), (400, "DIGEST_INVALID"));
+        let location = c
+            .call("POST", &format!("/v2/{repo}/blobs/uploads/"), &[], None)
+            .header("location")
+            .unwrap()
+            .to_string();
+        let r = c.call(
+            "PUT",
+            &format!("{location}?digest={wrong}"),
+            &[],
+            Some(b"other content"),
+        );
+        assert_eq!((r.status, error_code(&r).as_str()), (400, "DIGEST_INVALID"));
+        let r = c.get(&format!("/v2/{repo}/blobs/{}", digest(b"other content")));
+        assert_eq!(r.status, 404);
+
+        // A manifest of SHA-512 descriptors, pushed and pulled by its own SHA-512.
+        let manifest = json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": dc, "size": config.len()},
+            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": dl, "size": layer.len()}],
+        })
+        .to_string()
+        .into_bytes();
+        let dm = digest512(&manifest);
+        let r = c.put_manifest(repo, &format!("{dm}?tag=v512"), OCI_MANIFEST, &manifest);
+        assert_eq!(r.status, 201, "{}", r.text());
+        assert_eq!(r.header("docker-content-digest"), Some(dm.as_str()));
+        let r = c.get(&format!("/v2/{repo}/manifests/{dm}"));
+        assert_eq!(
+            (r.status, r.header("docker-content-digest")),
+            (200, Some(dm.as_str()))
+        );
+        assert_eq!(r.body, manifest);
+        assert_eq!(c.get(&format!("/v2/{repo}/manifests/v512")).body, manifest);
+        let wrong_manifest = c.put_manifest(repo, &wrong, OCI_MANIFEST, &manifest);
+        assert_eq!(error_code(&wrong_manifest), "DIGEST_INVALID");
+
+        // Mounted elsewhere, deleted here, by SHA-512.
+        let r = c.call(
+            "POST",
+            &format!("/v2/acme/elsewhere/blobs/uploads/?mount={dl}&from={repo}"),
+            &[],
+            None,
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        let r = c.call("DELETE", &format!("/v2/{repo}/manifests/{dm}"), &[], None);
+        assert_eq!(r.status, 202, "{}", r.text());
+        assert_eq!(c.get(&format!("/v2/{repo}/manifests/{dm}")).status, 404);
+        let r = c.call("DELETE", &format!("/v2/{repo}/blobs/{dl}"), &[], None);
+        assert_eq!(r.status, 202, "{}", r.text());
+        assert_eq!(c.get(&format!("/v2/{repo}/blobs/{dl}")).status, 404);
+        assert_eq!(c.get(&format!("/v2/acme/elsewhere/blobs/{dl}")).body, layer);
+    }
+}

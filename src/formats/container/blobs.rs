@@ -7,8 +7,9 @@ use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::content;
 use super::errors::{Code, Failure, NotFoundAs, OciError};
-use super::names::Digest;
+use super::names::{Algorithm, Digest};
 use super::{FORMAT, Request};
 use crate::blobs::PutOptions;
 use crate::error::Error;
@@ -25,8 +26,11 @@ pub async fn get(req: &Request, digest: &str) -> Result<Response, Failure> {
     let digest = Digest::parse(digest)?;
     req.require_read(None).await?;
     let registry = &req.state.registry;
+    let sha256 = content::stored_sha256(registry, &digest)
+        .await
+        .not_found_as(Code::BlobUnknown)?;
     let blob = registry
-        .find_held_blob(&req.repo.owner, FORMAT, &req.repo.image, &digest.sha256)
+        .find_held_blob(&req.repo.owner, FORMAT, &req.repo.image, &sha256)
         .await
         .not_found_as(Code::BlobUnknown)?;
     let mut response = serve_blob(
@@ -47,9 +51,12 @@ pub async fn delete(req: &Request, digest: &str) -> Result<Response, Failure> {
     req.require_write()?;
     let digest = Digest::parse(digest)?;
     let package = req.package().await.not_found_as(Code::BlobUnknown)?;
-    req.state
-        .registry
-        .unlink(&digest.sha256, Holder::Package(package.id))
+    let registry = &req.state.registry;
+    let sha256 = content::stored_sha256(registry, &digest)
+        .await
+        .not_found_as(Code::BlobUnknown)?;
+    registry
+        .unlink(&sha256, Holder::Package(package.id))
         .await
         .not_found_as(Code::BlobUnknown)?;
     Ok(StatusCode::ACCEPTED.into_response())
@@ -69,13 +76,15 @@ pub async fn start(req: &Request, body: Body) -> Result<Response, Failure> {
         let digest = Digest::parse(digest)?;
         let opts = PutOptions {
             max_size: req.state.config.max_upload_size,
-            expected_sha256: Some(digest.sha256.clone()),
-            ..Default::default()
+            expected_sha256: (digest.algorithm == Algorithm::Sha256).then(|| digest.hex.clone()),
+            extra_digests: content::extra_digests(&digest),
         };
-        registry
-            .put_blob(body.into_data_stream(), &opts, Holder::Package(package.id))
+        let holder = Holder::Package(package.id);
+        let blob = registry
+            .put_blob(body.into_data_stream(), &opts, holder)
             .await
             .map_err(digest_mismatch)?;
+        content::confirm(registry, &digest, blob, holder).await?;
         return Ok(created(req, &digest));
     }
     let session = registry
@@ -106,17 +115,14 @@ async fn mount(req: &Request) -> Result<Option<Response>, Failure> {
     else {
         return Ok(None);
     };
-    if !registry
-        .package_holds(from_package.id, &digest.sha256)
-        .await?
-    {
+    let Ok(sha256) = content::stored_sha256(registry, &digest).await else {
+        return Ok(None);
+    };
+    if !registry.package_holds(from_package.id, &sha256).await? {
         return Ok(None);
     }
     let package = req.ensure_package().await?;
-    match registry
-        .link(&digest.sha256, Holder::Package(package.id))
-        .await
-    {
+    match registry.link(&sha256, Holder::Package(package.id)).await {
         Ok(()) => Ok(Some(created(req, &digest))),
         // Deleted in between: upload it instead.
         Err(Error::NotFound(_)) => Ok(None),
@@ -180,11 +186,14 @@ pub async fn finish(req: &Request, id: &str, body: Body) -> Result<Response, Fai
         append(req, &session, body).await?;
     }
     let package = req.ensure_package().await?;
-    let finished = registry
-        .finish_upload(id, Some(&digest.sha256), Holder::Package(package.id))
-        .await;
+    let holder = Holder::Package(package.id);
+    let expected = (digest.algorithm == Algorithm::Sha256).then_some(digest.hex.as_str());
+    let finished = registry.finish_upload(id, expected, holder).await;
     match finished {
-        Ok(_) => Ok(created(req, &digest)),
+        Ok(blob) => {
+            content::confirm(registry, &digest, blob, holder).await?;
+            Ok(created(req, &digest))
+        }
         Err(Error::Validation(message)) => {
             registry.cancel_upload(id).await?;
             Err(OciError::new(Code::DigestInvalid, message).into())

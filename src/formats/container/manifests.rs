@@ -11,10 +11,11 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::content;
 use super::errors::{Code, Failure, NotFoundAs, OciError};
 use super::names::{Digest, Reference};
 use super::{FORMAT, Request};
-use crate::blobs::PutOptions;
+use crate::blobs::{ExtraDigests, PutOptions};
 use crate::error::Error;
 use crate::model::blob_refs::Holder;
 use crate::model::packages::{FileCoord, FileDetails, Version};
@@ -193,6 +194,13 @@ fn coord<'a>(req: &'a Request, version: &'a str) -> FileCoord<'a> {
     }
 }
 
+/// The version a manifest digest names: versions are named by the manifest's SHA-256, and a
+/// SHA-512 digest is resolved through the SHA-512 recorded with the manifest's bytes.
+async fn version_of(req: &Request, digest: &Digest) -> crate::error::Result<String> {
+    let sha256 = content::stored_sha256(&req.state.registry, digest).await?;
+    Ok(format!("sha256:{sha256}"))
+}
+
 fn manifest_unknown(reference: &Reference) -> Failure {
     OciError::new(
         Code::ManifestUnknown,
@@ -212,7 +220,11 @@ pub async fn get(req: &Request, reference: &str) -> Result<Response, Failure> {
     let registry = &req.state.registry;
     let package = req.package().await.not_found_as(Code::NameUnknown)?;
     let version = match &reference {
-        Reference::Digest(digest) => digest.to_string(),
+        Reference::Digest(digest) => match version_of(req, digest).await {
+            Ok(version) => version,
+            Err(Error::NotFound(_)) => return Err(manifest_unknown(&reference)),
+            Err(e) => return Err(e.into()),
+        },
         Reference::Tag(tag) => match registry.tag(package.id, tag).await {
             Ok(tag) => tag.version,
             Err(Error::NotFound(_)) => return Err(manifest_unknown(&reference)),
@@ -244,11 +256,12 @@ pub async fn get(req: &Request, reference: &str) -> Result<Response, Failure> {
     .await?;
     let headers = response.headers_mut();
     headers.remove(header::CONTENT_DISPOSITION);
-    super::blobs::set(
-        headers,
-        DIGEST_HEADER,
-        &format!("sha256:{}", file.blob.sha256),
-    );
+    // The digest asked by, else the one the registry names it by.
+    let digest = match &reference {
+        Reference::Digest(digest) => digest.to_string(),
+        Reference::Tag(_) => format!("sha256:{}", file.blob.sha256),
+    };
+    super::blobs::set(headers, DIGEST_HEADER, &digest);
     Ok(response)
 }
 
@@ -265,15 +278,18 @@ pub async fn put(req: &Request, reference: &str, body: Body) -> Result<Response,
                 .with_status(StatusCode::PAYLOAD_TOO_LARGE)
         })?;
     let digest = Digest::of(&bytes);
-    if let Reference::Digest(named) = &reference
-        && *named != digest
-    {
-        return Err(OciError::new(
-            Code::DigestInvalid,
-            format!("the manifest's digest is {digest}, not {named}"),
-        )
-        .into());
-    }
+    // Answered with the digest pushed by (SHA-512 too), else the registry's own.
+    let shown = match &reference {
+        Reference::Digest(named) if !named.matches(&bytes) => {
+            return Err(OciError::new(
+                Code::DigestInvalid,
+                format!("the manifest's digest is {digest}, not {named}"),
+            )
+            .into());
+        }
+        Reference::Digest(named) => named.clone(),
+        Reference::Tag(_) => digest.clone(),
+    };
     let content_type = req
         .headers
         .get(header::CONTENT_TYPE)
@@ -281,25 +297,37 @@ pub async fn put(req: &Request, reference: &str, body: Body) -> Result<Response,
     let manifest = parse(&bytes, content_type)?;
     let registry = &req.state.registry;
     let package = req.ensure_package().await?;
+    let mut held = Vec::new();
     for blob in &manifest.blobs {
-        if !registry.package_holds(package.id, &blob.sha256).await? {
-            return Err(OciError::new(
+        let unknown = || {
+            OciError::new(
                 Code::ManifestBlobUnknown,
                 format!("blob {blob} is not in {}", req.repo.name()),
             )
-            .into());
+        };
+        let sha256 = match content::stored_sha256(registry, blob).await {
+            Ok(sha256) => sha256,
+            Err(Error::NotFound(_)) => return Err(unknown().into()),
+            Err(e) => return Err(e.into()),
+        };
+        if !registry.package_holds(package.id, &sha256).await? {
+            return Err(unknown().into());
         }
+        held.push(sha256);
     }
     for child in &manifest.manifests {
+        let version = version_of(req, child)
+            .await
+            .not_found_as(Code::ManifestBlobUnknown)?;
         registry
-            .find_version(package.id, &child.to_string())
+            .find_version(package.id, &version)
             .await
             .not_found_as(Code::ManifestBlobUnknown)?;
     }
     let version_id = store(req, &digest, &manifest, bytes).await?;
-    for blob in &manifest.blobs {
+    for sha256 in &held {
         registry
-            .link(&blob.sha256, Holder::Version(version_id))
+            .link(sha256, Holder::Version(version_id))
             .await
             .not_found_as(Code::ManifestBlobUnknown)?;
     }
@@ -319,9 +347,9 @@ pub async fn put(req: &Request, reference: &str, body: Body) -> Result<Response,
     super::blobs::set(
         headers,
         header::LOCATION.as_str(),
-        &req.url(&format!("manifests/{digest}")),
+        &req.url(&format!("manifests/{shown}")),
     );
-    super::blobs::set(headers, DIGEST_HEADER, &digest.to_string());
+    super::blobs::set(headers, DIGEST_HEADER, &shown.to_string());
     if let Some(subject) = &manifest.subject {
         super::blobs::set(headers, "oci-subject", &subject.to_string());
     }
@@ -377,8 +405,12 @@ async fn store(
         file_properties: vec![("uploaded_by".into(), req.principal.display_name())],
         put: PutOptions {
             max_size: MAX_MANIFEST as u64,
-            expected_sha256: Some(digest.sha256.clone()),
-            ..Default::default()
+            expected_sha256: Some(digest.hex.clone()),
+            // Recorded so the manifest can be asked for by its SHA-512 digest too.
+            extra_digests: ExtraDigests {
+                sha512: true,
+                ..ExtraDigests::NONE
+            },
         },
     };
     let body = futures_util::stream::once(async move { Ok::<_, Infallible>(bytes) });
@@ -399,16 +431,14 @@ pub async fn delete(req: &Request, reference: &str) -> Result<Response, Failure>
     let package = req.package().await.not_found_as(Code::NameUnknown)?;
     let deleted = match &reference {
         Reference::Tag(tag) => registry.delete_tag(package.id, tag).await,
-        Reference::Digest(digest) => {
-            registry
-                .delete_version(
-                    &req.repo.owner,
-                    FORMAT,
-                    &req.repo.image,
-                    &digest.to_string(),
-                )
-                .await
-        }
+        Reference::Digest(digest) => match version_of(req, digest).await {
+            Ok(version) => {
+                registry
+                    .delete_version(&req.repo.owner, FORMAT, &req.repo.image, &version)
+                    .await
+            }
+            Err(e) => Err(e),
+        },
     };
     deleted.not_found_as(Code::ManifestUnknown)?;
     Ok(StatusCode::ACCEPTED.into_response())

@@ -8,6 +8,7 @@
 //! end of the path (`names::endpoint`) and dispatches by method.
 
 mod blobs;
+mod content;
 mod errors;
 mod listing;
 mod manifests;

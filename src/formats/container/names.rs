@@ -74,12 +74,29 @@ fn is_dashes(s: &str) -> bool {
     s.bytes().all(|b| b == b'-')
 }
 
-/// A content digest. Only SHA-256 is stored (the blob store's address); other algorithms are
-/// recognised so they can be refused as unsupported rather than as garbage.
+/// The digest algorithms the registry accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Algorithm {
+    Sha256,
+    Sha512,
+}
+
+impl Algorithm {
+    fn name(self) -> &'static str {
+        match self {
+            Algorithm::Sha256 => "sha256",
+            Algorithm::Sha512 => "sha512",
+        }
+    }
+}
+
+/// A content digest, `algorithm:hex`. The blob store addresses content by SHA-256; SHA-512
+/// digests are resolved through the SHA-512 recorded with the blob (`content::stored_sha256`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Digest {
+    pub algorithm: Algorithm,
     /// Lower-case hex.
-    pub sha256: String,
+    pub hex: String,
 }
 
 impl Digest {
@@ -88,35 +105,48 @@ impl Digest {
         let (algorithm, encoded) = value
             .split_once(':')
             .ok_or_else(|| invalid("a digest is algorithm:hex"))?;
-        let hex_of = |len: usize| {
-            encoded.len() == len
-                && encoded
-                    .bytes()
-                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        let (algorithm, len) = match algorithm {
+            "sha256" => (Algorithm::Sha256, 64),
+            "sha512" => (Algorithm::Sha512, 128),
+            _ => return Err(invalid("the algorithm is sha256 or sha512")),
         };
-        match algorithm {
-            "sha256" if hex_of(64) => Ok(Digest {
-                sha256: encoded.to_string(),
-            }),
-            "sha256" => Err(invalid("sha256 takes 64 lower-case hex digits")),
-            "sha512" if hex_of(128) => Err(OciError::new(
-                Code::Unsupported,
-                "only sha256 digests are supported",
-            )),
-            _ => Err(invalid("unknown or malformed algorithm")),
+        let hex = encoded.len() == len
+            && encoded
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !hex {
+            return Err(invalid(&format!(
+                "{} takes {len} lower-case hex digits",
+                algorithm.name()
+            )));
+        }
+        Ok(Digest {
+            algorithm,
+            hex: encoded.to_string(),
+        })
+    }
+
+    /// The SHA-256 digest of `bytes` (how the registry names what it stores).
+    pub fn of(bytes: &[u8]) -> Digest {
+        Digest {
+            algorithm: Algorithm::Sha256,
+            hex: crate::blobs::digest::sha256_hex(bytes),
         }
     }
 
-    pub fn of(bytes: &[u8]) -> Digest {
-        Digest {
-            sha256: crate::blobs::digest::sha256_hex(bytes),
-        }
+    /// Whether `bytes` have this digest.
+    pub fn matches(&self, bytes: &[u8]) -> bool {
+        let actual = match self.algorithm {
+            Algorithm::Sha256 => crate::blobs::digest::sha256_hex(bytes),
+            Algorithm::Sha512 => crate::blobs::digest::sha512_hex(bytes),
+        };
+        actual == self.hex
     }
 }
 
 impl fmt::Display for Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "sha256:{}", self.sha256)
+        write!(f, "{}:{}", self.algorithm.name(), self.hex)
     }
 }
 
@@ -255,13 +285,30 @@ mod tests {
     #[test]
     fn digests() {
         let hex = "a".repeat(64);
-        assert_eq!(Digest::parse(&format!("sha256:{hex}")).unwrap().sha256, hex);
+        let parsed = Digest::parse(&format!("sha256:{hex}")).unwrap();
+        assert_eq!(parsed.algorithm, Algorithm::Sha256);
+        assert_eq!(parsed.hex, hex);
+        let sha512 = format!("sha512:{}", "b".repeat(128));
+        let parsed = Digest::parse(&sha512).unwrap();
+        assert_eq!(parsed.algorithm, Algorithm::Sha512);
+        assert_eq!(parsed.to_string(), sha512);
         let upper = format!("sha256:{}", "A".repeat(64));
-        for bad in ["sha256:abc", "sha256", "md5:abc", &upper, "sha256:"] {
+        let short512 = format!("sha512:{}", "b".repeat(64));
+        for bad in [
+            "sha256:abc",
+            "sha256",
+            "md5:abc",
+            &upper,
+            "sha256:",
+            &short512,
+        ] {
             assert_eq!(Digest::parse(bad).unwrap_err().code, Code::DigestInvalid);
         }
-        let sha512 = format!("sha512:{}", "b".repeat(128));
-        assert_eq!(Digest::parse(&sha512).unwrap_err().code, Code::Unsupported);
+        let empty512 = "sha512:cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce\
+                        47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e";
+        assert!(Digest::parse(empty512).unwrap().matches(b""));
+        assert!(!Digest::parse(empty512).unwrap().matches(b"x"));
+        assert!(Digest::of(b"x").matches(b"x"));
         assert_eq!(
             Digest::of(b"").to_string(),
             "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
