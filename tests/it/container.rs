@@ -441,6 +441,23 @@ fn push_workflow() {
         let mismatch = c.put_manifest(repo, &d1, OCI_MANIFEST, &img.manifest);
         assert_eq!(mismatch.status, 400);
         assert_eq!(error_code(&mismatch), "DIGEST_INVALID");
+        // Layers stored elsewhere (non-distributable, with `urls`) are not asked for; a manifest
+        // just under 4 MiB (the conformance data's "large manifest") is taken.
+        let mut elsewhere: Value = serde_json::from_slice(&img.manifest).unwrap();
+        elsewhere["layers"].as_array_mut().unwrap().push(json!({
+            "mediaType": "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+            "digest": digest(b"never pushed"), "size": 123456,
+            "urls": ["https://store.example.com/blobs/x"],
+        }));
+        let annotations: serde_json::Map<String, Value> = (0..390)
+            .map(|i| (format!("large-annotation-{i}"), json!("A".repeat(10_000))))
+            .collect();
+        elsewhere["annotations"] = Value::Object(annotations);
+        let large = serde_json::to_vec(&elsewhere).unwrap();
+        assert!(large.len() > 3_900_000 && large.len() < 4 * 1024 * 1024);
+        let r = c.put_manifest(repo, "large", OCI_MANIFEST, &large);
+        assert_eq!(r.status, 201, "{}", r.text());
+        assert_eq!(c.get(&format!("/v2/{repo}/manifests/large")).body, large);
         // Larger than 4 MiB: refused.
         let huge = vec![b' '; 4 * 1024 * 1024 + 1];
         let too_big = c.put_manifest(repo, "huge", OCI_MANIFEST, &huge);

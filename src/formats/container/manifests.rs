@@ -99,7 +99,10 @@ pub fn parse(body: &[u8], content_type: Option<&str>) -> Result<Manifest, OciErr
     let children = descriptors("manifests")?;
     let mut blobs = Vec::new();
     for descriptor in config.into_iter().chain(layers) {
-        blobs.push(digest_of(descriptor)?);
+        let digest = digest_of(descriptor)?;
+        if !non_distributable(descriptor) {
+            blobs.push(digest);
+        }
     }
     let manifests = children
         .into_iter()
@@ -141,6 +144,20 @@ pub fn parse(body: &[u8], content_type: Option<&str>) -> Result<Manifest, OciErr
     })
 }
 
+/// A layer that lives elsewhere (OCI non-distributable and Docker foreign layers, or any with
+/// `urls`): it is not pushed, so the registry does not ask for it.
+fn non_distributable(descriptor: &serde_json::Map<String, Value>) -> bool {
+    let media_type = descriptor
+        .get("mediaType")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let has_urls = descriptor
+        .get("urls")
+        .and_then(Value::as_array)
+        .is_some_and(|urls| !urls.is_empty());
+    has_urls || media_type.contains(".nondistributable.") || media_type.contains(".foreign.")
+}
+
 /// What a manifest's version records (the referrers API reads it back).
 fn version_metadata(manifest: &Manifest, size: usize) -> Value {
     json!({
@@ -148,7 +165,8 @@ fn version_metadata(manifest: &Manifest, size: usize) -> Value {
         "artifactType": manifest.artifact_type,
         "subject": manifest.subject.as_ref().map(Digest::to_string),
         "size": size,
-        "annotations": manifest.annotations,
+        // Only referrers show them; a large manifest's need not be copied otherwise.
+        "annotations": manifest.subject.as_ref().and(manifest.annotations.as_ref()),
     })
 }
 
@@ -505,6 +523,23 @@ mod tests {
             parsed.artifact_type.as_deref(),
             Some("application/vnd.oci.image.config.v1+json")
         );
+    }
+
+    #[test]
+    fn layers_stored_elsewhere_are_not_asked_for() {
+        let body = image(json!({"layers": [
+            {"mediaType": "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip", "digest": digest('c'), "size": 1},
+            {"mediaType": "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip", "digest": digest('d'), "size": 1},
+            {"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": digest('e'), "size": 1, "urls": ["https://example.com/e"]},
+            {"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": digest('f'), "size": 1},
+        ]}));
+        let blobs: Vec<String> = parse(&body, None)
+            .unwrap()
+            .blobs
+            .iter()
+            .map(Digest::to_string)
+            .collect();
+        assert_eq!(blobs, [digest('a'), digest('f')]);
     }
 
     #[test]
