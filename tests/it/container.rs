@@ -1604,7 +1604,12 @@ fn sha512_digests() {
             (200, Some(dm.as_str()))
         );
         assert_eq!(r.body, manifest);
-        assert_eq!(c.get(&format!("/v2/{repo}/manifests/v512")).body, manifest);
+        // Its tags answer with the digest it was pushed under, pushed or pulled by tag.
+        let by_tag = c.get(&format!("/v2/{repo}/manifests/v512"));
+        assert_eq!(by_tag.body, manifest);
+        assert_eq!(by_tag.header("docker-content-digest"), Some(dm.as_str()));
+        let r = c.put_manifest(repo, "again", OCI_MANIFEST, &manifest);
+        assert_eq!(r.header("docker-content-digest"), Some(dm.as_str()));
         let wrong_manifest = c.put_manifest(repo, &wrong, OCI_MANIFEST, &manifest);
         assert_eq!(error_code(&wrong_manifest), "DIGEST_INVALID");
 

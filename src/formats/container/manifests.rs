@@ -18,7 +18,7 @@ use super::{FORMAT, Request};
 use crate::blobs::{ExtraDigests, PutOptions};
 use crate::error::Error;
 use crate::model::blob_refs::Holder;
-use crate::model::packages::{FileCoord, FileDetails, Version};
+use crate::model::packages::{File, FileCoord, FileDetails, Version};
 use crate::registry::Publish;
 
 /// The largest manifest accepted, as distribution and the spec's guidance have it.
@@ -274,10 +274,10 @@ pub async fn get(req: &Request, reference: &str) -> Result<Response, Failure> {
     .await?;
     let headers = response.headers_mut();
     headers.remove(header::CONTENT_DISPOSITION);
-    // The digest asked by, else the one the registry names it by.
+    // The digest asked by, else the one it was first pushed under.
     let digest = match &reference {
         Reference::Digest(digest) => digest.to_string(),
-        Reference::Tag(_) => format!("sha256:{}", file.blob.sha256),
+        Reference::Tag(_) => pushed_digest(&file),
     };
     super::blobs::set(headers, DIGEST_HEADER, &digest);
     Ok(response)
@@ -342,7 +342,13 @@ pub async fn put(req: &Request, reference: &str, body: Body) -> Result<Response,
             .await
             .not_found_as(Code::ManifestBlobUnknown)?;
     }
-    let version_id = store(req, &digest, &manifest, bytes).await?;
+    let file = store(req, &digest, &shown, &manifest, bytes).await?;
+    let version_id = file.version_id;
+    // A push by tag answers with the digest the manifest was first pushed under.
+    let shown = match &reference {
+        Reference::Digest(named) => named.to_string(),
+        Reference::Tag(_) => pushed_digest(&file),
+    };
     for sha256 in &held {
         registry
             .link(sha256, Holder::Version(version_id))
@@ -367,7 +373,7 @@ pub async fn put(req: &Request, reference: &str, body: Body) -> Result<Response,
         header::LOCATION.as_str(),
         &req.url(&format!("manifests/{shown}")),
     );
-    super::blobs::set(headers, DIGEST_HEADER, &shown.to_string());
+    super::blobs::set(headers, DIGEST_HEADER, &shown);
     if let Some(subject) = &manifest.subject {
         super::blobs::set(headers, "oci-subject", &subject.to_string());
     }
@@ -398,22 +404,33 @@ fn tags_to_set(req: &Request, reference: &Reference) -> Result<Vec<String>, Fail
     Ok(tags)
 }
 
-/// The manifest's version, published unless the same manifest is already there.
+/// The digest a manifest was first pushed under (SHA-512 digests stay SHA-512 for its tags).
+fn pushed_digest(file: &File) -> String {
+    file.details
+        .metadata
+        .get("digest")
+        .and_then(Value::as_str)
+        .map_or_else(|| format!("sha256:{}", file.blob.sha256), str::to_string)
+}
+
+/// The manifest's version, published unless the same manifest is already there; `pushed_as` is
+/// the digest its push named (what its tags answer with).
 async fn store(
     req: &Request,
     digest: &Digest,
+    pushed_as: &Digest,
     manifest: &Manifest,
     bytes: Bytes,
-) -> Result<i64, Failure> {
+) -> Result<File, Failure> {
     let registry = &req.state.registry;
     let name = digest.to_string();
     if let Ok(file) = registry.find_file(coord(req, &name)).await {
-        return Ok(file.version_id);
+        return Ok(file);
     }
     let metadata = version_metadata(manifest, bytes.len());
     let details = FileDetails {
         kind: "manifest".into(),
-        metadata: json!({ "mediaType": manifest.media_type }),
+        metadata: json!({ "mediaType": manifest.media_type, "digest": pushed_as.to_string() }),
         ..Default::default()
     };
     let publish = Publish {
@@ -433,9 +450,9 @@ async fn store(
     };
     let body = futures_util::stream::once(async move { Ok::<_, Infallible>(bytes) });
     match registry.publish_with(publish, details, body).await {
-        Ok(file) => Ok(file.version_id),
+        Ok(file) => Ok(file),
         // Pushed by someone else meanwhile: the same bytes.
-        Err(Error::Conflict(_)) => Ok(registry.find_file(coord(req, &name)).await?.version_id),
+        Err(Error::Conflict(_)) => Ok(registry.find_file(coord(req, &name)).await?),
         Err(e) => Err(e.into()),
     }
 }
