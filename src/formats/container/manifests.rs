@@ -159,8 +159,9 @@ fn non_distributable(descriptor: &serde_json::Map<String, Value>) -> bool {
 }
 
 /// What a manifest's version records (the referrers API reads it back).
-fn version_metadata(manifest: &Manifest, size: usize) -> Value {
+fn version_metadata(manifest: &Manifest, pushed_as: &Digest, size: usize) -> Value {
     json!({
+        "digest": pushed_as.to_string(),
         "mediaType": manifest.media_type,
         "artifactType": manifest.artifact_type,
         "subject": manifest.subject.as_ref().map(Digest::to_string),
@@ -189,7 +190,8 @@ pub fn referrer_descriptors(
         .map(|v| {
             let mut descriptor = json!({
                 "mediaType": v.metadata.get("mediaType"),
-                "digest": v.version,
+                // The digest it was pushed under (versions are named by SHA-256).
+                "digest": v.metadata.get("digest").and_then(Value::as_str).unwrap_or(&v.version),
                 "size": v.metadata.get("size"),
             });
             for field in ["artifactType", "annotations"] {
@@ -427,7 +429,7 @@ async fn store(
     if let Ok(file) = registry.find_file(coord(req, &name)).await {
         return Ok(file);
     }
-    let metadata = version_metadata(manifest, bytes.len());
+    let metadata = version_metadata(manifest, pushed_as, bytes.len());
     let details = FileDetails {
         kind: "manifest".into(),
         metadata: json!({ "mediaType": manifest.media_type, "digest": pushed_as.to_string() }),
