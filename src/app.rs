@@ -49,7 +49,7 @@ impl App {
         crate::http::metrics_handle();
         let config = Arc::new(config);
         let formats: Arc<[Box<dyn Format>]> = formats.into();
-        register_hooks(&registry, &formats);
+        register_hooks(&registry, &formats, &config);
         let mut handlers: HashMap<String, Handler> = formats
             .iter()
             .flat_map(|f| f.task_handlers(&registry, &config))
@@ -185,12 +185,12 @@ pub async fn open_existing_registry(config: &Config) -> Result<Registry> {
 }
 
 /// Connects the formats' hooks to the registry: document re-rendering and garbage collection.
-pub fn register_hooks(registry: &Registry, formats: &[Box<dyn Format>]) {
+pub fn register_hooks(registry: &Registry, formats: &[Box<dyn Format>], config: &Config) {
     for format in formats {
         if let Some(hook) = format.render_hook() {
             registry.on_change(format.name(), hook);
         }
-        if let Some(collector) = format.collector() {
+        if let Some(collector) = format.collector(config) {
             registry.on_gc(format.name(), collector);
         }
     }

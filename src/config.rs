@@ -20,6 +20,10 @@ pub struct Config {
     pub min_body_rate: MinBodyRate,
     pub max_upload_size: u64,
     pub metrics_enabled: bool,
+    /// `GC_COLLECT_UNTAGGED`: garbage collection also removes the versions no tag points at
+    /// (and nothing kept refers to), in the formats whose versions live by their tags (an OCI
+    /// repository's untagged manifests); kept by default.
+    pub gc_collect_untagged: bool,
     pub auth: AuthConfig,
     pub git: GitConfig,
     pub tasks: TaskConfig,
@@ -253,6 +257,7 @@ impl Config {
             },
             max_upload_size: parse_num("MAX_UPLOAD_SIZE", DEFAULT_MAX_UPLOAD)?,
             metrics_enabled: !is_false(get("METRICS_ENABLED")),
+            gc_collect_untagged: is_true(get("GC_COLLECT_UNTAGGED")),
             auth: AuthConfig {
                 cache_ttl: Duration::from_millis(parse_num("AUTH_CACHE_TTL_MS", 1000)?.min(60_000)),
                 failure_limit: parse_num("AUTH_FAILURE_LIMIT", 20)?.min(u32::MAX as u64) as u32,

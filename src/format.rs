@@ -55,8 +55,8 @@ pub trait Format: Send + Sync {
     }
 
     /// Its garbage collection, run by `cargoman gc` and the `cleanup` task before unused blobs
-    /// are removed (`Registry::on_gc`).
-    fn collector(&self) -> Option<Collector> {
+    /// are removed (`Registry::on_gc`), following the server's settings (`GC_COLLECT_UNTAGGED`).
+    fn collector(&self, _config: &Config) -> Option<Collector> {
         None
     }
 

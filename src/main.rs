@@ -129,7 +129,7 @@ fn main() -> ExitCode {
             }
             Command::Gc { grace_seconds } => {
                 let registry = open_existing_registry(&config).await?;
-                register_hooks(&registry, &cargoman::formats::all());
+                register_hooks(&registry, &cargoman::formats::all(), &config);
                 let report = maintenance::gc(&registry, grace_seconds).await?;
                 print(cli.json, &report, || {
                     let formats: String = report

@@ -1630,3 +1630,94 @@ fn sha512_digests() {
         assert_eq!(c.get(&format!("/v2/acme/elsewhere/blobs/{dl}")).body, layer);
     }
 }
+
+/// With `GC_COLLECT_UNTAGGED`, garbage collection also removes the manifests no tag points at,
+/// unless a kept index names them or they refer to a kept manifest; their layers go with them.
+#[test]
+fn gc_collects_untagged_manifests_when_asked() {
+    for backend in backends() {
+        let s = TestServer::start_with(backend, &[("GC_COLLECT_UNTAGGED", "true")]);
+        let c = Client::admin(&s);
+        let repo = "acme/app";
+        let tagged = image(31);
+        push_image(&c, repo, "v1", &tagged);
+        // Untagged: pushed by digest only.
+        let loose = image(32);
+        c.push_blob(repo, &loose.config);
+        c.push_blob(repo, &loose.layer);
+        let loose_digest = digest(&loose.manifest);
+        assert_eq!(
+            c.put_manifest(repo, &loose_digest, OCI_MANIFEST, &loose.manifest)
+                .status,
+            201
+        );
+        // Untagged but named by a tagged index.
+        let child = image(33);
+        c.push_blob(repo, &child.config);
+        c.push_blob(repo, &child.layer);
+        let child_digest = digest(&child.manifest);
+        assert_eq!(
+            c.put_manifest(repo, &child_digest, OCI_MANIFEST, &child.manifest)
+                .status,
+            201
+        );
+        let index = json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
+            {"mediaType": OCI_MANIFEST, "digest": child_digest, "size": child.manifest.len()}]})
+        .to_string()
+        .into_bytes();
+        assert_eq!(c.put_manifest(repo, "multi", OCI_INDEX, &index).status, 201);
+        // Untagged but a referrer of the tagged image.
+        let empty = b"{}".to_vec();
+        c.push_blob(repo, &empty);
+        let referrer = json!({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+            "artifactType": "application/vnd.example.sig",
+            "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": digest(&empty), "size": 2},
+            "layers": [{"mediaType": "application/vnd.oci.empty.v1+json", "digest": digest(&empty), "size": 2}],
+            "subject": {"mediaType": OCI_MANIFEST, "digest": digest(&tagged.manifest), "size": tagged.manifest.len()}})
+        .to_string()
+        .into_bytes();
+        let referrer_digest = digest(&referrer);
+        assert_eq!(
+            c.put_manifest(repo, &referrer_digest, OCI_MANIFEST, &referrer)
+                .status,
+            201
+        );
+
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let out = s.cli(&["--json", "gc", "--grace-seconds", "0"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        // The loose manifest (its bytes go with it), then the holds on its config and layer,
+        // whose blobs gc's own pass removes.
+        assert_eq!(
+            report["released_by_format"]["container"], 3,
+            "{backend:?}: {report}"
+        );
+        assert_eq!(report["blob_rows_removed"], 2, "{report}");
+
+        let r = c.get(&format!("/v2/{repo}/manifests/{loose_digest}"));
+        assert_eq!(r.status, 404, "{backend:?}");
+        for blob in [&loose.config, &loose.layer] {
+            assert_eq!(
+                c.get(&format!("/v2/{repo}/blobs/{}", digest(blob))).status,
+                404
+            );
+        }
+        for kept in [&child_digest, &referrer_digest, &digest(&tagged.manifest)] {
+            assert_eq!(
+                c.get(&format!("/v2/{repo}/manifests/{kept}")).status,
+                200,
+                "{kept}"
+            );
+        }
+        assert_eq!(
+            c.get(&format!("/v2/{repo}/blobs/{}", digest(&child.layer)))
+                .body,
+            child.layer
+        );
+    }
+}

@@ -159,9 +159,16 @@ fn non_distributable(descriptor: &serde_json::Map<String, Value>) -> bool {
 }
 
 /// What a manifest's version records (the referrers API reads it back).
-fn version_metadata(manifest: &Manifest, pushed_as: &Digest, size: usize) -> Value {
+fn version_metadata(
+    manifest: &Manifest,
+    pushed_as: &Digest,
+    children: &[String],
+    size: usize,
+) -> Value {
     json!({
         "digest": pushed_as.to_string(),
+        // The versions an index names (garbage collection keeps them with it).
+        "manifests": children,
         "mediaType": manifest.media_type,
         "artifactType": manifest.artifact_type,
         "subject": manifest.subject.as_ref().map(Digest::to_string),
@@ -335,6 +342,7 @@ pub async fn put(req: &Request, reference: &str, body: Body) -> Result<Response,
         }
         held.push(sha256);
     }
+    let mut children = Vec::new();
     for child in &manifest.manifests {
         let version = version_of(req, child)
             .await
@@ -343,8 +351,9 @@ pub async fn put(req: &Request, reference: &str, body: Body) -> Result<Response,
             .find_version(package.id, &version)
             .await
             .not_found_as(Code::ManifestBlobUnknown)?;
+        children.push(version);
     }
-    let file = store(req, &digest, &shown, &manifest, bytes).await?;
+    let file = store(req, &digest, &shown, &manifest, &children, bytes).await?;
     let version_id = file.version_id;
     // A push by tag answers with the digest the manifest was first pushed under.
     let shown = match &reference {
@@ -422,6 +431,7 @@ async fn store(
     digest: &Digest,
     pushed_as: &Digest,
     manifest: &Manifest,
+    children: &[String],
     bytes: Bytes,
 ) -> Result<File, Failure> {
     let registry = &req.state.registry;
@@ -429,7 +439,7 @@ async fn store(
     if let Ok(file) = registry.find_file(coord(req, &name)).await {
         return Ok(file);
     }
-    let metadata = version_metadata(manifest, pushed_as, bytes.len());
+    let metadata = version_metadata(manifest, pushed_as, children, bytes.len());
     let details = FileDetails {
         kind: "manifest".into(),
         metadata: json!({ "mediaType": manifest.media_type, "digest": pushed_as.to_string() }),

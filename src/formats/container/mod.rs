@@ -10,6 +10,7 @@
 mod blobs;
 mod content;
 mod errors;
+mod gc;
 mod listing;
 mod manifests;
 mod names;
@@ -61,12 +62,12 @@ impl super::Format for Container {
         HeaderValue::from_str(&token::challenge(&config.base_url)).ok()
     }
 
-    /// Blobs pushed into a repository and named by none of its manifests (any more) are
-    /// released once older than the grace period, as distribution's garbage collection does;
-    /// a push in progress (within the grace) keeps its layers.
-    fn collector(&self) -> Option<Collector> {
-        Some(Arc::new(|registry: Registry, cutoff| {
-            Box::pin(async move { registry.release_unversioned_holds(FORMAT, cutoff).await })
+    /// `gc::collect`: untagged manifests when `GC_COLLECT_UNTAGGED` says so, then the layers no
+    /// manifest names.
+    fn collector(&self, config: &Config) -> Option<Collector> {
+        let untagged = config.gc_collect_untagged;
+        Some(Arc::new(move |registry: Registry, cutoff| {
+            Box::pin(gc::collect(registry, cutoff, untagged))
         }))
     }
 }
