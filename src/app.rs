@@ -48,7 +48,7 @@ impl App {
         let config = Arc::new(config);
         let formats: Arc<[Box<dyn Format>]> = formats.into();
         for format in formats.iter() {
-            if let Some(hook) = format.render_hook() {
+            if let Some(hook) = format.render_hook(&config) {
                 registry.on_change(format.name(), hook);
             }
         }

@@ -49,8 +49,9 @@ pub trait Format: Send + Sync {
     }
 
     /// Re-renders its documents (the package's and the repository's) after a package of this
-    /// format changed: published, deleted or re-tagged (`Registry::on_change`).
-    fn render_hook(&self) -> Option<RenderHook> {
+    /// format changed: published, deleted or re-tagged (`Registry::on_change`). `config` is there
+    /// for documents that hold absolute URLs (`BASE_URL`), so they are served as stored.
+    fn render_hook(&self, _config: &Arc<Config>) -> Option<RenderHook> {
         None
     }
 

@@ -337,6 +337,23 @@ impl Registry {
         Ok(())
     }
 
+    /// Replaces a version's format metadata (npm's `deprecated` message, say) and re-renders
+    /// its package's documents, like any other change.
+    pub async fn set_version_metadata(
+        &self,
+        version_id: i64,
+        metadata: &serde_json::Value,
+    ) -> Result<()> {
+        let mut tx = self.db.begin_write().await?;
+        let package = packages::package_of_version(&mut tx, version_id)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("version {version_id} not found")))?;
+        packages::set_version_metadata(&mut tx, version_id, metadata).await?;
+        tx.commit().await?;
+        self.changed([Change::from(&package)]).await;
+        Ok(())
+    }
+
     /// Deletes a version (by id) with its files.
     pub async fn remove_version(&self, version_id: i64) -> Result<()> {
         let mut tx = self.db.begin_write().await?;

@@ -174,6 +174,22 @@ fn a_blob_held_without_a_file_survives_gc_until_released() {
             .put_blob(body(&layer), &wrong, Holder::Package(package))
             .await;
         assert!(matches!(refused, Err(Error::Validation(_))), "{refused:?}");
+        // So does a wrong SHA-1 or SHA-512, computed only because they were announced.
+        for wrong in [
+            PutOptions {
+                expected_sha1: Some("0".repeat(40)),
+                ..limit()
+            },
+            PutOptions {
+                expected_sha512: Some("0".repeat(128)),
+                ..limit()
+            },
+        ] {
+            let refused = registry
+                .put_blob(body(&layer), &wrong, Holder::Package(package))
+                .await;
+            assert!(matches!(&refused, Err(Error::Validation(m)) if m.contains("SHA-")), "{refused:?}");
+        }
         assert!(matches!(
             registry.find_blob(&sha).await,
             Err(Error::NotFound(_))

@@ -494,7 +494,7 @@ impl Composer {
                             ..ExtraDigests::NONE
                         },
                         max_size: u64::MAX,
-                        expected_sha256: None,
+                        ..PutOptions::default()
                     },
                 },
                 body,
