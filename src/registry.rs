@@ -337,20 +337,20 @@ impl Registry {
         Ok(())
     }
 
-    /// Replaces a version's format metadata (npm's `deprecated` message, say) and re-renders
-    /// its package's documents, like any other change.
-    pub async fn set_version_metadata(
-        &self,
-        version_id: i64,
-        metadata: &serde_json::Value,
-    ) -> Result<()> {
+    /// Replaces versions' format metadata (npm's `deprecated` messages, say) in one transaction
+    /// and re-renders their packages' documents once each, like any other change.
+    pub async fn set_versions_metadata(&self, updates: &[(i64, serde_json::Value)]) -> Result<()> {
         let mut tx = self.db.begin_write().await?;
-        let package = packages::package_of_version(&mut tx, version_id)
-            .await?
-            .ok_or_else(|| Error::not_found(format!("version {version_id} not found")))?;
-        packages::set_version_metadata(&mut tx, version_id, metadata).await?;
+        let mut changes = Vec::new();
+        for (version_id, metadata) in updates {
+            let package = packages::package_of_version(&mut tx, *version_id)
+                .await?
+                .ok_or_else(|| Error::not_found(format!("version {version_id} not found")))?;
+            packages::set_version_metadata(&mut tx, *version_id, metadata).await?;
+            changes.push(Change::from(&package));
+        }
         tx.commit().await?;
-        self.changed([Change::from(&package)]).await;
+        self.changed(changes).await;
         Ok(())
     }
 

@@ -69,9 +69,21 @@ impl PutOptions {
     /// The first announced digest the content does not have, as a refusal.
     fn check(&self, digests: &Digests) -> Result<()> {
         let announced = [
-            ("SHA-256", self.expected_sha256.as_deref(), Some(&digests.sha256)),
-            ("SHA-1", self.expected_sha1.as_deref(), digests.sha1.as_ref()),
-            ("SHA-512", self.expected_sha512.as_deref(), digests.sha512.as_ref()),
+            (
+                "SHA-256",
+                self.expected_sha256.as_deref(),
+                Some(&digests.sha256),
+            ),
+            (
+                "SHA-1",
+                self.expected_sha1.as_deref(),
+                digests.sha1.as_ref(),
+            ),
+            (
+                "SHA-512",
+                self.expected_sha512.as_deref(),
+                digests.sha512.as_ref(),
+            ),
         ];
         for (name, expected, actual) in announced {
             if let Some(expected) = expected

@@ -7,6 +7,7 @@
 
 pub mod composer;
 pub mod generic;
+pub mod npm;
 
 pub use crate::format::Format;
 
@@ -15,5 +16,6 @@ pub fn all() -> Vec<Box<dyn Format>> {
     vec![
         Box::new(generic::Generic),
         Box::new(composer::ComposerFormat),
+        Box::new(npm::Npm),
     ]
 }

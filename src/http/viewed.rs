@@ -39,7 +39,13 @@ pub async fn document(
     let Some(doc) = state
         .registry
         .documents
-        .get(&state.registry.db, at.owner, at.format, at.package, at.document)
+        .get(
+            &state.registry.db,
+            at.owner,
+            at.format,
+            at.package,
+            at.document,
+        )
         .await?
     else {
         return Ok(None);

@@ -188,7 +188,10 @@ fn a_blob_held_without_a_file_survives_gc_until_released() {
             let refused = registry
                 .put_blob(body(&layer), &wrong, Holder::Package(package))
                 .await;
-            assert!(matches!(&refused, Err(Error::Validation(m)) if m.contains("SHA-")), "{refused:?}");
+            assert!(
+                matches!(&refused, Err(Error::Validation(m)) if m.contains("SHA-")),
+                "{refused:?}"
+            );
         }
         assert!(matches!(
             registry.find_blob(&sha).await,

@@ -265,7 +265,6 @@ impl Composer {
     }
 }
 
-
 /// Sets each entry's `dist.url` (the only part that depends on the dialect serving it).
 pub fn with_dist_urls(
     versions: &[UploadedVersion],

@@ -1,0 +1,64 @@
+//! Re-rendering a package's packuments after any change to it (publish, deprecate, unpublish,
+//! tag change): three reads (owner, versions, tags) and one write, so a read later costs no
+//! work proportional to the version count.
+
+use std::sync::Arc;
+
+use super::{FORMAT, packument, registry_url};
+use crate::error::Result;
+use crate::model::documents::{self, Scope};
+use crate::model::{owners, packages, tags};
+use crate::registry::{Change, Registry, RenderHook};
+
+pub fn hook(base_url: String) -> RenderHook {
+    let base_url: Arc<str> = base_url.into();
+    Arc::new(move |registry, change| {
+        let base_url = base_url.clone();
+        Box::pin(async move { render(&registry, &base_url, &change).await })
+    })
+}
+
+async fn render(registry: &Registry, base_url: &str, change: &Change) -> Result<()> {
+    let mut conn = registry.db.pool().acquire().await?;
+    let Some(owner) = owners::get(&mut conn, change.owner_id).await? else {
+        return Ok(());
+    };
+    let package = packages::find_package(&mut conn, owner.id, FORMAT, &change.package).await?;
+    let Some(package) = package else {
+        // Deleted with its documents; only the cache may still hold them.
+        registry
+            .documents
+            .forget_package(&owner.name, FORMAT, &change.package);
+        return Ok(());
+    };
+    let versions = packages::all_versions(&mut conn, package.id).await?;
+    let tags: Vec<(String, String)> = tags::list(&mut conn, package.id)
+        .await?
+        .into_iter()
+        .map(|t| (t.name, t.version))
+        .collect();
+    drop(conn);
+    let tarball_base = format!("{}{}/-/", registry_url(base_url, &owner.name), package.name);
+    let (full, abbreviated) = packument::render(&packument::Package {
+        name: &package.name,
+        created_at: package.created_at,
+        versions: &versions,
+        tags: &tags,
+        tarball_base: &tarball_base,
+        modified_at: crate::clock::now(),
+    });
+    let mut tx = registry.db.begin_write().await?;
+    documents::put(&mut tx, Scope::package(&package), packument::FULL, &full).await?;
+    documents::put(
+        &mut tx,
+        Scope::package(&package),
+        packument::ABBREVIATED,
+        &abbreviated,
+    )
+    .await?;
+    tx.commit().await?;
+    registry
+        .documents
+        .forget_package(&owner.name, FORMAT, &package.name);
+    Ok(())
+}
