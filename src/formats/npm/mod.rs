@@ -130,7 +130,7 @@ async fn dispatch(
     let get = method == Method::GET || method == Method::HEAD;
     match (target, method) {
         (Target::Ping, _) if get => tools::ping(&call).await,
-        (Target::Whoami, _) if get => tools::whoami(&call),
+        (Target::Whoami, _) if get => tools::whoami(&call).await,
         (Target::User(name), Method::PUT) => tools::login(&call, &name, body).await,
         (Target::Search, _) if get => read::search(&call).await,
         (Target::Audit, Method::POST) => tools::audit(&call).await,

@@ -22,8 +22,9 @@ pub(super) async fn ping(call: &Call) -> Result<Response> {
     Ok(axum::Json(json!({})).into_response())
 }
 
-/// `GET /-/whoami`: the name of the token's holder.
-pub(super) fn whoami(call: &Call) -> Result<Response> {
+/// `GET /-/whoami`: the name of the token's holder, if it may read the registry.
+pub(super) async fn whoami(call: &Call) -> Result<Response> {
+    view(call).await?;
     if call.principal == Principal::Anonymous {
         return Err(Error::Unauthorized("npm whoami needs a token".into()));
     }
