@@ -23,18 +23,31 @@ struct User {
 
 impl User {
     fn new(s: &TestServer, token: &str) -> User {
+        let user = User::anonymous(s);
+        let auth_key = user.registry.trim_start_matches("http:");
+        let npmrc = user.home.path().join(".npmrc");
+        let mut text = std::fs::read_to_string(&npmrc).unwrap();
+        text.push_str(&format!("{auth_key}:_authToken={token}\n"));
+        std::fs::write(npmrc, text).unwrap();
+        User {
+            token: token.to_string(),
+            ..user
+        }
+    }
+
+    /// A user whose `.npmrc` holds no token.
+    fn anonymous(s: &TestServer) -> User {
         let home = tempfile::tempdir().unwrap();
         let registry = registry(s);
-        let auth_key = registry.trim_start_matches("http:");
         std::fs::write(
             home.path().join(".npmrc"),
-            format!("registry={registry}\n{auth_key}:_authToken={token}\nfund=false\naudit=false\nupdate-notifier=false\n"),
+            format!("registry={registry}\nfund=false\naudit=false\nupdate-notifier=false\n"),
         )
         .unwrap();
         User {
             home,
             registry,
-            token: token.to_string(),
+            token: String::new(),
         }
     }
 
@@ -660,4 +673,99 @@ fn pnpm_and_yarn_install_and_publish() {
             "{doc}"
         );
     }
+}
+
+#[test]
+fn public_owners_install_anonymously_and_login_takes_a_team_token() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        let team = User::new(&s, ADMIN);
+        publish(&team, "@acme/open", "1.0.0", &[]);
+        let stranger = User::anonymous(&s);
+        let app = project(&stranger, "app");
+        stranger.npm_fails(&["install", "@acme/open"], &app);
+        let r = api(
+            &s,
+            "PATCH",
+            &format!("/api/v1/owners/{OWNER}"),
+            Some(&json!({"visibility": "public"})),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        stranger.npm(&["install", "@acme/open"], &app);
+        assert_eq!(installed(&app, "@acme/open"), "1.0.0");
+        // Reading is all an anonymous caller may do.
+        let body = publish_body("@acme/open", &["2.0.0"], b"x", json!({}));
+        assert_eq!(
+            put(&s, None, "/@acme%2fopen", &body.to_string()).status,
+            401
+        );
+
+        // `npm login` (legacy): the password must be a team token, which becomes npm's token.
+        let login = |password: &str| {
+            put(
+                &s,
+                None,
+                "/-/user/org.couchdb.user:alice",
+                &json!({"_id": "org.couchdb.user:alice", "name": "alice", "password": password,
+                        "type": "user", "roles": []})
+                .to_string(),
+            )
+        };
+        let ok = login(ADMIN);
+        assert_eq!(ok.status, 201, "{}", ok.text());
+        assert_eq!(ok.json()["token"], ADMIN);
+        let (_, viewer) = team_token(&s, "viewer");
+        assert_eq!(login(&viewer).status, 201);
+        let refused = login("not-a-token");
+        assert_eq!(refused.status, 401, "{}", refused.text());
+        assert!(refused.json()["error"].is_string());
+    }
+}
+
+#[test]
+fn a_range_picks_the_right_version_among_hundreds() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        let mut versions = Vec::new();
+        for major in 1..=3 {
+            for minor in 0..10 {
+                for patch in 0..10 {
+                    versions.push(format!("{major}.{minor}.{patch}"));
+                }
+            }
+        }
+        let work = tempfile::tempdir().unwrap();
+        for v in &versions {
+            let tarball = tarball_of(work.path(), "many", v);
+            let body = publish_body("many", &[v], &tarball, json!({"latest": v}));
+            let r = put(&s, Some(ADMIN), "/many", &body.to_string());
+            assert_eq!(r.status, 201, "{v}: {}", r.text());
+        }
+        let doc = get(&s, Some(ADMIN), "/many", &[]).json();
+        assert_eq!(doc["versions"].as_object().unwrap().len(), 300);
+        assert_eq!(doc["dist-tags"]["latest"], "3.9.9");
+        let user = User::new(&s, ADMIN);
+        let app = project(&user, "app");
+        user.npm(&["install", "many@^2.1"], &app);
+        assert_eq!(installed(&app, "many"), "2.9.9", "{backend:?}");
+    }
+}
+
+/// A minimal npm tarball (`package/package.json`) made with tar, as `npm pack` lays it out.
+fn tarball_of(work: &Path, name: &str, version: &str) -> Vec<u8> {
+    let dir = work.join(version);
+    std::fs::create_dir_all(dir.join("package")).unwrap();
+    std::fs::write(
+        dir.join("package/package.json"),
+        json!({"name": name, "version": version}).to_string(),
+    )
+    .unwrap();
+    let out = Command::new("tar")
+        .args(["-czf", "-", "-C"])
+        .arg(&dir)
+        .arg("package")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+    out.stdout
 }
