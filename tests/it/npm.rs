@@ -769,3 +769,32 @@ fn tarball_of(work: &Path, name: &str, version: &str) -> Vec<u8> {
     assert!(out.status.success(), "{}", describe(&out));
     out.stdout
 }
+
+#[test]
+fn concurrent_publishes_all_reach_the_packument() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        let bodies: Vec<String> = (0..12)
+            .map(|i| {
+                let v = format!("1.0.{i}");
+                publish_body("race", &[&v], v.as_bytes(), json!({"latest": v})).to_string()
+            })
+            .collect();
+        std::thread::scope(|scope| {
+            for body in &bodies {
+                let s = &s;
+                scope.spawn(move || {
+                    let r = put(s, Some(ADMIN), "/race", body);
+                    assert_eq!(r.status, 201, "{}", r.text());
+                });
+            }
+        });
+        let doc = get(&s, Some(ADMIN), "/race", &[]).json();
+        assert_eq!(
+            doc["versions"].as_object().unwrap().len(),
+            12,
+            "{backend:?}: {}",
+            doc["versions"]
+        );
+    }
+}

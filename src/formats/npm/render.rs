@@ -1,6 +1,7 @@
 //! Re-rendering a package's packuments after any change to it (publish, deprecate, unpublish,
-//! tag change): three reads (owner, versions, tags) and one write, so a read later costs no
-//! work proportional to the version count.
+//! tag change): a few reads and one write, so a read later costs no work proportional to the
+//! version count. The reads happen in the writing transaction, under the package's row lock, so
+//! concurrent changes render one after the other and the last document holds every change.
 
 use std::sync::Arc;
 
@@ -19,11 +20,11 @@ pub fn hook(base_url: String) -> RenderHook {
 }
 
 async fn render(registry: &Registry, base_url: &str, change: &Change) -> Result<()> {
-    let mut conn = registry.db.pool().acquire().await?;
-    let Some(owner) = owners::get(&mut conn, change.owner_id).await? else {
+    let mut tx = registry.db.begin_write().await?;
+    let Some(owner) = owners::get(&mut tx, change.owner_id).await? else {
         return Ok(());
     };
-    let package = packages::find_package(&mut conn, owner.id, FORMAT, &change.package).await?;
+    let package = packages::find_package(&mut tx, owner.id, FORMAT, &change.package).await?;
     let Some(package) = package else {
         // Deleted with its documents; only the cache may still hold them.
         registry
@@ -31,13 +32,13 @@ async fn render(registry: &Registry, base_url: &str, change: &Change) -> Result<
             .forget_package(&owner.name, FORMAT, &change.package);
         return Ok(());
     };
-    let versions = packages::all_versions(&mut conn, package.id).await?;
-    let tags: Vec<(String, String)> = tags::list(&mut conn, package.id)
+    packages::lock_package(&mut tx, package.id).await?;
+    let versions = packages::all_versions(&mut tx, package.id).await?;
+    let tags: Vec<(String, String)> = tags::list(&mut tx, package.id)
         .await?
         .into_iter()
         .map(|t| (t.name, t.version))
         .collect();
-    drop(conn);
     let tarball_base = format!("{}{}/-/", registry_url(base_url, &owner.name), package.name);
     let (full, abbreviated) = packument::render(&packument::Package {
         name: &package.name,
@@ -47,7 +48,6 @@ async fn render(registry: &Registry, base_url: &str, change: &Change) -> Result<
         tarball_base: &tarball_base,
         modified_at: crate::clock::now(),
     });
-    let mut tx = registry.db.begin_write().await?;
     documents::put(&mut tx, Scope::package(&package), packument::FULL, &full).await?;
     documents::put(
         &mut tx,
