@@ -113,12 +113,9 @@ async fn dispatch(
 ) -> Result<Response> {
     let not_found = || Error::not_found(format!("{} not found", uri.path()));
     check_owner_name(&owner).map_err(|_| not_found())?;
-    let rest = uri
-        .path()
-        .split_once("/npm/")
-        .map(|(_, rest)| rest.to_string())
+    let target = route::registry_path(uri.path())
+        .and_then(route::parse)
         .ok_or_else(not_found)?;
-    let target = route::parse(&rest).ok_or_else(not_found)?;
     let call = Call {
         state,
         principal,

@@ -221,10 +221,14 @@ async fn publish(call: &Call, name: &str, parsed: PublishBody, file: std::fs::Fi
             "the tarball is larger than the limit of {max_size} bytes"
         )));
     }
-    if let Some((_, versions)) = find_package(call, name).await.ok()
-        && versions
-            .iter()
-            .any(|v| v.version.eq_ignore_ascii_case(&new.version))
+    let versions = match find_package(call, name).await {
+        Ok((_, versions)) => versions,
+        Err(Error::NotFound(_)) => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    if versions
+        .iter()
+        .any(|v| v.version.eq_ignore_ascii_case(&new.version))
     {
         return Err(Error::conflict(format!(
             "cannot publish over the previously published versions: {}",
