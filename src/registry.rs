@@ -53,6 +53,9 @@ pub struct Publish<'a> {
     pub version_metadata: VersionMetadata<'a>,
     pub file_properties: Vec<(String, String)>,
     pub put: PutOptions,
+    /// Tags pointed at the version in the same commit (npm's dist-tags sent with a publish), so
+    /// readers never see the version without them and the format renders once.
+    pub tags: Vec<String>,
 }
 
 impl Registry {
@@ -91,6 +94,9 @@ impl Registry {
     {
         // Refuse early what would be refused after a long upload anyway.
         check_visible_names(req.at)?;
+        for tag in &req.tags {
+            crate::text::check_visible("tag name", tag)?;
+        }
         {
             let mut conn = self.db.pool().acquire().await?;
             if !req.create_owner && owners::find(&mut conn, req.at.owner).await?.is_none() {
@@ -247,6 +253,9 @@ impl Registry {
         };
         for (name, value) in &req.file_properties {
             properties::add(&mut tx, RefType::File, file.id, name, value).await?;
+        }
+        for tag in &req.tags {
+            tags::set(&mut tx, package.id, tag, version.id).await?;
         }
         tx.commit().await?;
         Ok((file, Change::from(&package)))

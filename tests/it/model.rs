@@ -67,6 +67,7 @@ async fn publish(registry: &Registry, package: &str, version: &str, content: &[u
         version_metadata: no_metadata(),
         file_properties: vec![],
         put: limit(),
+        tags: Vec::new(),
     };
     registry.publish(req, body(content)).await.unwrap()
 }
@@ -583,6 +584,7 @@ fn files_carry_their_kind_qualifier_and_metadata_and_properties_are_found_by_val
                 version_metadata: no_metadata(),
                 file_properties: vec![],
                 put: limit(),
+                tags: Vec::new(),
             };
             let details = FileDetails {
                 kind: kind.to_string(),
@@ -716,6 +718,7 @@ fn one_hook_re_renders_repository_documents_on_every_change() {
                 version_metadata: no_metadata(),
                 file_properties: vec![],
                 put: limit(),
+                tags: Vec::new(),
             };
             let registry = &registry;
             async move {

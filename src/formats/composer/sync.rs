@@ -496,6 +496,7 @@ impl Composer {
                         max_size: u64::MAX,
                         ..PutOptions::default()
                     },
+                    tags: Vec::new(),
                 },
                 body,
             )

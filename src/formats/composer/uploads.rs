@@ -146,6 +146,7 @@ impl Composer {
                         max_size: self.config.max_upload_size,
                         ..PutOptions::default()
                     },
+                    tags: Vec::new(),
                 },
                 file_stream(file),
             )

@@ -1,10 +1,11 @@
-//! Reading `npm publish`'s JSON body without holding its tarball: the body is a packument with
-//! the new version and `_attachments: {"<file>": {"data": "<base64 tarball>", "length": n}}`.
-//! `scan` reads the spooled body once and keeps every field but the attachments' `data`, of
-//! which it records only where it lies and how many bytes it decodes to; `decode` then streams
-//! that base64 text, decoded, in bounded chunks. Both are blocking reads of a local file.
+//! Reading `npm publish`'s JSON body as it arrives, without holding its tarball: the body is a
+//! packument with the new version and `_attachments: {"<file>": {"data": "<base64>", "length":
+//! n}}`. `scan` keeps every field but the attachments' `data`, whose text it hands to a handler
+//! piece by piece as it reads it (`DataEvent`), with the fields read so far, so the tarball can
+//! go to storage while the rest of the body is still coming; `Base64` decodes those pieces.
+//! Blocking reads: the caller runs them on a blocking thread.
 
-use std::io::{BufRead, Read, Seek, SeekFrom};
+use std::io::BufRead;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -20,6 +21,17 @@ pub const MAX_METADATA: usize = 16 << 20;
 /// How much base64 text is decoded at once (a multiple of 4).
 const DECODE_CHUNK: usize = 256 << 10;
 
+/// What the scanner reports of an attachment's `data` while reading it.
+pub enum DataEvent<'a> {
+    /// An attachment's data begins; `fields` are the top-level fields read so far.
+    Start { fields: &'a Map<String, Value> },
+    /// The next piece of its base64 text (checked, JSON escapes removed).
+    Text(&'a [u8]),
+}
+
+/// Receives `DataEvent`s; an error stops the scan.
+pub type DataHandler<'h> = &'h mut dyn FnMut(DataEvent<'_>) -> Result<()>;
+
 #[derive(Debug, Default)]
 pub struct PublishBody {
     /// Every top-level field except `_attachments`.
@@ -32,19 +44,8 @@ pub struct Attachment {
     pub name: String,
     /// The `length` the client announced.
     pub length: Option<u64>,
-    /// Where its `data` lies, when it has one.
-    pub data: Option<Data>,
-}
-
-/// A base64 string in the body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Data {
-    /// Offset of its first character (after the opening quote).
-    pub offset: u64,
-    /// Bytes of JSON text up to the closing quote.
-    pub raw_len: u64,
-    /// Bytes it decodes to.
-    pub decoded_len: u64,
+    /// How many bytes its `data` decodes to, when it has data.
+    pub decoded_len: Option<u64>,
 }
 
 fn malformed(why: impl std::fmt::Display) -> Error {
@@ -203,42 +204,66 @@ impl<R: BufRead> Scanner<R> {
         }
     }
 
-    /// Skips a base64 string (its opening quote next), measuring it.
-    fn data(&mut self) -> Result<Data> {
+    /// Reads a base64 string (its opening quote next), handing its text to `on_data` in the
+    /// pieces the input buffer holds; returns how many bytes it decodes to.
+    fn data(&mut self, on_data: DataHandler<'_>) -> Result<u64> {
         self.expect(b'"')?;
-        let offset = self.position;
         let (mut chars, mut padding) = (0u64, 0u64);
         loop {
-            let byte = match self.next()? {
-                b'"' => break,
-                b'\\' => unescape_base64(self.next()?)?,
-                byte => byte,
-            };
-            if !is_base64(byte) {
+            let buffer = self.input.fill_buf()?;
+            if buffer.is_empty() {
+                return Err(malformed("unexpected end"));
+            }
+            let delimiter = buffer.iter().position(|&b| b == b'"' || b == b'\\');
+            let run = delimiter.unwrap_or(buffer.len());
+            for &byte in &buffer[..run] {
+                if !is_base64(byte) || (padding > 0 && byte != b'=') {
+                    return Err(malformed("attachment data is not base64"));
+                }
+                padding += u64::from(byte == b'=');
+            }
+            if run > 0 {
+                on_data(DataEvent::Text(&buffer[..run]))?;
+            }
+            chars += run as u64;
+            self.input.consume(run);
+            self.position += run as u64;
+            if delimiter.is_none() {
+                continue;
+            }
+            if self.next()? == b'"' {
+                break;
+            }
+            // JSON may escape `/` (`\/`); base64 needs no other escape.
+            if self.next()? != b'/' || padding > 0 {
                 return Err(malformed("attachment data is not base64"));
             }
-            padding = if byte == b'=' { padding + 1 } else { 0 };
+            on_data(DataEvent::Text(b"/"))?;
             chars += 1;
         }
         if chars % 4 != 0 || padding > 2 {
             return Err(malformed("attachment data is not padded base64"));
         }
-        Ok(Data {
-            offset,
-            raw_len: self.position - 1 - offset,
-            decoded_len: chars / 4 * 3 - padding,
-        })
+        Ok(chars / 4 * 3 - padding)
     }
 
-    fn attachment(&mut self, name: String) -> Result<Attachment> {
+    fn attachment(
+        &mut self,
+        name: String,
+        fields: &Map<String, Value>,
+        on_data: DataHandler<'_>,
+    ) -> Result<Attachment> {
         let mut attachment = Attachment {
             name,
             length: None,
-            data: None,
+            decoded_len: None,
         };
         self.object(|s, key| {
             match key.as_str() {
-                "data" => attachment.data = Some(s.data()?),
+                "data" => {
+                    on_data(DataEvent::Start { fields })?;
+                    attachment.decoded_len = Some(s.data(&mut *on_data)?);
+                }
                 "length" => {
                     let length = s.value()?;
                     attachment.length = Some(
@@ -257,20 +282,12 @@ impl<R: BufRead> Scanner<R> {
     }
 }
 
-/// JSON may escape `/` (`\/`); base64 needs no other escape.
-fn unescape_base64(escaped: u8) -> Result<u8> {
-    match escaped {
-        b'/' => Ok(b'/'),
-        _ => Err(malformed("attachment data is not base64")),
-    }
-}
-
 fn is_base64(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'/' | b'=')
 }
 
-/// Reads a publish body: every field, and where each attachment's data lies.
-pub fn scan(input: impl BufRead) -> Result<PublishBody> {
+/// Reads a publish body: every field, and each attachment's data through `on_data`.
+pub fn scan(input: impl BufRead, on_data: DataHandler<'_>) -> Result<PublishBody> {
     let mut scanner = Scanner {
         input,
         position: 0,
@@ -280,7 +297,8 @@ pub fn scan(input: impl BufRead) -> Result<PublishBody> {
     scanner.object(|s, key| {
         if key == "_attachments" {
             s.object(|s, name| {
-                body.attachments.push(s.attachment(name)?);
+                let attachment = s.attachment(name, &body.fields, &mut *on_data)?;
+                body.attachments.push(attachment);
                 Ok(())
             })
         } else {
@@ -296,33 +314,38 @@ pub fn scan(input: impl BufRead) -> Result<PublishBody> {
     Ok(body)
 }
 
-/// Streams `data`'s decoded bytes from the spooled body to `sink`, a bounded chunk at a time;
-/// stops at the first error `sink` returns.
-pub fn decode<F: Read + Seek>(
-    mut file: F,
-    data: Data,
-    mut sink: impl FnMut(Bytes) -> Result<()>,
-) -> Result<()> {
-    file.seek(SeekFrom::Start(data.offset))?;
-    let mut raw = std::io::BufReader::new(file.take(data.raw_len)).bytes();
-    let mut text = Vec::with_capacity(DECODE_CHUNK);
-    loop {
-        let byte = raw.next().transpose()?;
-        let byte = match byte {
-            Some(b'\\') => unescape_base64(raw.next().transpose()?.unwrap_or(0))?,
-            Some(byte) => byte,
-            None => break,
-        };
-        text.push(byte);
-        if text.len() == DECODE_CHUNK {
-            sink(decode_chunk(&text)?)?;
-            text.clear();
+/// Decodes base64 text handed over in pieces of any size, a bounded chunk at a time.
+#[derive(Default)]
+pub struct Base64 {
+    text: Vec<u8>,
+}
+
+impl Base64 {
+    /// Takes the next piece; returns decoded bytes once a chunk's worth of text is there.
+    pub fn push(&mut self, mut piece: &[u8]) -> Result<Option<Bytes>> {
+        let mut decoded = Vec::new();
+        while !piece.is_empty() {
+            let room = DECODE_CHUNK - self.text.len();
+            let (now, later) = piece.split_at(room.min(piece.len()));
+            self.text.extend_from_slice(now);
+            piece = later;
+            if self.text.len() == DECODE_CHUNK {
+                decoded.extend_from_slice(&decode_chunk(&self.text)?);
+                self.text.clear();
+            }
         }
+        Ok((!decoded.is_empty()).then(|| Bytes::from(decoded)))
     }
-    if !text.is_empty() {
-        sink(decode_chunk(&text)?)?;
+
+    /// The bytes of the text left (it ends the data, padding included).
+    pub fn finish(&mut self) -> Result<Option<Bytes>> {
+        if self.text.is_empty() {
+            return Ok(None);
+        }
+        let decoded = decode_chunk(&self.text)?;
+        self.text.clear();
+        Ok(Some(decoded))
     }
-    Ok(())
 }
 
 fn decode_chunk(text: &[u8]) -> Result<Bytes> {
@@ -335,7 +358,7 @@ fn decode_chunk(text: &[u8]) -> Result<Bytes> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Cursor;
+    use std::io::{BufReader, Cursor};
 
     fn body(data: &str) -> String {
         format!(
@@ -346,20 +369,35 @@ mod tests {
         )
     }
 
-    fn decoded(text: &str, data: Data) -> Vec<u8> {
-        let mut out = Vec::new();
-        decode(Cursor::new(text.as_bytes()), data, |chunk| {
-            out.extend_from_slice(&chunk);
+    /// Scans `text` through a small buffer (so data arrives in many pieces), decoding the data;
+    /// returns the body, the decoded bytes and the fields seen when the data started.
+    fn scanned(text: &str) -> Result<(PublishBody, Vec<u8>, Vec<String>)> {
+        let mut decoded = Vec::new();
+        let mut seen = Vec::new();
+        let mut base64 = Base64::default();
+        let mut handler = |event: DataEvent<'_>| {
+            match event {
+                DataEvent::Start { fields, .. } => seen = fields.keys().cloned().collect(),
+                DataEvent::Text(piece) => {
+                    if let Some(bytes) = base64.push(piece)? {
+                        decoded.extend_from_slice(&bytes);
+                    }
+                }
+            }
             Ok(())
-        })
-        .unwrap();
-        out
+        };
+        let input = BufReader::with_capacity(7, Cursor::new(text.as_bytes().to_vec()));
+        let parsed = scan(input, &mut handler)?;
+        if let Some(bytes) = base64.finish()? {
+            decoded.extend_from_slice(&bytes);
+        }
+        Ok((parsed, decoded, seen))
     }
 
     #[test]
-    fn fields_are_kept_and_data_only_located() {
+    fn fields_are_kept_and_data_streamed() {
         let text = body(&STANDARD.encode(b"hello"));
-        let parsed = scan(Cursor::new(text.as_bytes())).unwrap();
+        let (parsed, decoded, seen) = scanned(&text).unwrap();
         assert_eq!(parsed.fields["name"], "greet");
         assert_eq!(parsed.fields["readme"], "hi");
         assert_eq!(
@@ -372,30 +410,36 @@ mod tests {
         };
         assert_eq!(attachment.name, "greet-1.0.0.tgz");
         assert_eq!(attachment.length, Some(5));
-        let data = attachment.data.unwrap();
-        assert_eq!(data.decoded_len, 5);
-        assert_eq!(decoded(&text, data), b"hello");
+        assert_eq!(attachment.decoded_len, Some(5));
+        assert_eq!(decoded, b"hello");
+        assert_eq!(
+            seen,
+            ["_id", "dist-tags", "name", "versions"],
+            "what came before"
+        );
     }
 
     #[test]
     fn large_data_decodes_in_chunks_with_escaped_slashes() {
         let content: Vec<u8> = (0..1_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
         let encoded = STANDARD.encode(&content).replace('/', "\\/");
-        let text = body(&encoded);
-        let parsed = scan(Cursor::new(text.as_bytes())).unwrap();
-        let data = parsed.attachments[0].data.unwrap();
-        assert_eq!(data.decoded_len, content.len() as u64);
-        assert_eq!(decoded(&text, data), content);
+        let (parsed, decoded, _) = scanned(&body(&encoded)).unwrap();
+        assert_eq!(
+            parsed.attachments[0].decoded_len,
+            Some(content.len() as u64)
+        );
+        assert_eq!(decoded, content);
     }
 
     #[test]
     fn padding_counts_in_the_decoded_length() {
         for content in [&b"a"[..], b"ab", b"abc", b""] {
-            let text = body(&STANDARD.encode(content));
-            let parsed = scan(Cursor::new(text.as_bytes())).unwrap();
-            let data = parsed.attachments[0].data.unwrap();
-            assert_eq!(data.decoded_len, content.len() as u64);
-            assert_eq!(decoded(&text, data), content);
+            let (parsed, decoded, _) = scanned(&body(&STANDARD.encode(content))).unwrap();
+            assert_eq!(
+                parsed.attachments[0].decoded_len,
+                Some(content.len() as u64)
+            );
+            assert_eq!(decoded, content);
         }
     }
 
@@ -412,26 +456,38 @@ mod tests {
             r#"{"a":1} x"#,
             r#"{"_attachments":{"f":{"data":"abc"}}}"#,
             r#"{"_attachments":{"f":{"data":"ab!c"}}}"#,
+            r#"{"_attachments":{"f":{"data":"a=bc"}}}"#,
             r#"{"_attachments":{"f":{"data":"a\nbc"}}}"#,
+            r#"{"_attachments":{"f":{"data":"abcd"#,
             r#"{"_attachments":{"f":{"data":12}}}"#,
             r#"{"_attachments":{"f":{"length":"5"}}}"#,
             r#"{"_attachments":[]}"#,
         ] {
-            let result = scan(Cursor::new(bad.as_bytes()));
+            let result = scanned(bad);
             assert!(
                 matches!(result, Err(Error::Validation(_))),
-                "{bad:?}: {result:?}"
+                "{bad:?}: {:?}",
+                result.map(|r| r.0)
             );
         }
     }
 
     #[test]
+    fn a_handler_error_stops_the_scan() {
+        let text = body(&STANDARD.encode(b"hello"));
+        let mut refuse = |_: DataEvent<'_>| Err(Error::conflict("stop"));
+        let result = scan(Cursor::new(text.as_bytes()), &mut refuse);
+        assert!(matches!(result, Err(Error::Conflict(_))), "{result:?}");
+    }
+
+    #[test]
     fn metadata_is_bounded() {
         let text = format!(r#"{{"readme":"{}"}}"#, "x".repeat(MAX_METADATA));
-        let result = scan(Cursor::new(text.as_bytes()));
+        let result = scanned(&text);
         assert!(
             matches!(result, Err(Error::PayloadTooLarge(_))),
-            "{result:?}"
+            "{:?}",
+            result.map(|r| r.0)
         );
     }
 }

@@ -15,6 +15,7 @@ mod render;
 mod route;
 mod rules;
 mod tools;
+mod upload;
 mod write;
 
 use std::sync::Arc;

@@ -3,13 +3,12 @@
 //! attachments), npm's unpublish sequence (`PUT {id}/-rev/{rev}` with the versions that stay,
 //! `DELETE {tarball}/-rev/{rev}`, `DELETE {id}/-rev/{rev}` for the whole package) and dist-tags.
 //!
-//! A publish body is spooled to a temporary file (bounded by `MAX_UPLOAD_SIZE`), read once for
-//! its JSON (`body::scan`, the tarball only located) and checked whole before anything is stored;
-//! then the tarball is decoded from the file straight into the blob store, which checks the
-//! announced SHA-1 and SHA-512 on the way. Memory stays bounded whatever the tarball's size.
+//! A publish body is read as it arrives (`upload`): once the version before the tarball is
+//! checked, the tarball is decoded straight into the blob store, which checks the announced
+//! SHA-1 and SHA-512 on the way, and the version commits (with its dist-tags) only once the whole
+//! body was read and checked. Memory stays bounded whatever the tarball's size.
 
 use std::collections::BTreeMap;
-use std::io::BufReader;
 
 use axum::body::Body;
 use axum::http::StatusCode;
@@ -18,16 +17,16 @@ use base64::Engine;
 use bytes::Bytes;
 use serde_json::{Map, Value, json};
 
-use super::body::{self, Data, PublishBody};
+use super::body::PublishBody;
 use super::packument::{self, Dist};
 use super::read::not_found;
 use super::rules::{check_version, is_range};
-use super::{Call, FORMAT, names};
+use super::{Call, FORMAT, names, upload};
 use crate::auth::Permission;
-use crate::blobs::{ExtraDigests, PutOptions, spool};
+use crate::blobs::{ExtraDigests, PutOptions};
 use crate::error::{Error, Result};
 use crate::model::owners;
-use crate::model::packages::{self, FileCoord, Package, Version};
+use crate::model::packages::{self, File, FileCoord, Package, Version};
 use crate::registry::Publish;
 
 /// The largest dist-tag body read (a JSON string).
@@ -37,18 +36,31 @@ fn ok(status: StatusCode, name: &str) -> Response {
     (status, axum::Json(json!({"ok": true, "id": name}))).into_response()
 }
 
-/// A spooled and scanned request body, with its file for decoding attachments.
-async fn read_body(call: &Call, body: Body) -> Result<(PublishBody, std::fs::File)> {
-    let (file, _) = spool(body.into_data_stream(), call.state.config.max_upload_size).await?;
-    let file = file.into_std().await;
-    tokio::task::spawn_blocking(move || {
-        use std::io::Seek;
-        (&file).rewind()?;
-        let scanned = body::scan(BufReader::new(&file))?;
-        Ok((scanned, file))
-    })
-    .await
-    .map_err(Error::internal)?
+/// A body read whole (no tarball expected: `npm deprecate`, unpublish), bounded like any.
+async fn read_whole(call: &Call, body: Body) -> Result<PublishBody> {
+    let checks = upload::Checks::<()> {
+        head: Box::new(|_| Err(Error::invalid("this request takes no tarball"))),
+        whole: Box::new(|_| Ok(())),
+    };
+    let receiving = upload::receive(body, call.state.config.max_upload_size, checks);
+    Ok(receiving.finish().await?.body)
+}
+
+/// The package a body publishes: the URL's, which the body's `name` must repeat, or the body's
+/// (`PUT /-/package`).
+fn package_name(url_name: Option<&str>, fields: &Map<String, Value>) -> Result<String> {
+    let body_name = fields.get("name").and_then(Value::as_str);
+    let name = match (url_name, body_name) {
+        (Some(url), Some(body)) if url != body => {
+            return Err(Error::invalid(format!(
+                "the body publishes {body:?}, the URL names {url:?}"
+            )));
+        }
+        (Some(name), _) | (None, Some(name)) => name.to_string(),
+        (None, None) => return Err(Error::invalid("the body names no package")),
+    };
+    names::check_name(&name)?;
+    Ok(name)
 }
 
 /// `PUT {id}` (or `/-/package`, naming the package in the body): a publish when the body carries
@@ -62,44 +74,56 @@ pub(super) async fn put_package(
     if let Some(name) = url_name {
         names::check_name(name)?;
     }
-    let (parsed, file) = read_body(call, body).await?;
-    let body_name = parsed.fields.get("name").and_then(Value::as_str);
-    let name = match (url_name, body_name) {
-        (Some(url), Some(body)) if url != body => {
-            return Err(Error::invalid(format!(
-                "the body publishes {body:?}, the URL names {url:?}"
-            )));
-        }
-        (Some(name), _) | (None, Some(name)) => name.to_string(),
-        (None, None) => return Err(Error::invalid("the body names no package")),
+    let (for_head, for_whole) = (url_name.map(str::to_string), url_name.map(str::to_string));
+    let checks = upload::Checks {
+        head: Box::new(move |fields| head(&package_name(for_head.as_deref(), fields)?, fields)),
+        whole: Box::new(move |body| {
+            let name = package_name(for_whole.as_deref(), &body.fields)?;
+            match body.attachments.is_empty() {
+                true => Ok(()),
+                false => new_version(&name, body).map(drop),
+            }
+        }),
     };
-    names::check_name(&name)?;
-    if parsed.attachments.is_empty() {
-        update_metadata(call, &name, &parsed.fields).await?;
+    let mut receiving = upload::receive(body, call.state.config.max_upload_size, checks);
+    if let Some(head) = receiving.head().await {
+        let name = head.name.clone();
+        publish_streaming(call, head, receiving).await?;
+        return Ok(ok(StatusCode::CREATED, &name));
+    }
+    let scanned = receiving.finish().await?;
+    let name = package_name(url_name, &scanned.body.fields)?;
+    if scanned.body.attachments.is_empty() {
+        update_metadata(call, &name, &scanned.body.fields).await?;
         return Ok(ok(StatusCode::OK, &name));
     }
-    publish(call, &name, parsed, file).await?;
+    let head = new_version(&name, &scanned.body)?;
+    let spooled = scanned
+        .spooled
+        .ok_or_else(|| Error::invalid("the tarball attachment has no data"))?;
+    refuse_existing(call, &head).await?;
+    let tarball = crate::blobs::file_stream(tokio::fs::File::from_std(spooled));
+    store(call, &head, tarball).await?;
     Ok(ok(StatusCode::CREATED, &name))
 }
 
-/// What a publish body must hold, checked before anything is stored.
+/// What a tarball is stored as, known when its data begins.
 #[derive(Debug)]
-struct NewVersion {
+struct Head {
+    name: String,
     version: String,
     manifest: Map<String, Value>,
-    data: Data,
-    tags: Vec<String>,
     sha1: Option<String>,
     sha512: Option<String>,
+    /// The dist-tags read so far (npm sends them before the tarball).
+    tags: Vec<String>,
 }
 
-/// Checks a publish body: exactly one version, exactly one attachment named after it, its length
-/// as announced, digests in `dist`, tags that are not ranges and name that version. Pure.
-fn new_version(name: &str, parsed: PublishBody) -> Result<NewVersion> {
-    let mut fields = parsed.fields;
-    let versions = match fields.remove("versions") {
-        Some(Value::Object(versions)) => versions,
-        _ => return Err(Error::invalid("the body holds no versions")),
+/// Checks what precedes a tarball: exactly one version, SemVer, a manifest naming it, digests
+/// in `dist`, dist-tags that are not ranges and name that version. Pure.
+fn head(name: &str, fields: &Map<String, Value>) -> Result<Head> {
+    let Some(Value::Object(versions)) = fields.get("versions") else {
+        return Err(Error::invalid("the body holds no versions"));
     };
     if versions.len() != 1 {
         return Err(Error::invalid(format!(
@@ -107,8 +131,8 @@ fn new_version(name: &str, parsed: PublishBody) -> Result<NewVersion> {
             versions.len()
         )));
     }
-    let (version, manifest) = versions.into_iter().next().expect("one version");
-    check_version(&version)?;
+    let (version, manifest) = versions.iter().next().expect("one version");
+    check_version(version)?;
     let Value::Object(manifest) = manifest else {
         return Err(Error::invalid(format!(
             "version {version} is not an object"
@@ -118,32 +142,6 @@ fn new_version(name: &str, parsed: PublishBody) -> Result<NewVersion> {
     if field("name").is_some_and(|n| n != name) || field("version").is_some_and(|v| v != version) {
         return Err(Error::invalid(format!(
             "the manifest of {version} names another package or version"
-        )));
-    }
-    let [attachment] = parsed.attachments.as_slice() else {
-        return Err(Error::invalid(format!(
-            "a publish holds exactly one tarball; this one holds {}",
-            parsed.attachments.len()
-        )));
-    };
-    let expected = [
-        names::tarball_name(name, &version),
-        format!("{name}-{version}.tgz"),
-    ];
-    if !expected.contains(&attachment.name) {
-        return Err(Error::invalid(format!(
-            "attachment {:?} is not the tarball of {name} {version}",
-            attachment.name
-        )));
-    }
-    let data = attachment
-        .data
-        .ok_or_else(|| Error::invalid("the tarball attachment has no data"))?;
-    if attachment.length.is_some_and(|l| l != data.decoded_len) {
-        return Err(Error::invalid(format!(
-            "the tarball is {} bytes, not the announced {}",
-            data.decoded_len,
-            attachment.length.unwrap_or_default()
         )));
     }
     let (sha1, sha512) = announced_digests(manifest.get("dist"))?;
@@ -159,14 +157,46 @@ fn new_version(name: &str, parsed: PublishBody) -> Result<NewVersion> {
             tags.push(tag.clone());
         }
     }
-    Ok(NewVersion {
-        version,
-        manifest,
-        data,
-        tags,
+    Ok(Head {
+        name: name.to_string(),
+        version: version.clone(),
+        manifest: manifest.clone(),
         sha1,
         sha512,
+        tags,
     })
+}
+
+/// Checks a whole publish body: its `head`, and exactly one attachment named after the version
+/// with data of the announced length. Pure.
+fn new_version(name: &str, body: &PublishBody) -> Result<Head> {
+    let head = head(name, &body.fields)?;
+    let version = &head.version;
+    let [attachment] = body.attachments.as_slice() else {
+        return Err(Error::invalid(format!(
+            "a publish holds exactly one tarball; this one holds {}",
+            body.attachments.len()
+        )));
+    };
+    let expected = [
+        names::tarball_name(name, version),
+        format!("{name}-{version}.tgz"),
+    ];
+    if !expected.contains(&attachment.name) {
+        return Err(Error::invalid(format!(
+            "attachment {:?} is not the tarball of {name} {version}",
+            attachment.name
+        )));
+    }
+    let decoded_len = attachment
+        .decoded_len
+        .ok_or_else(|| Error::invalid("the tarball attachment has no data"))?;
+    if let Some(length) = attachment.length.filter(|&l| l != decoded_len) {
+        return Err(Error::invalid(format!(
+            "the tarball is {decoded_len} bytes, not the announced {length}"
+        )));
+    }
+    Ok(head)
 }
 
 /// The SHA-1 (`dist.shasum`) and SHA-512 (`dist.integrity`, `sha512-<base64>`) a client
@@ -213,57 +243,44 @@ fn check_tag(tag: &str) -> Result<()> {
     crate::text::check_visible("dist-tag", tag)
 }
 
-async fn publish(call: &Call, name: &str, parsed: PublishBody, file: std::fs::File) -> Result<()> {
-    let new = new_version(name, parsed)?;
-    let max_size = call.state.config.max_upload_size;
-    if new.data.decoded_len > max_size {
-        return Err(Error::PayloadTooLarge(format!(
-            "the tarball is larger than the limit of {max_size} bytes"
-        )));
-    }
-    let versions = match find_package(call, name).await {
+/// 409 for a version that exists, before its tarball is read (npm's own words).
+async fn refuse_existing(call: &Call, head: &Head) -> Result<()> {
+    let versions = match find_package(call, &head.name).await {
         Ok((_, versions)) => versions,
         Err(Error::NotFound(_)) => Vec::new(),
         Err(e) => return Err(e),
     };
     if versions
         .iter()
-        .any(|v| v.version.eq_ignore_ascii_case(&new.version))
+        .any(|v| v.version.eq_ignore_ascii_case(&head.version))
     {
         return Err(Error::conflict(format!(
             "cannot publish over the previously published versions: {}",
-            new.version
+            head.version
         )));
     }
-    let file_name = names::tarball_name(name, &new.version);
-    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Bytes>>(4);
-    let data = new.data;
-    tokio::task::spawn_blocking(move || {
-        let decoded = body::decode(&file, data, |chunk| {
-            sender
-                .blocking_send(Ok(chunk))
-                .map_err(|_| Error::internal("the upload stopped"))
-        });
-        if let Err(e) = decoded {
-            // The store is told, so it discards what it wrote; it may have stopped already.
-            let _ = sender.blocking_send(Err(e));
-        }
-    });
-    let tarball = futures_util::stream::unfold(receiver, |mut receiver| async move {
-        receiver.recv().await.map(|item| (item, receiver))
-    });
-    let manifest = new.manifest;
+    Ok(())
+}
+
+/// Stores the tarball as the version `head` names (checked against the announced digests),
+/// with its dist-tags in the same commit.
+async fn store<S, E>(call: &Call, head: &Head, tarball: S) -> Result<File>
+where
+    S: futures_util::Stream<Item = std::result::Result<Bytes, E>> + Send,
+    E: std::fmt::Display,
+{
+    let file_name = names::tarball_name(&head.name, &head.version);
+    let manifest = head.manifest.clone();
     let metadata_file = file_name.clone();
-    let stored = call
-        .state
+    call.state
         .registry
         .publish(
             Publish {
                 at: FileCoord {
                     owner: &call.owner,
                     format: FORMAT,
-                    package: name,
-                    version: &new.version,
+                    package: &head.name,
+                    version: &head.version,
                     file: &file_name,
                 },
                 create_owner: true,
@@ -282,29 +299,65 @@ async fn publish(call: &Call, name: &str, parsed: PublishBody, file: std::fs::Fi
                         sha512: true,
                         md5: false,
                     },
-                    max_size,
-                    expected_sha1: new.sha1,
-                    expected_sha512: new.sha512,
+                    max_size: call.state.config.max_upload_size,
+                    expected_sha1: head.sha1.clone(),
+                    expected_sha512: head.sha512.clone(),
                     ..PutOptions::default()
                 },
+                tags: head.tags.clone(),
             },
             tarball,
         )
-        .await?;
-    if !new.tags.is_empty() {
-        let package_id = {
-            let mut conn = call.state.registry.db.pool().acquire().await?;
-            packages::package_of_version(&mut conn, stored.version_id)
-                .await?
-                .ok_or_else(|| not_found(name))?
-                .id
-        };
-        for tag in &new.tags {
-            call.state
-                .registry
-                .set_tag(package_id, tag, stored.version_id)
-                .await?;
+        .await
+}
+
+/// Stores a tarball while its body is still arriving; the version commits only once the whole
+/// body was read and checked (see `upload`).
+async fn publish_streaming(
+    call: &Call,
+    head: Head,
+    mut receiving: upload::Receiving<Head>,
+) -> Result<()> {
+    refuse_existing(call, &head).await?;
+    let stored = store(call, &head, receiving.tarball()).await;
+    match (stored, receiving.finish().await) {
+        (Ok(file), Ok(scanned)) => {
+            // Tags sent after the tarball (no client does) are set now.
+            let whole = new_version(&head.name, &scanned.body)?;
+            let late: Vec<String> = whole
+                .tags
+                .into_iter()
+                .filter(|t| !head.tags.contains(t))
+                .collect();
+            apply_tags(call, &head.name, file.version_id, &late).await
         }
+        (Ok(file), Err(e)) => {
+            // The request body failed after its JSON ended (too large, cut off): not a publish.
+            call.state.registry.remove_version(file.version_id).await?;
+            Err(e)
+        }
+        // The body's own error explains a failed store: it is what ended the tarball's stream.
+        (Err(_), Err(e)) | (Err(e), Ok(_)) => Err(e),
+    }
+}
+
+/// Points the body's dist-tags at the new version.
+async fn apply_tags(call: &Call, name: &str, version_id: i64, tags: &[String]) -> Result<()> {
+    if tags.is_empty() {
+        return Ok(());
+    }
+    let package_id = {
+        let mut conn = call.state.registry.db.pool().acquire().await?;
+        packages::package_of_version(&mut conn, version_id)
+            .await?
+            .ok_or_else(|| not_found(name))?
+            .id
+    };
+    for tag in tags {
+        call.state
+            .registry
+            .set_tag(package_id, tag, version_id)
+            .await?;
     }
     Ok(())
 }
@@ -373,7 +426,7 @@ fn deprecations(versions: &[Version], sent: &Map<String, Value>) -> Vec<(i64, Va
 pub(super) async fn put_revision(call: &Call, name: &str, body: Body) -> Result<Response> {
     call.principal.require(Permission::WritePackages)?;
     names::check_name(name).map_err(|_| not_found(name))?;
-    let (parsed, _) = read_body(call, body).await?;
+    let parsed = read_whole(call, body).await?;
     let Some(Value::Object(kept)) = parsed.fields.get("versions") else {
         return Err(Error::invalid("the body holds no versions"));
     };
@@ -488,7 +541,7 @@ mod tests {
         let text = json!({"name": "@acme/greet", "versions": versions,
             "_attachments": attachments, "dist-tags": tags})
         .to_string();
-        body::scan(Cursor::new(text.into_bytes())).unwrap()
+        super::super::body::scan(Cursor::new(text.into_bytes()), &mut |_| Ok(())).unwrap()
     }
 
     fn version(v: &str) -> Value {
@@ -504,7 +557,7 @@ mod tests {
     fn a_publish_holds_one_version_and_its_tarball() {
         let new = new_version(
             "@acme/greet",
-            body(
+            &body(
                 json!({"1.0.0": version("1.0.0")}),
                 tarball("greet-1.0.0.tgz"),
                 json!({"latest": "1.0.0", "beta": "1.0.0"}),
@@ -512,14 +565,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(new.version, "1.0.0");
-        assert_eq!(new.data.decoded_len, 5);
         assert_eq!(new.tags, ["beta", "latest"]);
         assert_eq!(new.sha1.as_deref(), Some(SHA1));
         assert_eq!(new.sha512, Some("07".repeat(64)));
         // npm names the attachment after the scoped name too.
         new_version(
             "@acme/greet",
-            body(
+            &body(
                 json!({"1.0.0": version("1.0.0")}),
                 tarball("@acme/greet-1.0.0.tgz"),
                 json!({}),
@@ -593,7 +645,7 @@ mod tests {
             ),
         ];
         for (versions, attachments, tags, what) in cases {
-            let result = new_version("@acme/greet", body(versions, attachments, tags));
+            let result = new_version("@acme/greet", &body(versions, attachments, tags));
             assert!(
                 matches!(result, Err(Error::Validation(_))),
                 "{what}: {result:?}"
@@ -604,7 +656,7 @@ mod tests {
             json!({"greet-1.0.0.tgz": {"data": "aA=="}, "x.tgz": {"data": "aA=="}}),
             json!({}),
         );
-        assert!(new_version("@acme/greet", two).is_err(), "two tarballs");
+        assert!(new_version("@acme/greet", &two).is_err(), "two tarballs");
     }
 
     #[test]
