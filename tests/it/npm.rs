@@ -717,7 +717,38 @@ fn public_owners_install_anonymously_and_login_takes_a_team_token() {
         assert_eq!(r.status, 200, "{}", r.text());
         stranger.npm(&["install", "@acme/open"], &app);
         assert_eq!(installed(&app, "@acme/open"), "1.0.0");
-        // Reading is all an anonymous caller may do.
+        // Reading is all an anonymous caller may do: every read route answers, every write asks
+        // for credentials (the public-owner column of the auth matrix).
+        for path in [
+            "/@acme%2fopen",
+            "/@acme%2fopen/1.0.0",
+            "/@acme%2fopen/latest",
+            "/@acme/open/-/open-1.0.0.tgz",
+            "/@acme/open/-/1.0.0/open-1.0.0.tgz",
+            "/-/package/@acme%2fopen/dist-tags",
+            "/-/v1/search?text=open",
+            "/-/ping",
+        ] {
+            let r = get(&s, None, path, &[]);
+            assert_eq!(r.status, 200, "anonymous {path}: {}", r.text());
+        }
+        for (method, path) in [
+            ("PUT", "/@acme%2fopen/-rev/1-x"),
+            ("DELETE", "/@acme%2fopen/-rev/1-x"),
+            ("DELETE", "/@acme/open/-/open-1.0.0.tgz/-rev/1-x"),
+            ("PUT", "/-/package/@acme%2fopen/dist-tags/beta"),
+            ("DELETE", "/-/package/@acme%2fopen/dist-tags/beta"),
+            ("PUT", "/@acme%2fopen/-disttag/beta"),
+        ] {
+            let r = get(
+                &s,
+                None,
+                path,
+                &["-X", method, "--data-binary", "\"1.0.0\""],
+            );
+            assert_eq!(r.status, 401, "anonymous {method} {path}: {}", r.text());
+        }
+        assert_eq!(get(&s, None, "/-/whoami", &[]).status, 401);
         let body = publish_body("@acme/open", &["2.0.0"], b"x", json!({}));
         assert_eq!(
             put(&s, None, "/@acme%2fopen", &body.to_string()).status,

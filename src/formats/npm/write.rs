@@ -243,16 +243,20 @@ fn check_tag(tag: &str) -> Result<()> {
     crate::text::check_visible("dist-tag", tag)
 }
 
-/// 409 for a version that exists, before its tarball is read (npm's own words).
+/// 409 for a version that exists, before its tarball is read (npm's own words). One indexed
+/// lookup, whatever the version count.
 async fn refuse_existing(call: &Call, head: &Head) -> Result<()> {
-    let versions = match find_package(call, &head.name).await {
-        Ok((_, versions)) => versions,
-        Err(Error::NotFound(_)) => Vec::new(),
-        Err(e) => return Err(e),
+    let mut conn = call.state.registry.db.pool().acquire().await?;
+    let Some(owner) = owners::find(&mut conn, &call.owner).await? else {
+        return Ok(());
     };
-    if versions
-        .iter()
-        .any(|v| v.version.eq_ignore_ascii_case(&head.version))
+    let Some(package) = packages::find_package(&mut conn, owner.id, FORMAT, &head.name).await?
+    else {
+        return Ok(());
+    };
+    if packages::find_version(&mut conn, package.id, &head.version)
+        .await?
+        .is_some()
     {
         return Err(Error::conflict(format!(
             "cannot publish over the previously published versions: {}",
