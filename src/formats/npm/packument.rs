@@ -53,19 +53,12 @@ impl Dist {
     }
 }
 
-/// The manifest stored with a version.
-pub fn manifest(version: &Version) -> Map<String, Value> {
-    match version.metadata.get("manifest") {
-        Some(Value::Object(m)) => m.clone(),
-        _ => Map::new(),
-    }
-}
-
 /// A package as the documents show it.
 pub struct Package<'a> {
     pub name: &'a str,
     pub created_at: i64,
-    pub versions: &'a [Version],
+    /// Taken apart while rendering (a package may have thousands).
+    pub versions: Vec<Version>,
     /// Tag → version name.
     pub tags: &'a [(String, String)],
     /// Where its tarballs are served, ending in `/-/`.
@@ -109,16 +102,35 @@ const PACKAGE_FIELDS: &[&str] = &[
     "author",
 ];
 
-/// The full and the abbreviated document of a package.
-pub fn render(package: &Package) -> (Vec<u8>, Vec<u8>) {
-    let mut full_versions = Map::new();
-    let mut short_versions = Map::new();
+/// The full and the abbreviated document of a package. The versions' metadata is moved into
+/// the full document and then on into the abbreviated one, never copied: rendering thousands
+/// of versions on every change is mostly allocation otherwise.
+pub fn render(package: Package) -> (Vec<u8>, Vec<u8>) {
+    let tags = dist_tags(package.tags, &package.versions);
+    let latest = tags
+        .get("latest")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let mut full = Map::new();
+    full.insert("_id".into(), json!(package.name));
+    full.insert("name".into(), json!(package.name));
     let mut time = Map::new();
     time.insert("created".into(), json!(rfc3339(package.created_at)));
     time.insert("modified".into(), json!(rfc3339(package.modified_at)));
+    let mut readme = json!("");
+    let mut versions = Map::new();
     for version in package.versions {
-        let mut entry = manifest(version);
-        let file = version.metadata.get("file").and_then(Value::as_str);
+        let Version {
+            version: name,
+            mut metadata,
+            created_at,
+            ..
+        } = version;
+        let mut entry = match metadata.get_mut("manifest").map(Value::take) {
+            Some(Value::Object(manifest)) => manifest,
+            _ => Map::new(),
+        };
+        let file = metadata.get("file").and_then(Value::as_str);
         let dist = entry
             .entry("dist")
             .or_insert_with(|| json!({}))
@@ -129,52 +141,55 @@ pub fn render(package: &Package) -> (Vec<u8>, Vec<u8>) {
                 json!(format!("{}{file}", package.tarball_base)),
             );
         }
-        entry.insert(
-            "_id".into(),
-            json!(format!("{}@{}", package.name, version.version)),
-        );
-        let mut short: Map<String, Value> = ABBREVIATED_FIELDS
-            .iter()
-            .filter_map(|k| entry.get(*k).map(|v| (k.to_string(), v.clone())))
-            .collect();
-        if has_install_script(&entry) {
-            short.insert("hasInstallScript".into(), json!(true));
-        }
-        time.insert(version.version.clone(), json!(rfc3339(version.created_at)));
-        full_versions.insert(version.version.clone(), Value::Object(entry));
-        short_versions.insert(version.version.clone(), Value::Object(short));
-    }
-    let tags = dist_tags(package.tags, package.versions);
-    let latest = tags
-        .get("latest")
-        .and_then(Value::as_str)
-        .and_then(|v| package.versions.iter().find(|x| x.version == v));
-    let mut full = Map::new();
-    full.insert("_id".into(), json!(package.name));
-    full.insert("name".into(), json!(package.name));
-    if let Some(latest) = latest {
-        let m = manifest(latest);
-        for field in PACKAGE_FIELDS {
-            if let Some(value) = m.get(*field) {
-                full.insert(field.to_string(), value.clone());
+        entry.insert("_id".into(), json!(format!("{}@{name}", package.name)));
+        if latest.as_deref() == Some(name.as_str()) {
+            for field in PACKAGE_FIELDS {
+                if let Some(value) = entry.get(*field) {
+                    full.insert(field.to_string(), value.clone());
+                }
             }
+            readme = metadata
+                .get_mut("readme")
+                .map(Value::take)
+                .unwrap_or(readme);
         }
+        time.insert(name.clone(), json!(rfc3339(created_at)));
+        versions.insert(name, Value::Object(entry));
     }
     full.insert("dist-tags".into(), Value::Object(tags.clone()));
-    full.insert("versions".into(), Value::Object(full_versions));
+    full.insert("versions".into(), Value::Object(versions));
     full.insert("time".into(), Value::Object(time));
-    let readme = latest.and_then(|v| v.metadata.get("readme")).cloned();
-    full.insert("readme".into(), readme.unwrap_or(json!("")));
+    full.insert("readme".into(), readme);
+    let full_bytes = serde_json::to_vec(&full).expect("JSON");
+    let short_versions: Map<String, Value> = match full.remove("versions") {
+        Some(Value::Object(versions)) => versions
+            .into_iter()
+            .map(|(name, entry)| (name, Value::Object(abbreviated(entry))))
+            .collect(),
+        _ => Map::new(),
+    };
     let short = json!({
         "name": package.name,
         "modified": rfc3339(package.modified_at),
         "dist-tags": tags,
         "versions": short_versions,
     });
-    (
-        serde_json::to_vec(&Value::Object(full)).expect("JSON"),
-        serde_json::to_vec(&short).expect("JSON"),
-    )
+    (full_bytes, serde_json::to_vec(&short).expect("JSON"))
+}
+
+/// A version's entry as the abbreviated document keeps it.
+fn abbreviated(entry: Value) -> Map<String, Value> {
+    let Value::Object(mut entry) = entry else {
+        return Map::new();
+    };
+    let mut short: Map<String, Value> = ABBREVIATED_FIELDS
+        .iter()
+        .filter_map(|k| entry.remove(*k).map(|v| (k.to_string(), v)))
+        .collect();
+    if has_install_script(&entry) {
+        short.insert("hasInstallScript".into(), json!(true));
+    }
+    short
 }
 
 /// npm's `hasInstallScript`: the package runs a script when installed.
@@ -308,10 +323,10 @@ mod tests {
             ),
             version("2.0.0-rc.1", 300, json!({})),
         ];
-        let (full, short) = render(&Package {
+        let (full, short) = render(Package {
             name: "@acme/greet",
             created_at: 50,
-            versions: &versions,
+            versions: versions.to_vec(),
             tags,
             tarball_base: "http://h/api/packages/o/npm/@acme/greet/-/",
             modified_at: 400,

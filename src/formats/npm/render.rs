@@ -40,10 +40,10 @@ async fn render(registry: &Registry, base_url: &str, change: &Change) -> Result<
         .map(|t| (t.name, t.version))
         .collect();
     let tarball_base = format!("{}{}/-/", registry_url(base_url, &owner.name), package.name);
-    let (full, abbreviated) = packument::render(&packument::Package {
+    let (full, abbreviated) = packument::render(packument::Package {
         name: &package.name,
         created_at: package.created_at,
-        versions: &versions,
+        versions,
         tags: &tags,
         tarball_base: &tarball_base,
         modified_at: crate::clock::now(),
