@@ -540,6 +540,19 @@ fn bad_publishes_store_nothing() {
                 .unwrap()
                 .contains("previously published")
         );
+        // The seed's form names the package in the body only, and streams the same way.
+        let seed_form = publish_body("tool", &["1.1.0"], b"tarball 2", json!({"next": "1.1.0"}));
+        let r = put(
+            &s,
+            Some(ADMIN),
+            "/-/package",
+            &npm_order(&seed_form.to_string()).unwrap(),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        assert_eq!(
+            get(&s, Some(ADMIN), "/tool/next", &[]).json()["version"],
+            "1.1.0"
+        );
         // Tags: not a range, latest stays.
         let r = put(
             &s,
@@ -558,7 +571,10 @@ fn bad_publishes_store_nothing() {
         let r = put(&s, Some(ADMIN), "/tool/-disttag/beta", "\"1.0.0\"");
         assert_eq!(r.status, 201, "{}", r.text());
         let tags = get(&s, Some(ADMIN), "/-/package/tool/dist-tags", &[]).json();
-        assert_eq!(tags, json!({"beta": "1.0.0", "latest": "1.0.0"}));
+        assert_eq!(
+            tags,
+            json!({"beta": "1.0.0", "latest": "1.0.0", "next": "1.1.0"})
+        );
     }
 }
 
