@@ -65,8 +65,9 @@ _services_free_port() {
 
 services_install() {
     local missing=() pkg
-    # Real clients the tests drive: curl (Generic), composer with PHP (Composer), git (fixtures).
-    local clients=(curl ca-certificates git composer php-cli php-zip unzip)
+    # Real clients the tests drive: curl (Generic), composer with PHP (Composer), git (fixtures),
+    # python3 (a terminal for `npm login`'s password prompt).
+    local clients=(curl ca-certificates git composer php-cli php-zip unzip python3)
     for pkg in postgresql "${clients[@]}"; do
         if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q '^install ok installed$'; then
             missing+=("$pkg")

@@ -790,7 +790,59 @@ fn public_owners_install_anonymously_and_login_takes_a_team_token() {
         let refused = login("not-a-token");
         assert_eq!(refused.status, 401, "{}", refused.text());
         assert!(refused.json()["error"].is_string());
+
+        // npm itself: `npm login` writes the token into .npmrc, `npm whoami` then names it.
+        let user = User::anonymous(&s);
+        let out = npm_login(&user, "alice", &viewer);
+        assert!(out.status.success(), "npm login: {}", describe(&out));
+        let npmrc = std::fs::read_to_string(user.home.path().join(".npmrc")).unwrap();
+        assert!(npmrc.contains(&format!(":_authToken={viewer}")), "{npmrc}");
+        assert_eq!(user.npm(&["whoami"], &user.path(".")).trim(), "viewer");
+        let out = npm_login(&User::anonymous(&s), "alice", "not-a-token");
+        assert!(
+            !out.status.success(),
+            "npm login with a bad password: {}",
+            describe(&out)
+        );
     }
+}
+
+/// Answers the prompts of `npm login --auth-type=legacy`, which reads the password from a
+/// terminal only: python's pty module gives it one.
+const NPM_LOGIN_DRIVER: &str = r#"
+import os, pty, select, sys, time
+user, password = sys.argv[1], sys.argv[2]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp("npm", ["npm", "login", "--auth-type=legacy"])
+answers = [(b"Username:", user), (b"Password:", password), (b"Email", "npm@example.org")]
+seen = b""
+deadline = time.time() + 60
+status = None
+while time.time() < deadline and status is None:
+    if select.select([fd], [], [], 0.2)[0]:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            data = b""
+        seen += data
+        sys.stdout.write(data.decode(errors="replace"))
+        while answers and answers[0][0] in seen:
+            prompt, answer = answers.pop(0)
+            seen = seen.split(prompt, 1)[1]
+            os.write(fd, answer.encode() + b"\n")
+    done, code = os.waitpid(pid, os.WNOHANG)
+    if done:
+        status = os.waitstatus_to_exitcode(code)
+sys.exit(1 if status is None else status)
+"#;
+
+fn npm_login(user: &User, name: &str, password: &str) -> Output {
+    user.run(
+        "python3",
+        &["-c", NPM_LOGIN_DRIVER, name, password],
+        &user.path("."),
+    )
 }
 
 #[test]
