@@ -216,13 +216,14 @@ to_ms() { # wrk's "123.45us" / "1.2ms" / "1.1s" -> ms
         printf "%.3f", n}'
 }
 
-# wrk_cell url conc [header] -> "req_s errors p50_ms p99_ms". wrk's own "Latency Avg" is left out:
+# wrk_cell url conc [header …] -> "req_s errors p50_ms p99_ms". wrk's own "Latency Avg" is left out:
 # with one connection it disagrees with 1 / req/s by several times; the tables derive the mean
 # time per request from req/s instead (connections / req/s, Little's law).
-wrk_cell() {
-    local url=$1 conc=$2 hdr=${3:-} threads out rps errs p50 p99
+wrk_cell() { # url conc [header …]
+    local url=$1 conc=$2 hdr threads out rps errs p50 p99
+    shift 2
     local -a h=()
-    [ -n "$hdr" ] && h=(-H "$hdr")
+    for hdr in "$@"; do [ -n "$hdr" ] && h+=(-H "$hdr"); done
     threads=1
     [ "$conc" -gt 1 ] && threads=2
     out=$(wrk -t"$threads" -c"$conc" -d"$DURATION" --latency --timeout 30s "${h[@]}" "$url")

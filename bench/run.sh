@@ -251,13 +251,11 @@ GIT_DIRTY=$(cd "$ROOT" && git status --porcelain --untracked-files=no 2>/dev/nul
     echo "\`bench/composer.sh\`. Customers (filtered \`p2\`, token checks): [RESULTS-customers.md](RESULTS-customers.md)"
     echo "from \`bench/customers.sh\`."
     echo "Token floods: [RESULTS-auth.md](RESULTS-auth.md) from \`bench/auth_flood.sh\`."
-    # The tables bench/read_path.sh and bench/npm.sh keep in this file survive a re-run.
-    for block in read-path npm; do
-        if [ -f "$RESULTS" ] && grep -q "<!-- $block -->" "$RESULTS"; then
-            echo
-            sed -n "/<!-- $block -->/,/<!-- \\/$block -->/p" "$RESULTS"
-        fi
-    done
+    # The read-path table that bench/read_path.sh keeps in this file survives a re-run.
+    if [ -f "$RESULTS" ] && grep -q '<!-- read-path -->' "$RESULTS"; then
+        echo
+        sed -n '/<!-- read-path -->/,/<!-- \/read-path -->/p' "$RESULTS"
+    fi
 } >"$RESULTS.new"
 mv "$RESULTS.new" "$RESULTS"
 

@@ -32,6 +32,8 @@ const PURGE_INTERVAL: Duration = Duration::from_secs(3600);
 
 pub struct App {
     pub state: AppState,
+    /// Every registered format: its routes, its background jobs.
+    formats: Arc<[Box<dyn Format>]>,
 }
 
 impl App {
@@ -79,10 +81,15 @@ impl App {
                 tasks: Queue::new(registry.db.clone(), handlers),
                 access: Arc::new(crate::customers::AccessCache::new(rulebook(&formats))),
                 owner_visibilities: Default::default(),
+                client_setups: formats.iter().filter_map(|f| f.client_setup()).collect(),
+                audited_prefixes: formats
+                    .iter()
+                    .flat_map(|f| f.audited_prefixes().iter().copied())
+                    .collect(),
                 registry,
                 config,
-                formats,
             }),
+            formats,
         })
     }
 
@@ -97,7 +104,6 @@ impl App {
         let (stop_workers, stop_rx) = tokio::sync::watch::channel(false);
         let workers = queue.start(self.state.config.tasks.workers, stop_rx).await;
         let background: Vec<_> = self
-            .state
             .formats
             .iter()
             .flat_map(|f| f.background(&self.state))
@@ -140,7 +146,7 @@ impl App {
             })
         };
         let header_read_timeout = self.state.config.header_read_timeout;
-        let app = router(self.state);
+        let app = router(self.state, &self.formats);
         let served = crate::http::server::serve(listener, app, header_read_timeout, shutdown).await;
         flusher.abort();
         purger.abort();

@@ -11,7 +11,7 @@ use bytes::Bytes;
 
 use crate::db::Db;
 use crate::error::Result;
-use crate::model::documents::{self, Scope};
+use crate::model::documents;
 use crate::model::{owners, packages};
 
 const TTL: Duration = Duration::from_secs(2);
@@ -110,7 +110,7 @@ async fn load(
     let Some(package) = packages::find_package(&mut conn, owner.id, format, package).await? else {
         return Ok(None);
     };
-    Ok(documents::get(&mut conn, Scope::package(&package), name)
+    Ok(documents::get(&mut conn, package.document_scope(), name)
         .await?
         .map(|d| CachedDocument {
             package_id: package.id,

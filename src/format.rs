@@ -5,10 +5,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::customers::ClientSetup;
 use axum::Router;
 use axum::http::HeaderValue;
 use futures_util::future::BoxFuture;
-use serde_json::Value;
 
 use crate::config::Config;
 use crate::package_rules::{PackageRules, PlainRules};
@@ -75,9 +75,36 @@ pub trait Format: Send + Sync {
         &[]
     }
 
-    /// How its client is set up with a customer's token, as a key and value added to the API's
-    /// answers that hand out a token (Cargoman documents `composer_auth`).
-    fn client_setup(&self, _config: &Config, _token: &str) -> Option<(&'static str, Value)> {
+    /// Its own commands under `cargoman package` (Composer's Git sync: `add`, `sync`, …).
+    fn package_commands(&self) -> Option<Box<dyn PackageCommands>> {
         None
     }
+
+    /// How its client is set up with a customer's token, added to the API's answers that hand
+    /// out a token (Cargoman documents `composer_auth`).
+    fn client_setup(&self) -> Option<ClientSetup> {
+        None
+    }
+}
+
+/// A format's commands under `cargoman package`. They run on the database directly, like the
+/// rest of the command line; the format parses its arguments itself.
+pub trait PackageCommands: Send + Sync {
+    /// The name and one-line description of each, for `cargoman package --help`.
+    fn list(&self) -> Vec<(String, String)>;
+
+    /// Parses the command `args[0]` with the arguments after it, as typed, before anything is
+    /// opened; help and usage errors end the process as the command line's own do.
+    fn parse(&self, args: Vec<String>) -> Box<dyn ParsedCommand>;
+}
+
+/// One of a format's commands, parsed, ready to run.
+pub trait ParsedCommand: Send {
+    /// `json` is the global `--json` flag given before the command.
+    fn run(
+        self: Box<Self>,
+        registry: Registry,
+        config: Arc<Config>,
+        json: bool,
+    ) -> BoxFuture<'static, crate::error::Result<()>>;
 }

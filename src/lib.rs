@@ -12,6 +12,7 @@ pub mod blobs;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod customers;
 pub mod db;
 pub mod documents_cache;

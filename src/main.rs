@@ -4,17 +4,18 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use cargoman::app::{App, open_existing_registry, open_registry};
 use cargoman::cli::admin_token::{AdminTokenCommand, admin_token_command};
 use cargoman::cli::customers::{CustomerCommand, TokenCommand, customer_command, token_command};
-use cargoman::cli::packages::{PackageCommand, package_command};
-use cargoman::cli::print;
+use cargoman::cli::packages::{
+    PackageCommand, format_commands_help, package_command, parse as parse_package_command,
+};
 use cargoman::cli::team_tokens::{TeamTokenCommand, team_token_command};
 use cargoman::config::Config;
+use cargoman::console::print;
 use cargoman::error::Error;
-use cargoman::formats::composer::Composer;
 use cargoman::maintenance;
 
 #[derive(Parser)]
@@ -87,7 +88,11 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // `cargoman package --help` lists the formats' own commands after its own.
+    let formats = cargoman::formats::all();
+    let help = format_commands_help(&formats);
+    let command = Cli::command().mut_subcommand("package", |p| p.after_help(help));
+    let cli = Cli::from_arg_matches(&command.get_matches()).unwrap_or_else(|e| e.exit());
     let env_loaded = match &cli.config {
         Some(path) => dotenvy::from_path(path).map_err(|e| (path.clone(), e)),
         None => match dotenvy::dotenv() {
@@ -143,12 +148,10 @@ fn main() -> ExitCode {
                 })
             }
             Command::Package { action } => {
+                let parsed = parse_package_command(&formats, action)?;
                 let registry = open_existing_registry(&config).await?;
-                let composer = Composer {
-                    registry,
-                    config: std::sync::Arc::new(config),
-                };
-                package_command(&composer, action, cli.json).await?;
+                let config = std::sync::Arc::new(config);
+                package_command(&formats, registry, config, parsed, cli.json).await?;
                 Ok(ExitCode::SUCCESS)
             }
             Command::Customer { action } => {

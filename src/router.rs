@@ -11,14 +11,14 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::Error;
+use crate::format::Format;
 use crate::http::{audit, body_rate, error, health, metrics};
 use crate::state::AppState;
 
 /// Largest JSON body the management API accepts.
 const API_BODY_LIMIT: usize = 1024 * 1024;
 
-pub fn router(state: AppState) -> Router {
-    let formats = state.formats.clone();
+pub fn router(state: AppState, formats: &[Box<dyn Format>]) -> Router {
     // Package uploads stream without a time limit (a 1 GiB PUT may take a while); the management
     // API gets REQUEST_TIMEOUT and a small body limit.
     let api = formats

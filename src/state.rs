@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use crate::auth::Authenticator;
 use crate::config::Config;
-use crate::format::Format;
 use crate::registry::Registry;
 use crate::tasks::Queue;
 
@@ -23,9 +22,11 @@ pub struct Shared {
     /// What each customer may see, and documents filtered for them.
     pub access: Arc<crate::customers::AccessCache>,
     /// Owners' visibilities, read by `http::owner_access` for callers who are not members.
-    pub owner_visibilities: crate::http::owner_access::OwnerVisibilities,
-    /// Every registered format.
-    pub formats: Arc<[Box<dyn Format>]>,
+    pub owner_visibilities: crate::auth::OwnerVisibilities,
+    /// What the registered formats add to answers that hand out a customer token.
+    pub client_setups: Arc<[crate::customers::ClientSetup]>,
+    /// The formats' own administration path prefixes, audited like `/api/v1`.
+    pub audited_prefixes: Arc<[&'static str]>,
 }
 
 impl AppState {

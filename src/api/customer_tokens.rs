@@ -36,10 +36,8 @@ pub fn routes() -> Router<AppState> {
 /// Adds how each format's client is set up with `plain` (e.g. Cargoman's documented
 /// `composer_auth`) to an answer that hands out a token.
 pub fn with_client_setup(state: &AppState, plain: &str, mut body: Value) -> Value {
-    for format in state.formats.iter() {
-        if let Some((key, setup)) = format.client_setup(&state.config, plain) {
-            body[key] = setup;
-        }
+    for setup in state.client_setups.iter() {
+        body[setup.key] = (setup.render)(&state.config, plain);
     }
     body
 }

@@ -12,7 +12,7 @@ mod visibility;
 
 pub use authenticator::{Authenticator, RootToken};
 pub use credentials::presented_token;
-pub use visibility::Visibility;
+pub use visibility::{OwnerVisibilities, Visibility};
 
 use crate::error::{Error, Result};
 

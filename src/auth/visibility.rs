@@ -1,51 +1,27 @@
-//! Who may read an owner's packages, as Gitea's organisation visibility has it.
+//! Owners' visibilities as reads check them, kept in memory for a moment.
 
-use crate::error::{Error, Result};
+use std::time::Duration;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Visibility {
-    /// Anyone, without a token: open-source packages, `go get`, `docker pull` of public images.
-    Public,
-    /// Any authenticated caller.
-    Limited,
-    /// Team tokens only (and customer tokens through their grants); the default.
-    Private,
-}
+use crate::db::recent::Recent;
+pub use crate::model::visibility::Visibility;
 
-impl Visibility {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Visibility::Public => "public",
-            Visibility::Limited => "limited",
-            Visibility::Private => "private",
-        }
-    }
+/// Owners' visibilities read a moment ago (see `db::recent`: a change made on this instance
+/// counts at once, one made on another within `TTL`), by lower-case owner name, so an anonymous
+/// download of a public file needs no database round trip (`http::owner_access`).
+pub struct OwnerVisibilities(Recent<Visibility>);
 
-    /// Parses a stored or requested value; a wrong one is a 400 naming the allowed values.
-    pub fn parse(value: &str) -> Result<Self> {
-        match value {
-            "public" => Ok(Visibility::Public),
-            "limited" => Ok(Visibility::Limited),
-            "private" => Ok(Visibility::Private),
-            other => Err(Error::invalid(format!(
-                "visibility must be public, limited or private, got {other:?}"
-            ))),
-        }
+const TTL: Duration = Duration::from_secs(1);
+
+impl Default for OwnerVisibilities {
+    fn default() -> Self {
+        OwnerVisibilities(Recent::new(TTL))
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::Visibility;
+impl std::ops::Deref for OwnerVisibilities {
+    type Target = Recent<Visibility>;
 
-    #[test]
-    fn values_round_trip_and_others_are_refused() {
-        for v in [Visibility::Public, Visibility::Limited, Visibility::Private] {
-            assert_eq!(Visibility::parse(v.as_str()).unwrap(), v);
-        }
-        let refused = Visibility::parse("internal").unwrap_err().to_string();
-        assert!(refused.contains("public, limited or private"), "{refused}");
-        assert!(Visibility::parse("Public").is_err());
+    fn deref(&self) -> &Recent<Visibility> {
+        &self.0
     }
 }

@@ -4,10 +4,10 @@
 use clap::Subcommand;
 use serde_json::json;
 
-use super::print;
 use crate::app::{GENERATED_ADMIN_HASH, GENERATED_ADMIN_LOOKUP};
 use crate::auth::secret;
 use crate::config::{AdminTokenSource, Config};
+use crate::console::print;
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::model::settings;

@@ -4,9 +4,10 @@
 use clap::Subcommand;
 use serde_json::{Value, json};
 
-use super::{print, print_json, print_list, token_line};
+use super::token_line;
 use crate::auth::{CustomerScope, CustomerStatus};
 use crate::config::Config;
+use crate::console::{print, print_json, print_list};
 use crate::customers::{self, TokenRequest};
 use crate::db::Db;
 use crate::error::{Error, Result};

@@ -1,114 +1,104 @@
-//! `cargoman package list` (every format) and `cargoman package add|show|sync|delete` (Composer
-//! packages synced from Git; syncs run inline).
+//! `cargoman package list` (every format), and the formats' own commands under `cargoman
+//! package` (`Format::package_commands`: Composer's `add`, `show`, `sync`, `delete`).
+
+use std::sync::Arc;
 
 use clap::Subcommand;
-use serde_json::Value;
 
-use super::{print, print_json, print_list};
+use crate::config::Config;
+use crate::console::print_list;
 use crate::error::{Error, Result};
-use crate::formats::composer::Composer;
+use crate::format::{Format, ParsedCommand};
 use crate::model::packages;
+use crate::registry::Registry;
 
 #[derive(Subcommand)]
 pub enum PackageCommand {
-    /// Add a Composer package from a Git repository and sync it.
-    Add {
-        /// Repository URL (https://, http://, git://; file://, a local path or a loopback or
-        /// private host only with GIT_ALLOW_LOCAL=true).
-        url: String,
-        /// vendor/package; read from composer.json when omitted.
-        #[arg(long)]
-        name: Option<String>,
-        /// github, gitlab, bitbucket or git (guessed from the URL when omitted).
-        #[arg(long = "type")]
-        provider: Option<String>,
-        /// A monorepo: glob of its packages' composer.json files (e.g. "packages/*/composer.json").
-        #[arg(long)]
-        monorepo: Option<String>,
-    },
     /// List the packages of every format (owner, name, newest version, Git repository).
     List {
-        /// Only packages of this format (generic, composer).
+        /// Only packages of this format.
         #[arg(long)]
         format: Option<String>,
     },
-    /// Show one Composer package synced from Git with its versions and skipped refs.
-    Show { name: String },
-    /// Sync one Composer package from Git, or every one with --all.
-    Sync {
-        name: Option<String>,
-        #[arg(long)]
-        all: bool,
-    },
-    /// Delete a Composer package synced from Git with its versions and archives.
-    Delete { name: String },
+    /// A format's own command (see the list below).
+    #[command(external_subcommand)]
+    Format(Vec<String>),
+}
+
+/// The formats' own commands, as `cargoman package --help` lists them after its own.
+pub fn format_commands_help(formats: &[Box<dyn Format>]) -> String {
+    let commands: Vec<(String, String)> = formats
+        .iter()
+        .filter_map(|f| f.package_commands())
+        .flat_map(|c| c.list())
+        .collect();
+    let width = commands.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    let mut help = String::from("Commands of the formats:");
+    for (name, about) in commands {
+        help += &format!("\n  {name:width$}  {about}");
+    }
+    help
+}
+
+/// A `package` command, parsed (a format's by that format), before the database is opened.
+pub enum Parsed {
+    List { format: Option<String> },
+    Format(Box<dyn ParsedCommand>),
+}
+
+/// Parses what `PackageCommand` left to a format: the format whose command it names parses it.
+pub fn parse(formats: &[Box<dyn Format>], action: PackageCommand) -> Result<Parsed> {
+    match action {
+        PackageCommand::List { format } => Ok(Parsed::List { format }),
+        PackageCommand::Format(args) => {
+            let name = args.first().cloned().unwrap_or_default();
+            let commands = formats
+                .iter()
+                .filter_map(|f| f.package_commands())
+                .find(|c| c.list().iter().any(|(n, _)| *n == name))
+                .ok_or_else(|| {
+                    Error::invalid(format!(
+                        "no package command {name:?}; `cargoman package --help` lists them"
+                    ))
+                })?;
+            Ok(Parsed::Format(commands.parse(args)))
+        }
+    }
 }
 
 pub async fn package_command(
-    composer: &Composer,
-    action: PackageCommand,
+    formats: &[Box<dyn Format>],
+    registry: Registry,
+    config: Arc<Config>,
+    parsed: Parsed,
     json: bool,
 ) -> Result<()> {
-    let sync = |name: String| async move {
-        let package = composer.find_existing(&name).await?;
-        let report = composer.sync_task(package.id).await?;
-        print(json, &report, || summary(&name, &report));
-        Ok::<_, Error>(())
-    };
-    match action {
-        PackageCommand::Add {
-            url,
-            name,
-            provider,
-            monorepo,
-        } => {
-            let package = composer
-                .add(name, &url, provider.as_deref(), monorepo.as_deref())
-                .await?;
-            sync(package.name).await?;
-        }
-        PackageCommand::List { format } => {
+    match parsed {
+        Parsed::List { format } => {
             let mut listed = {
-                let mut conn = composer.registry.db.pool().acquire().await?;
+                let mut conn = registry.db.pool().acquire().await?;
                 packages::summaries(&mut conn, format.as_deref()).await?
             };
-            latest_by_format_order(composer, &mut listed).await?;
+            latest_by_format_order(formats, &registry, &mut listed).await?;
             let lines = listed.iter().map(summary_line).collect();
             let empty = match &format {
                 Some(format) => format!("no {format} packages"),
                 None => "no packages".to_string(),
             };
             print_list(json, &listed, lines, &empty);
+            Ok(())
         }
-        PackageCommand::Show { name } => {
-            let package = composer.find_existing(&name).await?;
-            print_json(&composer.describe(&package).await?);
-        }
-        PackageCommand::Sync { name, all } => match (name, all) {
-            (Some(name), false) => sync(name).await?,
-            (None, true) => {
-                for p in composer.describe_all().await? {
-                    sync(p["name"].as_str().unwrap_or_default().to_string()).await?;
-                }
-            }
-            _ => return Err(Error::invalid("give a package name or --all")),
-        },
-        PackageCommand::Delete { name } => {
-            let package = composer.find_existing(&name).await?;
-            composer.registry.delete_package(package.id).await?;
-            println!("deleted {name}");
-        }
+        Parsed::Format(command) => command.run(registry, config, json).await,
     }
-    Ok(())
 }
 
 /// Each package shows its latest release by its own format's version order.
 async fn latest_by_format_order(
-    composer: &Composer,
+    formats: &[Box<dyn Format>],
+    registry: &Registry,
     listed: &mut [packages::PackageSummary],
 ) -> Result<()> {
-    let formats = crate::formats::all();
-    let mut conn = composer.registry.db.pool().acquire().await?;
+    let mut conn = registry.db.pool().acquire().await?;
     for summary in listed.iter_mut() {
         let Some(format) = formats.iter().find(|f| f.name() == summary.format) else {
             continue;
@@ -135,39 +125,4 @@ fn summary_line(p: &packages::PackageSummary) -> String {
         line += &format!("\t{url}");
     }
     line
-}
-
-/// One line per synced package: what changed, then the refs skipped and why.
-fn summary(name: &str, report: &Value) -> String {
-    let count = |r: &Value, key: &str| r[key].as_array().map_or(0, Vec::len);
-    let one = |name: &str, r: &Value| {
-        let mut line = format!(
-            "{name}: {} added, {} updated, {} removed, {} unchanged, {} skipped",
-            count(r, "added"),
-            count(r, "updated"),
-            count(r, "removed"),
-            r["unchanged"].as_u64().unwrap_or(0),
-            count(r, "skipped"),
-        );
-        for s in r["skipped"].as_array().into_iter().flatten() {
-            line += &format!(
-                "\n  skipped {}: {}",
-                s["reference"].as_str().unwrap_or(""),
-                s["reason"].as_str().unwrap_or("")
-            );
-        }
-        line
-    };
-    if report.get("root").is_none() {
-        return one(name, report);
-    }
-    let mut text = one(name, &report["root"]);
-    for child in report["children"].as_array().into_iter().flatten() {
-        let child_name = child["name"].as_str().unwrap_or("");
-        match child["error"].as_str() {
-            Some(e) => text += &format!("\n{child_name}: failed: {e}"),
-            None => text += &format!("\n{}", one(child_name, &child["sync"])),
-        }
-    }
-    text
 }

@@ -3,7 +3,8 @@
 
 use clap::Subcommand;
 
-use super::{print, print_list, token_line};
+use super::token_line;
+use crate::console::{print, print_list};
 use crate::db::Db;
 use crate::error::Result;
 use crate::model::Page;

@@ -17,6 +17,15 @@ use crate::package_rules::{PackageName, Rulebook};
 
 pub use access::{AccessCache, DocumentKey, View};
 
+/// How one format's client is set up with a customer token: the key of the field added to the
+/// API's answers that hand out a token, and its value for the settings and the plain token
+/// (Cargoman documents Composer's `composer_auth`).
+#[derive(Clone, Copy)]
+pub struct ClientSetup {
+    pub key: &'static str,
+    pub render: fn(&crate::config::Config, &str) -> serde_json::Value,
+}
+
 /// A new customer id: `cust_` and 16 random lower-case letters and digits.
 pub fn new_public_id() -> String {
     let random = secret::generate("");

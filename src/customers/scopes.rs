@@ -149,9 +149,9 @@ mod tests {
 
     #[test]
     fn scopes_match_in_their_repository() {
-        let bare = Some(("composer", "cargoman"));
+        let bare = Some(("bare", "house"));
         let vendor = PackageScope::parse("acme/*").unwrap();
-        assert!(vendor.applies_to("cargoman", "composer", bare));
+        assert!(vendor.applies_to("house", "bare", bare));
         assert!(!vendor.applies_to("acme", "generic", bare));
         assert!(vendor.matches_name("acme/b") && !vendor.matches_name("acmex/b"));
         let tool = PackageScope::parse("generic:Acme/tool*").unwrap();

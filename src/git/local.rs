@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::error::{GitError, chain, redact};
-use super::mirror::{open_options, set_head, set_refs};
+use super::repo::{open_options, set_head, set_refs};
 
 pub(super) fn fetch(repo: &gix::Repository, source: &Path, url: &str) -> Result<(), GitError> {
     let unreachable = |message: String| GitError::Unreachable {

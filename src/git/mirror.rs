@@ -1,18 +1,18 @@
 //! Creating and updating bare mirrors: where they live, network fetches, and making local refs
 //! equal the remote's (gix has no `fetch --prune`, so pruning is done here).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-use gix::bstr::{BStr, BString, ByteSlice};
+use gix::bstr::{BString, ByteSlice};
 use gix::credentials::helper::Action;
 use gix::credentials::protocol::Outcome;
-use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
-use gix::refs::{FullName, Target};
 
 use super::error::{GitError, chain, redact};
 use super::reach::{Reach, check_url};
+use super::repo::{open_options, prune, set_head};
+use super::source::{Source, parse_source};
 use super::{GitAuth, Mirror, local};
 
 /// Branches and tags mirrored one to one; `+` because upstream may force-push or move a tag.
@@ -21,18 +21,6 @@ const REFSPECS: [&str; 2] = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/ta
 /// Username sent with a token when none is configured; GitHub, Gitea and GitLab accept any name
 /// with a token as the password.
 const TOKEN_USER: &str = "x-access-token";
-
-pub(super) enum Source {
-    Local(PathBuf),
-    Remote(gix::Url),
-}
-
-/// Options for every repository we open or create. `isolated` keeps the user's and system's git
-/// config (credential helpers, URL rewrites, hooks) out, and stops gix from running `git` to locate
-/// the installation's config file.
-pub(super) fn open_options() -> gix::open::Options {
-    gix::open::Options::isolated()
-}
 
 pub(super) fn open(path: &Path) -> Result<Mirror, GitError> {
     let repo = gix::open_opts(path, open_options()).map_err(|e| GitError::NotARepository {
@@ -146,28 +134,6 @@ fn remove_stale(cache_root: &Path, mirror: &Path) {
 fn cache_key(url: &str) -> String {
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, url.as_bytes());
     hex::encode(&digest.as_ref()[..16])
-}
-
-pub(super) fn parse_source(url: &str) -> Result<Source, GitError> {
-    let unsupported = |reason: String| GitError::UnsupportedUrl {
-        url: redact(url),
-        reason,
-    };
-    let parsed = gix::url::parse(url.as_bytes().as_bstr()).map_err(|e| unsupported(chain(&e)))?;
-    match parsed.scheme {
-        gix::url::Scheme::File => gix::path::from_bstring(parsed.path)
-            .map(Source::Local)
-            .map_err(|e| unsupported(chain(&e))),
-        gix::url::Scheme::Http | gix::url::Scheme::Https | gix::url::Scheme::Git => {
-            Ok(Source::Remote(parsed))
-        }
-        gix::url::Scheme::Ssh => Err(unsupported(
-            "ssh needs the ssh program; use an https URL with GIT_AUTH_TOKEN".into(),
-        )),
-        other => Err(unsupported(format!(
-            "the {other} protocol is not supported"
-        ))),
-    }
 }
 
 fn init_bare(path: &Path, url: &str) -> Result<gix::Repository, GitError> {
@@ -338,89 +304,4 @@ pub(super) fn credentials(
         },
         next: context.into(),
     }))
-}
-
-fn is_mirrored(name: &BStr) -> bool {
-    name.starts_with(b"refs/heads/") || name.starts_with(b"refs/tags/")
-}
-
-/// Deletes local branches and tags whose names are not in `keep`.
-pub(super) fn prune(repo: &gix::Repository, keep: &BTreeSet<BString>) -> Result<(), GitError> {
-    let mut edits = Vec::new();
-    for reference in repo
-        .references()
-        .map_err(GitError::repo)?
-        .all()
-        .map_err(GitError::repo)?
-    {
-        let reference = reference.map_err(GitError::repo)?;
-        let name = reference.name();
-        if is_mirrored(name.as_bstr()) && !keep.contains(name.as_bstr()) {
-            edits.push(RefEdit {
-                change: Change::Delete {
-                    expected: PreviousValue::MustExist,
-                    log: RefLog::AndReference,
-                },
-                name: name.to_owned(),
-                deref: false,
-            });
-        }
-    }
-    if !edits.is_empty() {
-        repo.edit_references(edits).map_err(GitError::repo)?;
-    }
-    Ok(())
-}
-
-/// Makes local branches and tags exactly `wanted` (name → object, annotated tags unpeeled).
-pub(super) fn set_refs(
-    repo: &gix::Repository,
-    wanted: &BTreeMap<FullName, gix::ObjectId>,
-) -> Result<(), GitError> {
-    let keep = wanted.keys().map(|n| n.as_bstr().to_owned()).collect();
-    prune(repo, &keep)?;
-    let mut edits = Vec::new();
-    for (name, id) in wanted {
-        let current = repo
-            .try_find_reference(name.as_ref())
-            .map_err(GitError::repo)?;
-        if current.is_some_and(|r| r.target().try_id() == Some(id.as_ref())) {
-            continue;
-        }
-        edits.push(RefEdit {
-            change: Change::Update {
-                log: LogChange::default(),
-                expected: PreviousValue::Any,
-                new: Target::Object(*id),
-            },
-            name: name.clone(),
-            deref: false,
-        });
-    }
-    if !edits.is_empty() {
-        repo.edit_references(edits).map_err(GitError::repo)?;
-    }
-    Ok(())
-}
-
-/// Points the mirror's `HEAD` at the remote's default branch (`refs/heads/...`), if known.
-pub(super) fn set_head(repo: &gix::Repository, target: Option<&BStr>) -> Result<(), GitError> {
-    let Some(target) = target.filter(|t| t.starts_with(b"refs/heads/")) else {
-        return Ok(());
-    };
-    let target = FullName::try_from(target.to_owned()).map_err(GitError::repo)?;
-    if repo.head_name().map_err(GitError::repo)?.as_ref() == Some(&target) {
-        return Ok(());
-    }
-    repo.edit_reference(RefEdit {
-        change: Change::Update {
-            log: LogChange::default(),
-            expected: PreviousValue::Any,
-            new: Target::Symbolic(target),
-        },
-        name: FullName::try_from("HEAD").map_err(GitError::repo)?,
-        deref: false,
-    })
-    .map_err(GitError::repo)?;
-    Ok(())
 }

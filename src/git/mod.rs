@@ -16,6 +16,8 @@ mod local;
 mod mirror;
 mod reach;
 mod read;
+mod repo;
+mod source;
 #[cfg(test)]
 mod tests;
 

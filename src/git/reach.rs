@@ -11,7 +11,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
 
 use super::error::{GitError, redact};
-use super::mirror::{Source, parse_source};
+use super::source::{Source, parse_source};
 
 /// Which repositories a sync may reach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -75,12 +75,7 @@ pub async fn record(State(state): State<AppState>, mut request: Request, next: N
     let response = next.run(request).await;
 
     let status = response.status().as_u16();
-    let format_admin: Vec<&str> = state
-        .formats
-        .iter()
-        .flat_map(|f| f.audited_prefixes().iter().copied())
-        .collect();
-    if !is_audited(&method, &path, status, &format_admin) {
+    if !is_audited(&method, &path, status, &state.audited_prefixes) {
         return response;
     }
     // Without a matched route (the fallback) the concrete path stands in for the template.

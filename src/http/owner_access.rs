@@ -1,27 +1,12 @@
 //! The owner-aware read check every format's read goes through: members (team tokens) read every
 //! owner without a lookup; anyone else needs the owner's visibility, which is kept in memory for a
-//! moment so an anonymous download of a public file stays free of database round trips (see
-//! `db::recent`: a visibility change made here counts at once, one made on another instance
-//! within `TTL`).
-
-use std::time::Duration;
+//! moment so an anonymous download of a public file stays free of database round trips
+//! (`auth::OwnerVisibilities`).
 
 use crate::auth::{Permission, Principal, Visibility};
-use crate::db::recent::Recent;
 use crate::error::{Error, Result};
 use crate::model::owners;
 use crate::state::AppState;
-
-const TTL: Duration = Duration::from_secs(1);
-
-/// Owners' visibilities read a moment ago (see `db::recent`), by lower-case owner name.
-pub struct OwnerVisibilities(Recent<Visibility>);
-
-impl Default for OwnerVisibilities {
-    fn default() -> Self {
-        OwnerVisibilities(Recent::new(TTL))
-    }
-}
 
 /// What a member of every owner may do: read a private one.
 const MEMBER: Permission = Permission::ReadOwner(Visibility::Private);
@@ -103,7 +88,7 @@ pub async fn require_package_read(
 async fn visibility(state: &AppState, owner: &str) -> Result<Visibility> {
     let key = owner.to_lowercase();
     let epoch = state.registry.db.write_epoch();
-    let cache = &state.owner_visibilities.0;
+    let cache = &state.owner_visibilities;
     if let Some(visibility) = cache.get(&key, epoch) {
         return Ok(visibility);
     }

@@ -7,7 +7,6 @@ use sqlx::{AnyConnection, Row};
 
 use crate::blobs::digest::sha256_hex;
 use crate::error::Result;
-use crate::model::packages::Package;
 
 /// The `package_id` of a repository's own documents. No package has id 0, and the key cannot use
 /// NULL instead: NULLs never conflict, so the upsert would add a second row instead of replacing.
@@ -29,14 +28,6 @@ impl<'a> Scope<'a> {
             owner_id,
             format,
             package_id: None,
-        }
-    }
-
-    pub fn package(package: &'a Package) -> Self {
-        Scope {
-            owner_id: package.owner_id,
-            format: &package.format,
-            package_id: Some(package.id),
         }
     }
 
@@ -136,14 +127,11 @@ mod tests {
 
     #[test]
     fn a_repository_document_is_keyed_apart_from_every_package() {
-        let package = Package {
-            id: 7,
+        let of_package = Scope {
             owner_id: 3,
-            format: "pacman".into(),
-            name: "bash".into(),
-            created_at: 0,
+            format: "pacman",
+            package_id: Some(7),
         };
-        let of_package = Scope::package(&package);
         let of_repository = Scope::repository(3, "pacman");
         assert_eq!((of_package.owner_id, of_package.format), (3, "pacman"));
         assert_eq!(of_package.package_key(), 7);

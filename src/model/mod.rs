@@ -20,6 +20,7 @@ pub mod stripe_events;
 pub mod tags;
 pub mod tokens;
 pub mod upload_sessions;
+pub mod visibility;
 pub mod webhook_deliveries;
 
 /// 1-based page of a listing.

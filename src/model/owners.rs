@@ -1,7 +1,7 @@
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
+use super::visibility::Visibility;
 use super::{Listing, Page};
-use crate::auth::Visibility;
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, serde::Serialize)]

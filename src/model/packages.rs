@@ -19,6 +19,17 @@ pub struct Package {
     pub created_at: i64,
 }
 
+impl Package {
+    /// Where its rendered documents are kept.
+    pub fn document_scope(&self) -> super::documents::Scope<'_> {
+        super::documents::Scope {
+            owner_id: self.owner_id,
+            format: &self.format,
+            package_id: Some(self.id),
+        }
+    }
+}
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Version {
     pub id: i64,

@@ -338,6 +338,12 @@ fn routes() -> Vec<(&'static str, &'static str, Option<&'static str>, Needs)> {
         ),
         (
             "DELETE",
+            "/api/v1/customers/cust_none/packages?format=generic&owner=acme&package=tool",
+            None,
+            Needs::Write,
+        ),
+        (
+            "DELETE",
             "/api/v1/customers/cust_none/collections/none",
             None,
             Needs::Write,
@@ -345,6 +351,12 @@ fn routes() -> Vec<(&'static str, &'static str, Option<&'static str>, Needs)> {
         (
             "GET",
             "/api/v1/packages/acme/widget/customers",
+            None,
+            Needs::Read,
+        ),
+        (
+            "GET",
+            "/api/v1/customers/by-package?format=generic&owner=acme&package=tool",
             None,
             Needs::Read,
         ),

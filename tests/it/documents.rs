@@ -72,7 +72,7 @@ async fn stored(db: &Db) -> Vec<Document> {
         .unwrap();
     let mut found = Vec::new();
     for name in DOCUMENTS {
-        let document = documents::get(&mut conn, Scope::package(&package), name)
+        let document = documents::get(&mut conn, package.document_scope(), name)
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("no {name} document"));
@@ -216,7 +216,7 @@ fn documents_of_an_older_schema_migrate_intact() {
                 .await
                 .unwrap()
                 .unwrap();
-            let p2 = Scope::package(&package);
+            let p2 = package.document_scope();
             documents::put(&mut conn, p2, "p2", &originals[0].body)
                 .await
                 .unwrap();

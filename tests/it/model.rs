@@ -818,7 +818,7 @@ fn package_and_repository_documents_share_one_upsert() {
                 .await
                 .unwrap()
                 .unwrap();
-        let of_package = Scope::package(&package);
+        let of_package = package.document_scope();
         let of_repository = Scope::repository(package.owner_id, &package.format);
         async fn get(scope: Scope<'_>, conn: &mut sqlx::AnyConnection) -> documents::Document {
             documents::get(conn, scope, "index").await.unwrap().unwrap()

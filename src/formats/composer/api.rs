@@ -15,7 +15,7 @@ use super::{Composer, FORMAT, OWNER, names};
 use crate::auth::{Permission, Principal};
 use crate::error::{Error, Result};
 use crate::http::json::{Data, Json, PageQuery, Query, ok};
-use crate::model::documents::{self, Scope};
+use crate::model::documents;
 use crate::model::packages::{self, Package};
 use crate::model::{Page, owners};
 use crate::state::AppState;
@@ -261,7 +261,7 @@ async fn readme(
     let mut conn = state.registry.db.pool().acquire().await?;
     let doc = documents::get(
         &mut conn,
-        Scope::package(&package),
+        package.document_scope(),
         super::sync::README_DOCUMENT,
     )
     .await?

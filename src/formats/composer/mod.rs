@@ -2,6 +2,7 @@
 //! protocol v2 at the server root, managed under `/api/v1/packages`.
 
 mod api;
+mod cli;
 pub mod constraint;
 mod dialect;
 mod gitea;
@@ -25,8 +26,8 @@ use std::sync::Arc;
 
 use axum::Router;
 
+use crate::customers::ClientSetup;
 use futures_util::future::BoxFuture;
-use serde_json::Value;
 
 use crate::config::{Config, TaskConfig};
 use crate::db::Db;
@@ -100,15 +101,21 @@ impl super::Format for ComposerFormat {
     }
 
     /// `composer config http-basic.<host> token <value>`.
-    fn client_setup(&self, config: &Config, token: &str) -> Option<(&'static str, Value)> {
-        Some((
-            "composer_auth",
-            serde_json::json!({
-                "username": "token",
-                "password": token,
-                "repository_url": config.base_url,
-            }),
-        ))
+    fn package_commands(&self) -> Option<Box<dyn crate::format::PackageCommands>> {
+        Some(Box::new(cli::ComposerCommands))
+    }
+
+    fn client_setup(&self) -> Option<ClientSetup> {
+        Some(ClientSetup {
+            key: "composer_auth",
+            render: |config, token| {
+                serde_json::json!({
+                    "username": "token",
+                    "password": token,
+                    "repository_url": config.base_url,
+                })
+            },
+        })
     }
 
     fn background(&self, state: &AppState) -> Vec<BoxFuture<'static, ()>> {

@@ -16,7 +16,7 @@ use super::{Composer, FORMAT, OWNER};
 use crate::blobs::{ExtraDigests, PutOptions, file_stream};
 use crate::error::{Error, Result};
 use crate::git::{GitAuth, GitRef, Mirror, Reach, RefKind};
-use crate::model::documents::{self, Scope};
+use crate::model::documents;
 use crate::model::git_sources::GitSource;
 use crate::model::packages::{self, FileCoord, Package};
 use crate::model::properties::{self, RefType};
@@ -340,7 +340,7 @@ impl Composer {
             let readme = readme.to_string();
             documents::put(
                 &mut tx,
-                Scope::package(&package),
+                package.document_scope(),
                 README_DOCUMENT,
                 readme.as_bytes(),
             )
@@ -537,7 +537,7 @@ impl Composer {
             ("p2~dev", metadata::p2_document(&package.name, &dev)),
             ("p1", metadata::p1_document(&package.name, &entries)),
         ] {
-            documents::put(&mut tx, Scope::package(package), name, body.as_bytes()).await?;
+            documents::put(&mut tx, package.document_scope(), name, body.as_bytes()).await?;
         }
         tx.commit().await?;
         self.registry

@@ -27,10 +27,11 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::auth::Principal;
 use crate::config::Config;
+use crate::customers::ClientSetup;
 use crate::error::{Error, Result};
 use crate::http::error::restyle;
 use crate::model::owners::check_owner_name;
@@ -63,17 +64,19 @@ impl super::Format for Npm {
     }
 
     /// An `.npmrc` for the customer's token (the owner's registry URL replaces `{owner}`).
-    fn client_setup(&self, config: &Config, token: &str) -> Option<(&'static str, Value)> {
-        let registry = format!("{}/api/packages/{{owner}}/npm/", config.base_url);
-        let host_path = registry
-            .split_once("://")
-            .map_or(registry.as_str(), |(_, rest)| rest);
-        Some((
-            "npmrc",
-            json!(format!(
-                "registry={registry}\n//{host_path}:_authToken={token}\n"
-            )),
-        ))
+    fn client_setup(&self) -> Option<ClientSetup> {
+        Some(ClientSetup {
+            key: "npmrc",
+            render: |config, token| {
+                let registry = format!("{}/api/packages/{{owner}}/npm/", config.base_url);
+                let host_path = registry
+                    .split_once("://")
+                    .map_or(registry.as_str(), |(_, rest)| rest);
+                json!(format!(
+                    "registry={registry}\n//{host_path}:_authToken={token}\n"
+                ))
+            },
+        })
     }
 }
 

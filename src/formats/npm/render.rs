@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::{FORMAT, packument, registry_url};
 use crate::error::Result;
-use crate::model::documents::{self, Scope};
+use crate::model::documents;
 use crate::model::{owners, packages, tags};
 use crate::registry::{Change, Registry, RenderHook};
 
@@ -48,10 +48,10 @@ async fn render(registry: &Registry, base_url: &str, change: &Change) -> Result<
         tarball_base: &tarball_base,
         modified_at: crate::clock::now(),
     });
-    documents::put(&mut tx, Scope::package(&package), packument::FULL, &full).await?;
+    documents::put(&mut tx, package.document_scope(), packument::FULL, &full).await?;
     documents::put(
         &mut tx,
-        Scope::package(&package),
+        package.document_scope(),
         packument::ABBREVIATED,
         &abbreviated,
     )
