@@ -237,3 +237,28 @@ wrk_cell() { # url conc [header …]
     p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
     echo "${rps:-0} $errs $p50 $p99"
 }
+
+# results_block name title footer table_fn: puts "title", the table `table_fn` prints and "footer"
+# into bench/RESULTS.md between <!-- name --> markers (replacing the previous block, which
+# bench/run.sh keeps when it rewrites the file). Needs BENCH_DIR and TMP.
+results_block() {
+    local name=$1 title=$2 footer=$3 table_fn=$4
+    {
+        echo "<!-- $name -->"
+        echo "$title"
+        echo
+        "$table_fn"
+        echo
+        echo "$footer"
+        echo "<!-- /$name -->"
+    } >"$TMP/block.md"
+    if grep -q "<!-- $name -->" "$BENCH_DIR/RESULTS.md"; then
+        awk -v block="$TMP/block.md" -v first="<!-- $name -->" -v last="<!-- /$name -->" '
+            $0 == first {while ((getline l < block) > 0) print l; skip = 1; next}
+            $0 == last {skip = 0; next}
+            !skip' "$BENCH_DIR/RESULTS.md" >"$TMP/results.md"
+        cp "$TMP/results.md" "$BENCH_DIR/RESULTS.md"
+    else
+        { echo; cat "$TMP/block.md"; } >>"$BENCH_DIR/RESULTS.md"
+    fi
+}

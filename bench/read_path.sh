@@ -152,22 +152,6 @@ table() {
 } >"$RESULTS"
 
 # The same table in RESULTS.md, between markers that bench/run.sh keeps.
-{
-    echo "<!-- read-path -->"
-    echo "## Read path against nginx (\`bench/read_path.sh\`, $(date -u +%Y-%m-%d))"
-    echo
-    table
-    echo
-    echo "Details and profiles: [RESULTS-read-path.md](RESULTS-read-path.md)."
-    echo "<!-- /read-path -->"
-} >"$TMP/block.md"
-if grep -q '<!-- read-path -->' "$BENCH_DIR/RESULTS.md"; then
-    awk -v block="$TMP/block.md" '
-        /<!-- read-path -->/ {while ((getline l < block) > 0) print l; skip = 1; next}
-        /<!-- \/read-path -->/ {skip = 0; next}
-        !skip' "$BENCH_DIR/RESULTS.md" >"$TMP/results.md"
-    cp "$TMP/results.md" "$BENCH_DIR/RESULTS.md"
-else
-    { echo; cat "$TMP/block.md"; } >>"$BENCH_DIR/RESULTS.md"
-fi
+results_block read-path "## Read path against nginx (\`bench/read_path.sh\`, $(date -u +%Y-%m-%d))" \
+    "Details and profiles: [RESULTS-read-path.md](RESULTS-read-path.md)." table
 cat "$RESULTS"

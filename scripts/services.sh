@@ -14,12 +14,17 @@
 #   CARGOMAN_TEST_S3_ACCESS_KEY  / CARGOMAN_TEST_S3_SECRET_KEY
 #   CARGOMAN_TEST_S3_REGION      us-east-1 (s3s-fs accepts any region)
 #   CARGOMAN_TEST_S3_DIR         s3s-fs data dir; a bucket is a subfolder (mkdir it to create one)
+#   CARGOMAN_TEST_NODE_CLIENTS   node_modules holding pnpm, yarn 1 and yarn 4 (run them with node;
+#                                npm itself comes with node)
 
 # Built test tools live outside the checkout, so a fresh clone (CI) finds the s3s-fs that an
 # earlier run built instead of spending ~12 minutes rebuilding it.
 : "${TOOLS_DIR:=${CARGOMAN_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/cargoman-tools}}"
 S3S_FS_VERSION="0.14.1"
 ORAS_PY_VERSION="0.2.43"
+# JavaScript clients of the npm tests. The npm mirror available here serves `latest` tags only,
+# so yarn is pinned by exact version (plain `yarn` would be 2.x) and yarn 4 comes as its dist.
+NODE_CLIENTS="pnpm yarn@1.22.22 @yarnpkg/cli-dist@4"
 
 _SERVICES_PG_DIR="${_SERVICES_PG_DIR:-}"
 _SERVICES_PG_BIN="${_SERVICES_PG_BIN:-}"
@@ -63,9 +68,10 @@ _services_free_port() {
 services_install() {
     local missing=() pkg
     # Real clients the tests drive: curl (Generic), composer with PHP (Composer), git (fixtures),
-    # skopeo, buildah, podman and (from PyPI, below) oras-py (Container).
-    local clients=(curl ca-certificates git composer php-cli php-zip unzip skopeo buildah podman
-                   python3-venv)
+    # python3 (a terminal for `npm login`'s password prompt), skopeo, buildah, podman and (from
+    # PyPI, below) oras-py (Container).
+    local clients=(curl ca-certificates git composer php-cli php-zip unzip python3 skopeo buildah
+                   podman python3-venv)
     for pkg in postgresql "${clients[@]}"; do
         if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q '^install ok installed$'; then
             missing+=("$pkg")
@@ -101,6 +107,26 @@ services_install() {
         (unset CARGO_TARGET_DIR CARGO_BUILD_TARGET_DIR
          cargo install "s3s-fs@$S3S_FS_VERSION" --features binary --locked --root "$TOOLS_DIR")
     fi
+
+    if ! command -v npm >/dev/null; then
+        _services_log "installing node and npm"
+        _services_as_root apt-get install -y --no-install-recommends nodejs npm
+    fi
+    _services_install_node_clients
+}
+
+# Installs the JavaScript clients into $TOOLS_DIR/node once (again when NODE_CLIENTS changes).
+_services_install_node_clients() {
+    local dir="$TOOLS_DIR/node"
+    if [ -f "$dir/installed" ] && [ "$(cat "$dir/installed")" = "$NODE_CLIENTS" ]; then
+        return 0
+    fi
+    _services_log "installing $NODE_CLIENTS into $dir"
+    mkdir -p "$dir"
+    [ -f "$dir/package.json" ] || echo '{"private":true}' >"$dir/package.json"
+    # shellcheck disable=SC2086 # one word per package
+    (cd "$dir" && npm install --no-audit --no-fund --loglevel=error $NODE_CLIENTS)
+    echo "$NODE_CLIENTS" >"$dir/installed"
 }
 
 _services_pg_bin() {
@@ -223,6 +249,9 @@ services_start() {
         services_stop
         return 1
     fi
+    if [ -f "$TOOLS_DIR/node/installed" ]; then
+        export CARGOMAN_TEST_NODE_CLIENTS="$TOOLS_DIR/node/node_modules"
+    fi
     _services_log "postgres at $CARGOMAN_TEST_POSTGRES_URL (dir $_SERVICES_PG_DIR)"
     _services_log "s3s-fs at $CARGOMAN_TEST_S3_ENDPOINT (data $CARGOMAN_TEST_S3_DIR)"
 }
@@ -243,6 +272,7 @@ services_stop() {
         _SERVICES_PG_DIR=""
     fi
     unset CARGOMAN_TEST_POSTGRES_URL CARGOMAN_TEST_S3_ENDPOINT CARGOMAN_TEST_S3_ACCESS_KEY \
-        CARGOMAN_TEST_S3_SECRET_KEY CARGOMAN_TEST_S3_REGION CARGOMAN_TEST_S3_DIR
+        CARGOMAN_TEST_S3_SECRET_KEY CARGOMAN_TEST_S3_REGION CARGOMAN_TEST_S3_DIR \
+        CARGOMAN_TEST_NODE_CLIENTS CARGOMAN_TEST_ORAS_PYTHON
     return 0
 }

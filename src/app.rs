@@ -185,9 +185,9 @@ pub async fn open_existing_registry(config: &Config) -> Result<Registry> {
 }
 
 /// Connects the formats' hooks to the registry: document re-rendering and garbage collection.
-pub fn register_hooks(registry: &Registry, formats: &[Box<dyn Format>], config: &Config) {
+pub fn register_hooks(registry: &Registry, formats: &[Box<dyn Format>], config: &Arc<Config>) {
     for format in formats {
-        if let Some(hook) = format.render_hook() {
+        if let Some(hook) = format.render_hook(config) {
             registry.on_change(format.name(), hook);
         }
         if let Some(collector) = format.collector(config) {

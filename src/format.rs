@@ -49,14 +49,15 @@ pub trait Format: Send + Sync {
     }
 
     /// Re-renders its documents (the package's and the repository's) after a package of this
-    /// format changed: published, deleted or re-tagged (`Registry::on_change`).
-    fn render_hook(&self) -> Option<RenderHook> {
+    /// format changed: published, deleted or re-tagged (`Registry::on_change`). `config` is there
+    /// for documents that hold absolute URLs (`BASE_URL`), so they are served as stored.
+    fn render_hook(&self, _config: &Arc<Config>) -> Option<RenderHook> {
         None
     }
 
     /// Its garbage collection, run by `cargoman gc` and the `cleanup` task before unused blobs
     /// are removed (`Registry::on_gc`), following the server's settings (`GC_COLLECT_UNTAGGED`).
-    fn collector(&self, _config: &Config) -> Option<Collector> {
+    fn collector(&self, _config: &Arc<Config>) -> Option<Collector> {
         None
     }
 

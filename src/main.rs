@@ -129,7 +129,8 @@ fn main() -> ExitCode {
             }
             Command::Gc { grace_seconds } => {
                 let registry = open_existing_registry(&config).await?;
-                register_hooks(&registry, &cargoman::formats::all(), &config);
+                let formats = cargoman::formats::all();
+                register_hooks(&registry, &formats, &std::sync::Arc::new(config.clone()));
                 let report = maintenance::gc(&registry, grace_seconds).await?;
                 print(cli.json, &report, || {
                     let formats: String = report

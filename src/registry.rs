@@ -58,6 +58,9 @@ pub struct Publish<'a> {
     pub version_metadata: VersionMetadata<'a>,
     pub file_properties: Vec<(String, String)>,
     pub put: PutOptions,
+    /// Tags pointed at the version in the same commit (npm's dist-tags sent with a publish), so
+    /// readers never see the version without them and the format renders once.
+    pub tags: Vec<String>,
 }
 
 impl Registry {
@@ -97,6 +100,9 @@ impl Registry {
     {
         // Refuse early what would be refused after a long upload anyway.
         check_visible_names(req.at)?;
+        for tag in &req.tags {
+            crate::text::check_visible("tag name", tag)?;
+        }
         {
             let mut conn = self.db.pool().acquire().await?;
             if !req.create_owner && owners::find(&mut conn, req.at.owner).await?.is_none() {
@@ -335,6 +341,9 @@ impl Registry {
         for (name, value) in &req.file_properties {
             properties::add(&mut tx, RefType::File, file.id, name, value).await?;
         }
+        for tag in &req.tags {
+            tags::set(&mut tx, package.id, tag, version.id).await?;
+        }
         tx.commit().await?;
         Ok((file, Change::from(&package)))
     }
@@ -421,6 +430,23 @@ impl Registry {
         tx.commit().await?;
         self.drop_unused_blobs(shas).await;
         self.changed([Change::from(&package_row)]).await;
+        Ok(())
+    }
+
+    /// Replaces versions' format metadata (npm's `deprecated` messages, say) in one transaction
+    /// and re-renders their packages' documents once each, like any other change.
+    pub async fn set_versions_metadata(&self, updates: &[(i64, serde_json::Value)]) -> Result<()> {
+        let mut tx = self.db.begin_write().await?;
+        let mut changes = Vec::new();
+        for (version_id, metadata) in updates {
+            let package = packages::package_of_version(&mut tx, *version_id)
+                .await?
+                .ok_or_else(|| Error::not_found(format!("version {version_id} not found")))?;
+            packages::set_version_metadata(&mut tx, *version_id, metadata).await?;
+            changes.push(Change::from(&package));
+        }
+        tx.commit().await?;
+        self.changed(changes).await;
         Ok(())
     }
 

@@ -49,6 +49,54 @@ pub struct PutOptions {
     pub max_size: u64,
     /// When the client announced the content's SHA-256, a mismatch discards the upload.
     pub expected_sha256: Option<String>,
+    /// Other digests the client announced (lower-case hex), checked like `expected_sha256`: each
+    /// is computed whether or not `extra_digests` asks for it (npm's `dist.shasum` is a SHA-1 and
+    /// its `dist.integrity` a SHA-512).
+    pub expected_sha1: Option<String>,
+    pub expected_sha512: Option<String>,
+}
+
+impl PutOptions {
+    /// The digests to compute: those asked for plus those to check.
+    fn digests_to_compute(&self) -> ExtraDigests {
+        ExtraDigests {
+            sha1: self.extra_digests.sha1 || self.expected_sha1.is_some(),
+            sha512: self.extra_digests.sha512 || self.expected_sha512.is_some(),
+            md5: self.extra_digests.md5,
+        }
+    }
+
+    /// The first announced digest the content does not have, as a refusal.
+    fn check(&self, digests: &Digests) -> Result<()> {
+        let announced = [
+            (
+                "SHA-256",
+                self.expected_sha256.as_deref(),
+                Some(&digests.sha256),
+            ),
+            (
+                "SHA-1",
+                self.expected_sha1.as_deref(),
+                digests.sha1.as_ref(),
+            ),
+            (
+                "SHA-512",
+                self.expected_sha512.as_deref(),
+                digests.sha512.as_ref(),
+            ),
+        ];
+        for (name, expected, actual) in announced {
+            if let Some(expected) = expected
+                && !actual.is_some_and(|a| a.eq_ignore_ascii_case(expected))
+            {
+                return Err(Error::invalid(format!(
+                    "content {name} is {} but {expected} was announced",
+                    actual.map_or("unknown", String::as_str)
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Clone)]
@@ -126,7 +174,7 @@ impl BlobStore {
     {
         let mut writer = self.writer().await?;
         let (to_hasher, mut hasher_input) = mpsc::channel::<Bytes>(32);
-        let extra = opts.extra_digests;
+        let extra = opts.digests_to_compute();
         let hasher = tokio::task::spawn_blocking(move || {
             let mut h = digest::MultiHasher::new(extra);
             while let Some(chunk) = hasher_input.blocking_recv() {
@@ -144,14 +192,9 @@ impl BlobStore {
                 return Err(e);
             }
         };
-        if let Some(expected) = &opts.expected_sha256
-            && !expected.eq_ignore_ascii_case(&digests.sha256)
-        {
+        if let Err(e) = opts.check(&digests) {
             writer.abort().await;
-            return Err(Error::invalid(format!(
-                "content SHA-256 is {} but {expected} was announced",
-                digests.sha256
-            )));
+            return Err(e);
         }
         let storage_key = writer.finish().await?;
         metrics::counter!("cargoman_upload_bytes_total").increment(size);
@@ -232,6 +275,32 @@ pub fn file_stream(file: tokio::fs::File) -> impl Stream<Item = std::io::Result<
     })
 }
 
+/// Writes a request body to an anonymous temporary file (never held in memory), for formats that
+/// must read an upload before storing it (a zip's manifest, npm's JSON around its tarball);
+/// refused (413) as soon as it grows past `max_size`. Returns the file, at its end, and the size.
+pub async fn spool<S, E>(body: S, max_size: u64) -> Result<(tokio::fs::File, u64)>
+where
+    S: Stream<Item = std::result::Result<Bytes, E>> + Send,
+    E: std::fmt::Display,
+{
+    use tokio::io::AsyncWriteExt;
+    let mut file = tokio::fs::File::from_std(tempfile::tempfile()?);
+    let mut size = 0u64;
+    let mut body = std::pin::pin!(body);
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| Error::BodyInterrupted(e.to_string()))?;
+        size += chunk.len() as u64;
+        if size > max_size {
+            return Err(Error::PayloadTooLarge(format!(
+                "body is larger than the limit of {max_size} bytes"
+            )));
+        }
+        file.write_all(&chunk).await?;
+    }
+    file.flush().await?;
+    Ok((file, size))
+}
+
 async fn copy_body<S, E>(
     body: S,
     writer: &mut Writer,
@@ -259,4 +328,37 @@ where
         writer.write(chunk).await?;
     }
     Ok(size)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digests(data: &[u8]) -> Digests {
+        let mut h = digest::MultiHasher::new(ExtraDigests::ALL);
+        h.update(data);
+        h.finish()
+    }
+
+    #[test]
+    fn announced_digests_are_computed_and_checked() {
+        let d = digests(b"abc");
+        let opts = PutOptions {
+            expected_sha1: d.sha1.clone().map(|s| s.to_uppercase()),
+            expected_sha512: d.sha512.clone(),
+            ..PutOptions::default()
+        };
+        let wanted = opts.digests_to_compute();
+        assert!(wanted.sha1 && wanted.sha512 && !wanted.md5);
+        opts.check(&d).unwrap();
+        let wrong = PutOptions {
+            expected_sha512: Some("00".repeat(64)),
+            ..PutOptions::default()
+        };
+        let refused = wrong.check(&d).unwrap_err();
+        assert!(refused.to_string().contains("SHA-512"), "{refused}");
+        let unasked = PutOptions::default();
+        assert!(unasked.digests_to_compute().is_empty());
+        unasked.check(&d).unwrap();
+    }
 }

@@ -8,6 +8,7 @@
 pub mod composer;
 pub mod container;
 pub mod generic;
+pub mod npm;
 
 pub use crate::format::Format;
 
@@ -17,5 +18,6 @@ pub fn all() -> Vec<Box<dyn Format>> {
         Box::new(generic::Generic),
         Box::new(composer::ComposerFormat),
         Box::new(container::Container),
+        Box::new(npm::Npm),
     ]
 }

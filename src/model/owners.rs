@@ -40,6 +40,17 @@ pub async fn find(conn: &mut AnyConnection, name: &str) -> Result<Option<Owner>>
     row.as_ref().map(from_row).transpose()
 }
 
+/// The owner with id `id` (a render hook learns a changed package's owner by id).
+pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<Owner>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM owners WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
 /// The visibility of the owner named `name`, without the rest of its row (read on every
 /// anonymous or customer download).
 pub async fn find_visibility(conn: &mut AnyConnection, name: &str) -> Result<Option<Visibility>> {

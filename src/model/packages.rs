@@ -174,6 +174,17 @@ pub async fn get_package(conn: &mut AnyConnection, id: i64) -> Result<Option<Pac
     row.as_ref().map(package_from_row).transpose()
 }
 
+/// Holds the package's row lock until the transaction ends (a no-op update: PostgreSQL locks the
+/// row, SQLite's write lock covers the database anyway), so two renders of one package run one
+/// after the other and the later one reads what the earlier change committed.
+pub async fn lock_package(conn: &mut AnyConnection, package_id: i64) -> Result<()> {
+    sqlx::query("UPDATE packages SET id = id WHERE id = $1")
+        .bind(package_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// The package a version belongs to.
 pub async fn package_of_version(
     conn: &mut AnyConnection,

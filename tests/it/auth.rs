@@ -435,6 +435,118 @@ fn routes() -> Vec<(&'static str, &'static str, Option<&'static str>, Needs)> {
             Needs::Read,
         ),
         ("GET", "/api/v1/audit", None, Needs::Read),
+        // npm (Gitea dialect); `greet` does not exist, so an allowed caller gets 404 or 400.
+        ("GET", "/api/packages/acme/npm/greet", None, Needs::Read),
+        (
+            "GET",
+            "/api/packages/acme/npm/@acme%2fgreet",
+            None,
+            Needs::Read,
+        ),
+        (
+            "GET",
+            "/api/packages/acme/npm/greet/1.0.0",
+            None,
+            Needs::Read,
+        ),
+        (
+            "GET",
+            "/api/packages/acme/npm/greet/latest",
+            None,
+            Needs::Read,
+        ),
+        (
+            "GET",
+            "/api/packages/acme/npm/greet/-/greet-1.0.0.tgz",
+            None,
+            Needs::Read,
+        ),
+        (
+            "HEAD",
+            "/api/packages/acme/npm/greet/-/greet-1.0.0.tgz",
+            None,
+            Needs::Read,
+        ),
+        (
+            "GET",
+            "/api/packages/acme/npm/@acme/greet/-/1.0.0/greet-1.0.0.tgz",
+            None,
+            Needs::Read,
+        ),
+        (
+            "GET",
+            "/api/packages/acme/npm/-/package/greet/dist-tags",
+            None,
+            Needs::Read,
+        ),
+        (
+            "GET",
+            "/api/packages/acme/npm/-/v1/search?text=greet",
+            None,
+            Needs::Read,
+        ),
+        ("GET", "/api/packages/acme/npm/-/ping", None, Needs::Read),
+        ("GET", "/api/packages/acme/npm/-/whoami", None, Needs::Read),
+        (
+            "POST",
+            "/api/packages/acme/npm/-/npm/v1/security/audits/quick",
+            Some(r#"{}"#),
+            Needs::Read,
+        ),
+        (
+            "POST",
+            "/api/packages/acme/npm/-/npm/v1/security/advisories/bulk",
+            Some(r#"{}"#),
+            Needs::Read,
+        ),
+        (
+            "PUT",
+            "/api/packages/acme/npm/greet",
+            Some(r#"{}"#),
+            Needs::Write,
+        ),
+        (
+            "PUT",
+            "/api/packages/acme/npm/-/package",
+            Some(r#"{}"#),
+            Needs::Write,
+        ),
+        (
+            "PUT",
+            "/api/packages/acme/npm/greet/-rev/1-x",
+            Some(r#"{}"#),
+            Needs::Write,
+        ),
+        (
+            "DELETE",
+            "/api/packages/acme/npm/greet/-rev/1-x",
+            None,
+            Needs::Write,
+        ),
+        (
+            "DELETE",
+            "/api/packages/acme/npm/greet/-/greet-1.0.0.tgz/-rev/1-x",
+            None,
+            Needs::Write,
+        ),
+        (
+            "PUT",
+            "/api/packages/acme/npm/-/package/greet/dist-tags/beta",
+            Some(r#""1.0.0""#),
+            Needs::Write,
+        ),
+        (
+            "DELETE",
+            "/api/packages/acme/npm/-/package/greet/dist-tags/beta",
+            None,
+            Needs::Write,
+        ),
+        (
+            "PUT",
+            "/api/packages/acme/npm/greet/-disttag/beta",
+            Some(r#""1.0.0""#),
+            Needs::Write,
+        ),
         // Nitro Repo's Composer repositories (seed 003) and their management API
         ("GET", "/repositories/default/acme/", None, Needs::Read),
         (
@@ -544,6 +656,25 @@ fn is_composer_route(path: &str) -> bool {
     ["/packages.json", "/p2/", "/p/", "/dist/"]
         .iter()
         .any(|p| path.starts_with(p))
+}
+
+/// What a customer without grants gets on an npm route: packages it is not granted do not exist
+/// for it, tarballs are refused, the tools answer, writes are refused.
+fn npm_customer_status(method: &str, path: &str) -> Option<u16> {
+    let rest = path.strip_prefix("/api/packages/acme/npm/")?;
+    Some(if method != "GET" && method != "HEAD" && method != "POST" {
+        403
+    } else if rest.starts_with("-/v1/search")
+        || rest.starts_with("-/ping")
+        || rest.starts_with("-/whoami")
+        || rest.starts_with("-/npm/")
+    {
+        200
+    } else if rest.contains("/-/") {
+        403
+    } else {
+        404
+    })
 }
 
 /// Creates a customer as root; returns (id, its initial token).
@@ -657,7 +788,14 @@ fn customer_tokens_on_every_route() {
                 (&other, "other customer"),
             ] {
                 let r = call(&s, Some(&bearer(token)), method, path, body);
-                if is_composer_route(path) {
+                if let Some(expected) = npm_customer_status(method, path) {
+                    assert_eq!(
+                        r.status,
+                        expected,
+                        "{backend:?} {who} {method} {path}: {}",
+                        r.text()
+                    );
+                } else if is_composer_route(path) {
                     // Nothing is granted: the index is empty, metadata absent, archives refused.
                     let expected = if path == "/packages.json" {
                         200

@@ -21,6 +21,7 @@ mod hidden_characters;
 mod migrations;
 mod model;
 mod nitro;
+mod npm;
 mod slow_clients;
 mod stats_audit;
 mod visibility;

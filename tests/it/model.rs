@@ -67,6 +67,7 @@ async fn publish(registry: &Registry, package: &str, version: &str, content: &[u
         version_metadata: no_metadata(),
         file_properties: vec![],
         put: limit(),
+        tags: Vec::new(),
     };
     registry.publish(req, body(content)).await.unwrap()
 }
@@ -174,6 +175,25 @@ fn a_blob_held_without_a_file_survives_gc_until_released() {
             .put_blob(body(&layer), &wrong, Holder::Package(package))
             .await;
         assert!(matches!(refused, Err(Error::Validation(_))), "{refused:?}");
+        // So does a wrong SHA-1 or SHA-512, computed only because they were announced.
+        for wrong in [
+            PutOptions {
+                expected_sha1: Some("0".repeat(40)),
+                ..limit()
+            },
+            PutOptions {
+                expected_sha512: Some("0".repeat(128)),
+                ..limit()
+            },
+        ] {
+            let refused = registry
+                .put_blob(body(&layer), &wrong, Holder::Package(package))
+                .await;
+            assert!(
+                matches!(&refused, Err(Error::Validation(m)) if m.contains("SHA-")),
+                "{refused:?}"
+            );
+        }
         assert!(matches!(
             registry.find_blob(&sha).await,
             Err(Error::NotFound(_))
@@ -564,6 +584,7 @@ fn files_carry_their_kind_qualifier_and_metadata_and_properties_are_found_by_val
                 version_metadata: no_metadata(),
                 file_properties: vec![],
                 put: limit(),
+                tags: Vec::new(),
             };
             let details = FileDetails {
                 kind: kind.to_string(),
@@ -697,6 +718,7 @@ fn one_hook_re_renders_repository_documents_on_every_change() {
                 version_metadata: no_metadata(),
                 file_properties: vec![],
                 put: limit(),
+                tags: Vec::new(),
             };
             let registry = &registry;
             async move {

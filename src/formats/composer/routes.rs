@@ -19,12 +19,12 @@ use serde_json::json;
 
 use super::{FORMAT, OWNER, metadata};
 use crate::auth::{Permission, Principal};
-use crate::blobs::digest::sha256_hex;
-use crate::customers::{DocumentKey, View};
+use crate::customers::View;
 use crate::error::{Error, Result};
 use crate::http::download::{self, serve_file};
 use crate::http::error::{ErrorInfo, restyle};
 use crate::http::owner_access::reads_whole_owner;
+use crate::http::viewed::{self, DocumentAt};
 use crate::model::packages::FileCoord;
 use crate::model::{owners, packages};
 use crate::state::AppState;
@@ -150,44 +150,25 @@ async fn serve_document(
     if !view.allows_package(name) {
         return Err(not_found(name));
     }
-    let doc = state
-        .registry
-        .documents
-        .get(&state.registry.db, OWNER, FORMAT, name, document)
-        .await?
-        .ok_or_else(|| not_found(name))?;
-    let (body, tag) = match view.version_key(name) {
-        None => (doc.body.clone(), doc.sha256.clone()),
-        Some(view_key) => {
-            let tag = filtered_tag(&doc.sha256, &view_key);
-            let cache_key = DocumentKey {
-                package_id: doc.package_id,
-                document,
-                updated_at: doc.updated_at,
-                view: view_key,
-            };
-            let body = state.access.document(cache_key, || {
-                filter_document(view, name, document, &doc.body)
-            })?;
-            (body, tag)
-        }
+    let at = DocumentAt {
+        owner: OWNER,
+        format: FORMAT,
+        package: name,
+        document,
     };
-    // A grant change moves a customer's Last-Modified even when the stored document stays.
+    let doc = viewed::document(state, view, at, |body| {
+        filter_document(view, name, document, body)
+    })
+    .await?
+    .ok_or_else(|| not_found(name))?;
     Ok(download::serve_document(
-        body,
-        &tag,
-        view.last_modified(doc.updated_at),
+        doc.body,
+        &doc.tag,
+        doc.last_modified,
         method,
         headers,
         "application/json",
     ))
-}
-
-/// The ETag of a document filtered through a view. The filtered body follows from the stored one
-/// and the view key (the cache of filtered copies relies on that too), so a hash of the two tells
-/// it apart without hashing the filtered body on every request.
-fn filtered_tag(stored_sha256: &str, view_key: &str) -> String {
-    sha256_hex(format!("{stored_sha256}\0{view_key}").as_bytes())
 }
 
 async fn dist(
@@ -243,23 +224,4 @@ fn filter_document(view: &View, name: &str, document: &str, body: &[u8]) -> Resu
         metadata::p2_document(name, &entries.into_iter().filter(keep).collect::<Vec<_>>())
     };
     Ok(Bytes::from(rendered))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_filtered_document_has_its_own_tag_per_stored_body_and_view() {
-        let stored = sha256_hex(b"{}");
-        let tag = filtered_tag(&stored, "grant:^1.0");
-        assert_eq!(tag, filtered_tag(&stored, "grant:^1.0"), "stable");
-        assert_ne!(tag, stored, "not the whole document's");
-        assert_ne!(tag, filtered_tag(&stored, "grant:^2.0"), "another view");
-        assert_ne!(
-            tag,
-            filtered_tag(&sha256_hex(b"[]"), "grant:^1.0"),
-            "a new body"
-        );
-    }
 }

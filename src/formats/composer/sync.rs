@@ -494,8 +494,9 @@ impl Composer {
                             ..ExtraDigests::NONE
                         },
                         max_size: u64::MAX,
-                        expected_sha256: None,
+                        ..PutOptions::default()
                     },
+                    tags: Vec::new(),
                 },
                 body,
             )

@@ -5,14 +5,14 @@
 //! stored, and the version's Composer entry is built by the same `metadata` code the Git-synced
 //! registry uses. Dist URLs differ per dialect, so each dialect fills them in when it serves.
 
-use futures_util::{Stream, StreamExt};
+use futures_util::Stream;
 use serde_json::{Map, Value};
-use tokio::io::{AsyncSeekExt, AsyncWriteExt};
+use tokio::io::AsyncSeekExt;
 
 use super::metadata::{self, VersionFacts};
 use super::zip_inspect::{self, Limits};
 use super::{Composer, FORMAT, version};
-use crate::blobs::{ExtraDigests, PutOptions, file_stream};
+use crate::blobs::{ExtraDigests, PutOptions, file_stream, spool};
 use crate::error::{Error, Result};
 use crate::model::packages::{self, FileCoord};
 use crate::model::{Page, owners};
@@ -144,8 +144,9 @@ impl Composer {
                             ..ExtraDigests::NONE
                         },
                         max_size: self.config.max_upload_size,
-                        expected_sha256: None,
+                        ..PutOptions::default()
                     },
+                    tags: Vec::new(),
                 },
                 file_stream(file),
             )
@@ -263,29 +264,6 @@ impl Composer {
         .await?;
         Ok((listing.total, versions))
     }
-}
-
-/// Writes the body to an anonymous temporary file (deleted when dropped); 413 past `max_size`.
-async fn spool<S, E>(body: S, max_size: u64) -> Result<(tokio::fs::File, u64)>
-where
-    S: Stream<Item = std::result::Result<bytes::Bytes, E>> + Send,
-    E: std::fmt::Display,
-{
-    let mut file = tokio::fs::File::from_std(tempfile::tempfile()?);
-    let mut size = 0u64;
-    let mut body = std::pin::pin!(body);
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| Error::BodyInterrupted(e.to_string()))?;
-        size += chunk.len() as u64;
-        if size > max_size {
-            return Err(Error::PayloadTooLarge(format!(
-                "archive is larger than the limit of {max_size} bytes"
-            )));
-        }
-        file.write_all(&chunk).await?;
-    }
-    file.flush().await?;
-    Ok((file, size))
 }
 
 /// Sets each entry's `dist.url` (the only part that depends on the dialect serving it).

@@ -77,14 +77,14 @@ pub async fn start(req: &Request, body: Body) -> Result<Response, Failure> {
         let opts = PutOptions {
             max_size: req.state.config.max_upload_size,
             expected_sha256: (digest.algorithm == Algorithm::Sha256).then(|| digest.hex.clone()),
-            extra_digests: content::extra_digests(&digest),
+            expected_sha512: (digest.algorithm == Algorithm::Sha512).then(|| digest.hex.clone()),
+            ..Default::default()
         };
-        let holder = Holder::Package(package.id);
-        let blob = registry
-            .put_blob(body.into_data_stream(), &opts, holder)
+        // Either digest is checked while the body streams in; a mismatch stores nothing.
+        registry
+            .put_blob(body.into_data_stream(), &opts, Holder::Package(package.id))
             .await
             .map_err(digest_mismatch)?;
-        content::confirm(registry, &digest, blob, holder).await?;
         return Ok(created(req, &digest));
     }
     let session = registry

@@ -1,7 +1,7 @@
 //! Content by digest, whatever the algorithm: the blob store addresses content by SHA-256, so a
-//! SHA-512 digest is resolved through the SHA-512 recorded with the blob, and content pushed
-//! under a SHA-512 digest is checked against it once stored (its SHA-512 is computed while it
-//! streams in, or read back for an upload in parts).
+//! SHA-512 digest is resolved through the SHA-512 recorded with the blob, and an upload in parts
+//! pushed under a SHA-512 digest is checked against it once assembled (its saved hash state is
+//! SHA-256's, so the SHA-512 is read back once; a monolithic push is checked as it streams in).
 
 use super::errors::{Code, Failure, OciError};
 use super::names::{Algorithm, Digest};

@@ -458,7 +458,10 @@ async fn store(
                 sha512: true,
                 ..ExtraDigests::NONE
             },
+            ..Default::default()
         },
+        // Tags are set after, whether the manifest is new or not.
+        tags: Vec::new(),
     };
     let body = futures_util::stream::once(async move { Ok::<_, Infallible>(bytes) });
     match registry.publish_with(publish, details, body).await {

@@ -64,7 +64,7 @@ impl super::Format for Container {
 
     /// `gc::collect`: untagged manifests when `GC_COLLECT_UNTAGGED` says so, then the layers no
     /// manifest names.
-    fn collector(&self, config: &Config) -> Option<Collector> {
+    fn collector(&self, config: &Arc<Config>) -> Option<Collector> {
         let untagged = config.gc_collect_untagged;
         Some(Arc::new(move |registry: Registry, cutoff| {
             Box::pin(gc::collect(registry, cutoff, untagged))

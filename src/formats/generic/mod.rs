@@ -112,6 +112,7 @@ async fn upload(
             expected_sha256,
             ..Default::default()
         },
+        tags: Vec::new(),
     };
     state
         .registry
