@@ -262,3 +262,11 @@ results_block() {
         { echo; cat "$TMP/block.md"; } >>"$BENCH_DIR/RESULTS.md"
     fi
 }
+
+# results_summary name title: the whole of $RESULTS (a script's own results file, its first line
+# left out and its headings one level down) under `title` in bench/RESULTS.md, between markers
+# bench/run.sh keeps.
+results_summary() {
+    _results_body() { sed -e '1d' -e 's/^## /### /' "$RESULTS"; }
+    results_block "$1" "$2" "From [$(basename "$RESULTS")]($(basename "$RESULTS"))." _results_body
+}

@@ -228,6 +228,7 @@ ratio() { calc "%.2f" "$1 / $2"; }
     echo "| peak RSS after the pushes, MiB | $CM_PUSH_RSS | $DR_PUSH_RSS | Cargoman < 64 MiB: $(verdict "$CM_PUSH_RSS" "<" 64) |"
     echo "| peak RSS over the run, MiB | $CM_RSS | $DR_RSS | |"
 } >"$RESULTS"
+results_summary container "## Container registry against CNCF distribution (\`bench/oci.sh\`)"
 
 log "results written to $RESULTS"
 cat "$RESULTS"

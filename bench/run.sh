@@ -251,10 +251,13 @@ GIT_DIRTY=$(cd "$ROOT" && git status --porcelain --untracked-files=no 2>/dev/nul
     echo "\`bench/composer.sh\`. Customers (filtered \`p2\`, token checks): [RESULTS-customers.md](RESULTS-customers.md)"
     echo "from \`bench/customers.sh\`."
     echo "Token floods: [RESULTS-auth.md](RESULTS-auth.md) from \`bench/auth_flood.sh\`."
-    # The read-path table that bench/read_path.sh keeps in this file survives a re-run.
-    if [ -f "$RESULTS" ] && grep -q '<!-- read-path -->' "$RESULTS"; then
-        echo
-        sed -n '/<!-- read-path -->/,/<!-- \/read-path -->/p' "$RESULTS"
+    # The tables other scripts keep in this file (`results_block`: read path, npm, container)
+    # survive a re-run.
+    if [ -f "$RESULTS" ]; then
+        for block in $(sed -n 's/^<!-- \([a-z-]*\) -->$/\1/p' "$RESULTS"); do
+            echo
+            sed -n "/^<!-- $block -->\$/,/^<!-- \\/$block -->\$/p" "$RESULTS"
+        done
     fi
 } >"$RESULTS.new"
 mv "$RESULTS.new" "$RESULTS"
