@@ -695,8 +695,10 @@ fn pnpm_and_yarn_install_and_publish() {
         // yarn 4 adds and publishes.
         let app = project(&user, "yarn4-app");
         std::fs::write(app.join("yarn.lock"), "").unwrap();
+        // `enableImmutableInstalls: false`: under CI=true yarn 4 refuses to write the lockfile
+        // this install is meant to write.
         let yarnrc = format!(
-            "npmRegistryServer: \"{}\"\nunsafeHttpWhitelist: [\"127.0.0.1\"]\nnpmMinimalAgeGate: 0\nnpmAuthToken: \"{}\"\nnodeLinker: node-modules\nenableTelemetry: false\n",
+            "npmRegistryServer: \"{}\"\nunsafeHttpWhitelist: [\"127.0.0.1\"]\nnpmMinimalAgeGate: 0\nnpmAuthToken: \"{}\"\nnodeLinker: node-modules\nenableTelemetry: false\nenableImmutableInstalls: false\n",
             user.registry, user.token
         );
         std::fs::write(app.join(".yarnrc.yml"), &yarnrc).unwrap();
