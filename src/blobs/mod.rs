@@ -275,6 +275,26 @@ pub fn file_stream(file: tokio::fs::File) -> impl Stream<Item = std::io::Result<
     })
 }
 
+/// A request body's chunks, each checked: a body that breaks off is `BodyInterrupted`, and one
+/// growing past `max_size` is refused (413) at the chunk that crosses the limit.
+pub fn limited<S, E>(body: S, max_size: u64) -> impl Stream<Item = Result<Bytes>>
+where
+    S: Stream<Item = std::result::Result<Bytes, E>>,
+    E: std::fmt::Display,
+{
+    let mut size = 0u64;
+    body.map(move |chunk| {
+        let chunk = chunk.map_err(|e| Error::BodyInterrupted(e.to_string()))?;
+        size += chunk.len() as u64;
+        if size > max_size {
+            return Err(Error::PayloadTooLarge(format!(
+                "body is larger than the limit of {max_size} bytes"
+            )));
+        }
+        Ok(chunk)
+    })
+}
+
 /// Writes a request body to an anonymous temporary file (never held in memory), for formats that
 /// must read an upload before storing it (a zip's manifest, npm's JSON around its tarball);
 /// refused (413) as soon as it grows past `max_size`. Returns the file, at its end, and the size.
@@ -286,15 +306,10 @@ where
     use tokio::io::AsyncWriteExt;
     let mut file = tokio::fs::File::from_std(tempfile::tempfile()?);
     let mut size = 0u64;
-    let mut body = std::pin::pin!(body);
+    let mut body = std::pin::pin!(limited(body, max_size));
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| Error::BodyInterrupted(e.to_string()))?;
+        let chunk = chunk?;
         size += chunk.len() as u64;
-        if size > max_size {
-            return Err(Error::PayloadTooLarge(format!(
-                "body is larger than the limit of {max_size} bytes"
-            )));
-        }
         file.write_all(&chunk).await?;
     }
     file.flush().await?;
@@ -311,16 +326,11 @@ where
     S: Stream<Item = std::result::Result<Bytes, E>> + Send,
     E: std::fmt::Display,
 {
-    let mut body = std::pin::pin!(body);
+    let mut body = std::pin::pin!(limited(body, max_size));
     let mut size = 0u64;
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| Error::BodyInterrupted(e.to_string()))?;
+        let chunk = chunk?;
         size += chunk.len() as u64;
-        if size > max_size {
-            return Err(Error::PayloadTooLarge(format!(
-                "body is larger than the limit of {max_size} bytes"
-            )));
-        }
         to_hasher
             .send(chunk.clone())
             .await

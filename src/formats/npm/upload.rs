@@ -110,16 +110,9 @@ where
     S: Stream<Item = std::result::Result<Bytes, E>>,
     E: std::fmt::Display,
 {
-    let mut body = std::pin::pin!(body);
-    let mut size = 0u64;
+    let mut body = std::pin::pin!(crate::blobs::limited(body, max_size));
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| Error::BodyInterrupted(e.to_string()))?;
-        size += chunk.len() as u64;
-        if size > max_size {
-            return Err(Error::PayloadTooLarge(format!(
-                "body is larger than the limit of {max_size} bytes"
-            )));
-        }
+        let chunk = chunk?;
         if chunks.send(chunk).await.is_err() {
             // The scan stopped (and says why); the rest of the body is not needed.
             return Ok(());
