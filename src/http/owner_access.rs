@@ -39,6 +39,25 @@ pub async fn reads_whole_owner(
     Ok(principal.allows(Permission::ReadOwner(visibility)))
 }
 
+/// What `principal` sees of `owner`'s packages of `format`, once it may read packages at all:
+/// everything when the owner's visibility lets it read the owner whole (a member, anyone for a
+/// public owner, any authenticated reader for a limited one), else its customer grants.
+pub async fn repository_view(
+    state: &AppState,
+    principal: &Principal,
+    owner: &str,
+    format: &str,
+) -> Result<crate::customers::View> {
+    if reads_whole_owner(state, principal, owner).await? {
+        return Ok(crate::customers::View::All);
+    }
+    principal.require(Permission::ReadGranted)?;
+    state
+        .access
+        .view(&state.registry.db, principal, &owner.to_lowercase(), format)
+        .await
+}
+
 /// A package being read, for `require_package_read`.
 #[derive(Debug, Clone, Copy)]
 pub struct PackageRead<'a> {

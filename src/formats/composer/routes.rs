@@ -18,12 +18,12 @@ use bytes::Bytes;
 use serde_json::json;
 
 use super::{FORMAT, OWNER, metadata};
-use crate::auth::{Permission, Principal};
+use crate::auth::Principal;
 use crate::customers::View;
 use crate::error::{Error, Result};
 use crate::http::download::{self, serve_file};
 use crate::http::error::{ErrorInfo, restyle};
-use crate::http::owner_access::reads_whole_owner;
+use crate::http::owner_access::repository_view;
 use crate::http::viewed::{self, DocumentAt};
 use crate::model::packages::FileCoord;
 use crate::model::{owners, packages};
@@ -58,14 +58,7 @@ async fn refusals_as_warnings(request: Request, next: Next) -> Response {
 /// visibility lets the caller read it whole (a public owner: anyone; limited: any authenticated
 /// reader), there is nothing to filter, as for a team token; a private owner keeps the grants.
 pub(super) async fn view(state: &AppState, principal: &Principal) -> Result<View> {
-    if reads_whole_owner(state, principal, OWNER).await? {
-        return Ok(View::All);
-    }
-    principal.require(Permission::ReadGranted)?;
-    state
-        .access
-        .view(&state.registry.db, principal, OWNER, FORMAT)
-        .await
+    repository_view(state, principal, OWNER, FORMAT).await
 }
 
 async fn index(State(state): State<AppState>, principal: Principal) -> Result<Response> {

@@ -10,11 +10,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Call, FORMAT, names, packument};
-use crate::auth::Permission;
 use crate::customers::View;
 use crate::error::{Error, Result};
 use crate::http::download::{self, serve_file};
-use crate::http::owner_access::reads_whole_owner;
+use crate::http::owner_access::repository_view;
 use crate::http::viewed::{self, DocumentAt, Viewed};
 use crate::model::packages::FileCoord;
 use crate::model::{owners, packages};
@@ -22,19 +21,7 @@ use crate::model::{owners, packages};
 /// What the caller sees of the owner's npm packages: everything for members and readers the
 /// owner's visibility lets in, a customer's granted versions otherwise.
 pub(super) async fn view(call: &Call) -> Result<View> {
-    if reads_whole_owner(&call.state, &call.principal, &call.owner).await? {
-        return Ok(View::All);
-    }
-    call.principal.require(Permission::ReadGranted)?;
-    call.state
-        .access
-        .view(
-            &call.state.registry.db,
-            &call.principal,
-            &call.owner.to_lowercase(),
-            FORMAT,
-        )
-        .await
+    repository_view(&call.state, &call.principal, &call.owner, FORMAT).await
 }
 
 pub(super) fn not_found(name: &str) -> Error {
