@@ -31,3 +31,4 @@ pub mod state;
 pub mod tasks;
 pub mod team_tokens;
 pub mod text;
+pub mod version_interval;
