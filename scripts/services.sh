@@ -9,6 +9,7 @@
 #
 # Exported by services_start:
 #   CARGOMAN_TEST_ORAS_PYTHON    a Python with oras-py (installed by services_install)
+#   CARGOMAN_TEST_DOCKER         a docker CLI (the machine's, or one services_install extracted)
 #   CARGOMAN_TEST_POSTGRES_URL   postgres://postgres@127.0.0.1:PORT/postgres (trust auth)
 #   CARGOMAN_TEST_S3_ENDPOINT    http://127.0.0.1:PORT
 #   CARGOMAN_TEST_S3_ACCESS_KEY  / CARGOMAN_TEST_S3_SECRET_KEY
@@ -97,6 +98,17 @@ services_install() {
         mkdir -p "$TOOLS_DIR"
         python3 -m venv "$TOOLS_DIR/oras"
         "$TOOLS_DIR/oras/bin/pip" install -q "oras==$ORAS_PY_VERSION"
+    fi
+
+    # The Docker CLI for `docker manifest inspect` (Container): the machine's, or else the client
+    # alone out of Debian's docker.io package (no engine is needed, nor installed or started).
+    if ! command -v docker >/dev/null && [ ! -x "$TOOLS_DIR/docker/usr/bin/docker" ]; then
+        _services_log "extracting the docker client of Debian's docker.io into $TOOLS_DIR/docker"
+        mkdir -p "$TOOLS_DIR/docker"
+        (cd "$TOOLS_DIR/docker" \
+            && { apt-get download docker.io || { _services_as_root apt-get update && apt-get download docker.io; }; } \
+            && dpkg-deb --fsys-tarfile docker.io_*.deb | tar -x ./usr/bin/docker \
+            && rm -f docker.io_*.deb)
     fi
 
     if [ ! -x "$TOOLS_DIR/bin/s3s-fs" ]; then
@@ -245,6 +257,8 @@ services_start() {
     services_stop   # in case a previous start in this shell was not stopped
     # The Python that has oras-py (services_install), for the Container tests.
     export CARGOMAN_TEST_ORAS_PYTHON="$TOOLS_DIR/oras/bin/python"
+    CARGOMAN_TEST_DOCKER=$(command -v docker || echo "$TOOLS_DIR/docker/usr/bin/docker")
+    export CARGOMAN_TEST_DOCKER
     if ! _services_start_postgres || ! _services_start_s3; then
         services_stop
         return 1
@@ -273,6 +287,6 @@ services_stop() {
     fi
     unset CARGOMAN_TEST_POSTGRES_URL CARGOMAN_TEST_S3_ENDPOINT CARGOMAN_TEST_S3_ACCESS_KEY \
         CARGOMAN_TEST_S3_SECRET_KEY CARGOMAN_TEST_S3_REGION CARGOMAN_TEST_S3_DIR \
-        CARGOMAN_TEST_NODE_CLIENTS CARGOMAN_TEST_ORAS_PYTHON
+        CARGOMAN_TEST_NODE_CLIENTS CARGOMAN_TEST_ORAS_PYTHON CARGOMAN_TEST_DOCKER
     return 0
 }

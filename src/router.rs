@@ -66,9 +66,14 @@ pub fn router(state: AppState, formats: &[Box<dyn Format>]) -> Router {
         .with_state(state)
 }
 
-/// A format's own challenge on its 401 answers, in place of the default.
+/// A format's own challenge on its 401 answers, in place of the core's default; a handler that
+/// chose a more precise one itself (OCI's `scope=` of the refused request) keeps it.
 fn with_challenge(mut response: Response, challenge: HeaderValue) -> Response {
-    if response.status() == StatusCode::UNAUTHORIZED {
+    let default = response
+        .headers()
+        .get(header::WWW_AUTHENTICATE)
+        .is_none_or(|present| present == error::DEFAULT_CHALLENGE);
+    if response.status() == StatusCode::UNAUTHORIZED && default {
         response
             .headers_mut()
             .insert(header::WWW_AUTHENTICATE, challenge);

@@ -19,7 +19,7 @@ use super::delegated::{self, Delegated};
 use super::failures::FailureLimiter;
 use super::secret::{self, CUSTOMER_PREFIX, ROOT_PREFIX, TEAM_PREFIX};
 use super::verifier::Verifier;
-use super::{CustomerScope, CustomerStatus, CustomerToken, Principal, TeamLevel};
+use super::{Authenticated, CustomerScope, CustomerStatus, CustomerToken, Principal, TeamLevel};
 use crate::config::AuthConfig;
 use crate::db::Db;
 use crate::error::{Error, Result};
@@ -126,7 +126,7 @@ impl Authenticator {
 
     /// The caller a token stands for. `client` (the peer address) counts failed checks: past
     /// `AUTH_FAILURE_LIMIT` a client gets 429 for tokens not already verified.
-    pub async fn authenticate(&self, token: &str, client: Option<&str>) -> Result<Principal> {
+    pub async fn authenticate(&self, token: &str, client: Option<&str>) -> Result<Authenticated> {
         let started = Instant::now();
         let fp = secret::fingerprint(token);
         if let Some(client) = client
@@ -163,26 +163,32 @@ impl Authenticator {
         root || self.verified.lock().expect("cache lock").contains_key(fp)
     }
 
-    async fn check(&self, token: &str, fp: [u8; 32], ip: Option<&str>) -> Result<Principal> {
+    async fn check(&self, token: &str, fp: [u8; 32], ip: Option<&str>) -> Result<Authenticated> {
         if self.rejected.lock().expect("rejected lock").contains(&fp) {
             return Err(invalid());
         }
         for prefix in [TEAM_PREFIX, CUSTOMER_PREFIX] {
             if let Some(lookup) = secret::lookup_of(token, prefix) {
-                return self.authenticate_stored(token, lookup, fp, ip).await;
+                return Ok(self
+                    .authenticate_stored(token, lookup, fp, ip)
+                    .await?
+                    .into());
             }
         }
         if super::jwt::looks_like_jwt(token) {
             let now = crate::clock::now();
-            if let Some(subject) = delegated::verify(&self.delegation_key, token, now)? {
-                return self.authenticate_delegated(subject, now).await;
+            if let Some((subject, scope)) = delegated::verify(&self.delegation_key, token, now)? {
+                return Ok(Authenticated {
+                    principal: self.authenticate_delegated(subject, now).await?,
+                    delegated_scope: Some(scope),
+                });
             }
             if let Some(secret) = &self.jwt_secret {
-                return self.authenticate_jwt(secret, token).await;
+                return Ok(self.authenticate_jwt(secret, token).await?.into());
             }
         }
         if self.is_root(token, fp).await? {
-            return Ok(Principal::Root);
+            return Ok(Principal::Root.into());
         }
         Err(invalid())
     }

@@ -96,13 +96,14 @@ pub fn issue(key: &[u8], subject: &Subject, scope: &str, now: i64) -> Result<Del
     })
 }
 
-/// The subject of a valid delegated token; `Ok(None)` when the token is a JWT of another kind
-/// (another issuer, or signed with another key: a customer JWT), for the caller to try next.
-pub fn verify(key: &[u8], token: &str, now: i64) -> Result<Option<Subject>> {
+/// The subject of a valid delegated token and the scope it was issued for; `Ok(None)` when the
+/// token is a JWT of another kind (another issuer, or signed with another key: a customer JWT),
+/// for the caller to try next.
+pub fn verify(key: &[u8], token: &str, now: i64) -> Result<Option<(Subject, String)>> {
     use super::jwt::JwtError;
     match super::jwt::verify_as(ISSUER, key, token, now) {
         Ok(claims) => Subject::decode(&claims.sub)
-            .map(Some)
+            .map(|subject| Some((subject, claims.scope)))
             .ok_or_else(|| Error::Unauthorized("invalid token: unknown subject".into())),
         Err(JwtError::WrongIssuer | JwtError::BadSignature) => Ok(None),
         Err(e) => Err(Error::Unauthorized(format!("invalid token: {e}"))),
@@ -138,12 +139,12 @@ mod tests {
     }
 
     #[test]
-    fn issued_tokens_verify_until_they_expire() {
+    fn issued_tokens_verify_with_their_scope_until_they_expire() {
         let issued = issue(KEY, &Subject::Root, "repository:a/b:pull", NOW).unwrap();
         assert_eq!(issued.expires_in, TTL_SECS);
         assert_eq!(
             verify(KEY, &issued.token, NOW + 10).unwrap(),
-            Some(Subject::Root)
+            Some((Subject::Root, "repository:a/b:pull".to_string()))
         );
         let late = NOW + TTL_SECS + super::super::jwt::LEEWAY_SECS + 1;
         assert!(matches!(

@@ -163,6 +163,24 @@ pub enum Principal {
     Customer(std::sync::Arc<CustomerToken>),
 }
 
+/// A verified caller, with the scope its delegated token was issued for (`auth::delegated`;
+/// `None` for every other credential). The core keeps the scope as the client asked for it: the
+/// format whose clients fetch such tokens reads it and narrows what the token may do.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub principal: Principal,
+    pub delegated_scope: Option<String>,
+}
+
+impl From<Principal> for Authenticated {
+    fn from(principal: Principal) -> Self {
+        Authenticated {
+            principal,
+            delegated_scope: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission {
     /// Download packages and read their metadata, in every format.

@@ -39,6 +39,10 @@ impl Error {
     }
 }
 
+/// The challenge of the core's 401 answers; a format may answer with its own
+/// (`Format::challenge`).
+pub const DEFAULT_CHALLENGE: &str = r#"Basic realm="Cargoman""#;
+
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let (status, code) = self.status();
@@ -67,7 +71,7 @@ impl IntoResponse for Error {
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(r#"Basic realm="Cargoman""#),
+                HeaderValue::from_static(DEFAULT_CHALLENGE),
             );
         }
         if let Some(seconds) = retry_after {

@@ -1,29 +1,40 @@
-//! The `Principal` extractor: every handler takes one and asks it for a permission.
+//! The `Principal` extractor: every handler takes one and asks it for a permission. A handler
+//! that reads the scope of a delegated token takes `Authenticated` instead.
 
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 
-use crate::auth::{Principal, presented_token};
+use crate::auth::{Authenticated, Principal, presented_token};
 use crate::error::Error;
 use crate::state::AppState;
 
-impl FromRequestParts<AppState> for Principal {
+impl FromRequestParts<AppState> for Authenticated {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
         let Some(token) = presented_token(&parts.headers)? else {
-            return Ok(Principal::Anonymous);
+            return Ok(Principal::Anonymous.into());
         };
         let ip = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip().to_string());
-        let principal = state.auth.authenticate(&token, ip.as_deref()).await?;
+        let authenticated = state.auth.authenticate(&token, ip.as_deref()).await?;
         if let Some(actor) = parts.extensions.get::<super::audit::AuditActor>() {
-            actor.set(principal.display_name());
+            actor.set(authenticated.principal.display_name());
         }
-        Ok(principal)
+        Ok(authenticated)
+    }
+}
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        Ok(Authenticated::from_request_parts(parts, state)
+            .await?
+            .principal)
     }
 }

@@ -201,6 +201,63 @@ fn base_challenge_and_token() {
         );
         assert_eq!(pushed.status, 201, "{}", pushed.text());
 
+        // It does no more than its scope: no push elsewhere, and the refusal names the scope
+        // to ask for next, as Docker clients expect.
+        let elsewhere = curl(
+            &[
+                "-X",
+                "POST",
+                "-H",
+                &format!("Authorization: Bearer {bearer}"),
+                "--data-binary",
+                &format!("@{}", file.display()),
+            ],
+            &s.url(&format!("/v2/acme/other/blobs/uploads/?digest={d}")),
+        );
+        assert_eq!(elsewhere.status, 401, "{}", elsewhere.text());
+        let challenge = elsewhere.header("www-authenticate").unwrap();
+        assert!(
+            challenge.starts_with(&realm)
+                && challenge.contains(r#"scope="repository:acme/other:pull,push""#)
+                && challenge.contains(r#"error="insufficient_scope""#),
+            "{challenge}"
+        );
+        let app_only = Client::admin(&s).get("/v2/token?scope=repository:acme/app:pull");
+        let app_only = app_only.json()["token"].as_str().unwrap().to_string();
+        assert_eq!(
+            with_token(&format!("/v2/acme/app/blobs/{d}"), &app_only).status,
+            200
+        );
+        let other = with_token("/v2/acme/other/tags/list", &app_only);
+        assert_eq!(other.status, 401, "{}", other.text());
+        // Trading it in at the token endpoint buys no other repository.
+        let traded = curl(
+            &["-H", &format!("Authorization: Bearer {app_only}")],
+            &s.url("/v2/token?scope=repository:acme/other:pull,push"),
+        );
+        let traded = traded.json()["token"].as_str().unwrap().to_string();
+        let still_refused = curl(
+            &[
+                "-X",
+                "POST",
+                "-H",
+                &format!("Authorization: Bearer {traded}"),
+            ],
+            &s.url("/v2/acme/other/blobs/uploads/"),
+        );
+        assert_eq!(still_refused.status, 401, "{}", still_refused.text());
+        // The catalog needs a token issued for it.
+        let catalog = with_token("/v2/_catalog", &app_only);
+        assert_eq!(catalog.status, 401, "{}", catalog.text());
+        let challenge = catalog.header("www-authenticate").unwrap();
+        assert!(
+            challenge.contains(r#"scope="registry:catalog:*""#),
+            "{challenge}"
+        );
+        let for_catalog = Client::admin(&s).get("/v2/token?scope=registry:catalog:*");
+        let for_catalog = for_catalog.json()["token"].as_str().unwrap().to_string();
+        assert_eq!(with_token("/v2/_catalog", &for_catalog).status, 200);
+
         // Anonymous callers get a token too; it reads nothing private.
         let anon_token = Client::anonymous(&s).get("/v2/token?scope=repository:acme/app:pull");
         assert_eq!(anon_token.status, 200);
@@ -208,6 +265,11 @@ fn base_challenge_and_token() {
         assert_eq!(with_token("/v2/", &anon_bearer).status, 200);
         let denied = with_token(&format!("/v2/acme/app/blobs/{d}"), &anon_bearer);
         assert_eq!(denied.status, 401, "{}", denied.text());
+        let challenge = denied.header("www-authenticate").unwrap();
+        assert!(
+            challenge.contains(r#"scope="repository:acme/app:pull""#),
+            "{challenge}"
+        );
         // A token stands for its caller's credentials: revoking them ends it at once.
         let team = api(
             &s,
@@ -227,7 +289,7 @@ fn base_challenge_and_token() {
             s: &s,
             auth: Some(format!("ci:{team_token}")),
         };
-        let ci_bearer = ci.get("/v2/token").json()["token"]
+        let ci_bearer = ci.get("/v2/token?scope=repository:acme/app:pull").json()["token"]
             .as_str()
             .unwrap()
             .to_string();
@@ -777,6 +839,39 @@ fn skopeo(args: &[&str]) -> std::process::Output {
 }
 
 /// A layer that is a real tar, since skopeo reads what it copies.
+/// `docker manifest inspect --insecure REFERENCE` with its own config folder, holding
+/// `user:password` for `host` when given (`docker login` would need an engine). Fails the test
+/// only when the CLI cannot run; the caller reads the outcome.
+fn docker_manifest_inspect(
+    host: &str,
+    reference: &str,
+    credentials: Option<&str>,
+) -> std::process::Output {
+    use base64::Engine as _;
+    let docker = std::env::var("CARGOMAN_TEST_DOCKER")
+        .expect("CARGOMAN_TEST_DOCKER is not set: run the suite with ./scripts/test.sh");
+    let config = tempfile::tempdir().unwrap();
+    if let Some(credentials) = credentials {
+        let auth = base64::engine::general_purpose::STANDARD.encode(credentials);
+        let file = json!({"auths": {host: {"auth": auth}}});
+        std::fs::write(config.path().join("config.json"), file.to_string()).unwrap();
+    }
+    let out = Command::new(docker)
+        .args(["manifest", "inspect", "--insecure", reference])
+        .env("DOCKER_CONFIG", config.path())
+        .env("HOME", config.path())
+        .output()
+        .expect("docker runs");
+    if credentials.is_some() {
+        assert!(
+            out.status.success(),
+            "docker manifest inspect {reference}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    out
+}
+
 fn tar_layer(dir: &Path) -> Vec<u8> {
     let content = dir.join("content");
     std::fs::create_dir_all(&content).unwrap();
@@ -1310,6 +1405,88 @@ fn skopeo_copies_a_multi_arch_index() {
             let path = back.join("blobs/sha256").join(sha256_hex(bytes));
             assert_eq!(&std::fs::read(&path).unwrap(), bytes);
         }
+    }
+}
+
+/// `docker manifest inspect` (the Docker CLI alone, no engine) reads a Docker manifest list and
+/// its children through the token flow, with the credentials of its config file for a private
+/// owner, with an anonymous token for a public one, and nothing of a private owner without.
+#[test]
+fn docker_inspects_a_manifest_list() {
+    const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        let c = Client::admin(&s);
+        let host = s.base.trim_start_matches("http://").to_string();
+        let repo = "acme/tool";
+        let platforms = ["amd64", "arm64"];
+        let mut children = Vec::new();
+        for (i, arch) in platforms.iter().enumerate() {
+            let layer = crate::common::pseudo_random(2000, i as u8);
+            let config = json!({"architecture": arch, "os": "linux", "config": {},
+                "rootfs": {"type": "layers", "diff_ids": [digest(&layer)]}})
+            .to_string()
+            .into_bytes();
+            c.push_blob(repo, &config);
+            c.push_blob(repo, &layer);
+            let manifest = json!({"schemaVersion": 2, "mediaType": DOCKER_MANIFEST,
+                "config": {"mediaType": "application/vnd.docker.container.image.v1+json",
+                    "digest": digest(&config), "size": config.len()},
+                "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                    "digest": digest(&layer), "size": layer.len()}]})
+            .to_string()
+            .into_bytes();
+            let put = c.put_manifest(repo, &digest(&manifest), DOCKER_MANIFEST, &manifest);
+            assert_eq!(put.status, 201, "{}", put.text());
+            children.push((manifest, config, *arch));
+        }
+        let list = json!({"schemaVersion": 2, "mediaType": DOCKER_LIST, "manifests":
+            children.iter().map(|(manifest, _, arch)| json!({
+                "mediaType": DOCKER_MANIFEST, "digest": digest(manifest), "size": manifest.len(),
+                "platform": {"architecture": arch, "os": "linux"},
+            })).collect::<Vec<_>>()})
+        .to_string()
+        .into_bytes();
+        let put = c.put_manifest(repo, "1", DOCKER_LIST, &list);
+        assert_eq!(put.status, 201, "{}", put.text());
+
+        let creds = format!("admin:{ADMIN}");
+        let reference = format!("{host}/{repo}:1");
+        let inspected = docker_manifest_inspect(&host, &reference, Some(&creds));
+        let inspected: Value = serde_json::from_slice(&inspected.stdout).unwrap();
+        assert_eq!(inspected["mediaType"], DOCKER_LIST, "{backend:?}");
+        let listed = inspected["manifests"].as_array().unwrap();
+        assert_eq!(listed.len(), 2, "{inspected}");
+        for (entry, (manifest, _, arch)) in listed.iter().zip(&children) {
+            assert_eq!(entry["digest"], digest(manifest).as_str());
+            assert_eq!(entry["size"], manifest.len());
+            assert_eq!(entry["platform"]["architecture"], *arch);
+        }
+        let (manifest, config, _) = &children[1];
+        let child_ref = format!("{host}/{repo}@{}", digest(manifest));
+        let child = docker_manifest_inspect(&host, &child_ref, Some(&creds));
+        let child: Value = serde_json::from_slice(&child.stdout).unwrap();
+        assert_eq!(child["config"]["digest"], digest(config).as_str());
+
+        let refused = docker_manifest_inspect(&host, &reference, None);
+        assert!(!refused.status.success());
+        let said = String::from_utf8_lossy(&refused.stderr).to_lowercase();
+        assert!(said.contains("unauthorized"), "{said}");
+        let public = api(
+            &s,
+            "PATCH",
+            "/api/v1/owners/acme",
+            Some(&json!({"visibility": "public"})),
+        );
+        assert_eq!(public.status, 200, "{}", public.text());
+        let anonymous = docker_manifest_inspect(&host, &reference, None);
+        assert!(
+            anonymous.status.success(),
+            "{}",
+            String::from_utf8_lossy(&anonymous.stderr)
+        );
+        let anonymous: Value = serde_json::from_slice(&anonymous.stdout).unwrap();
+        assert_eq!(anonymous, inspected);
     }
 }
 

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use super::content;
 use super::errors::{Code, Failure, NotFoundAs, OciError};
 use super::names::{Algorithm, Digest};
+use super::token::Action;
 use super::{FORMAT, Request};
 use crate::blobs::PutOptions;
 use crate::error::Error;
@@ -102,9 +103,10 @@ async fn mount(req: &Request) -> Result<Option<Response>, Failure> {
     let (Ok(digest), Ok(from)) = (Digest::parse(mount), super::Repo::parse(from)) else {
         return Ok(None);
     };
-    if super::require_repo_read(&req.state, &req.principal, &from, None)
-        .await
-        .is_err()
+    if !req.token_allows(&from, Action::Pull)
+        || super::require_repo_read(&req.state, &req.principal, &from, None)
+            .await
+            .is_err()
     {
         return Ok(None);
     }

@@ -8,8 +8,10 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::errors::{Code, Failure, NotFoundAs, OciError};
+use super::token::{Needed, TokenScope};
 use super::{FORMAT, Params, Request};
-use crate::auth::Principal;
+use crate::auth::Authenticated;
+use crate::error::Error;
 use crate::http::owner_access::{PackageRead, reads_whole_owner, require_package_content_read};
 use crate::state::AppState;
 
@@ -84,12 +86,24 @@ pub async fn tags(req: &Request) -> Result<Response, Failure> {
     Ok(answer(&req.url("tags/list"), body, shown, n, more))
 }
 
-/// `GET /v2/_catalog`: the repositories the caller may read (a customer, those granted).
+/// `GET /v2/_catalog`: the repositories the caller may read (a customer, those granted); a
+/// delegated token must have been issued for `registry:catalog:*`.
 pub async fn catalog(
     State(state): State<AppState>,
-    principal: Principal,
+    caller: Authenticated,
     Query(query): Query<Params>,
 ) -> Result<Response, Failure> {
+    let scope = caller.delegated_scope.as_deref().map(TokenScope::parse);
+    if scope.is_some_and(|scope| !scope.allows_catalog()) {
+        let refused = Error::Unauthorized("the token was not issued for the catalog".into());
+        return Err(super::with_scoped_challenge(
+            refused.into(),
+            &state,
+            Needed::Catalog,
+            true,
+        ));
+    }
+    let principal = caller.principal;
     let mut names = Vec::new();
     for package in state.registry.packages_of_format(FORMAT).await? {
         let read = PackageRead {

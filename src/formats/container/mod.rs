@@ -26,7 +26,7 @@ use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::auth::{Permission, Principal};
+use crate::auth::{Authenticated, Permission, Principal};
 use crate::config::Config;
 use crate::http::owner_access::{PackageRead, require_package_content_read, require_package_read};
 use crate::model::packages::Package;
@@ -34,6 +34,7 @@ use crate::registry::{Collector, Registry};
 use crate::state::AppState;
 use errors::{Code, Failure, OciError};
 use names::{Endpoint, Repo};
+use token::{Action, Needed, TokenScope};
 
 const FORMAT: &str = "container";
 /// The header every `/v2/` answer carries, by which clients recognise a registry.
@@ -117,6 +118,10 @@ impl Params {
 struct Request {
     state: AppState,
     principal: Principal,
+    /// The scopes of the delegated token presented, which narrow what the principal may do.
+    scope: Option<TokenScope>,
+    /// What the request does to the repository.
+    action: Action,
     repo: Repo,
     method: Method,
     query: Params,
@@ -124,9 +129,33 @@ struct Request {
 }
 
 impl Request {
-    /// Reads need the owner's visibility or a customer's grant (`require_repo_read`).
+    /// Reads need the token's scope, then the owner's visibility or a customer's grant
+    /// (`require_repo_read`).
     async fn require_read(&self, tag: Option<&str>) -> Result<(), Failure> {
+        self.require_scope(&self.repo, Action::Pull)?;
         require_repo_read(&self.state, &self.principal, &self.repo, tag).await
+    }
+
+    /// Whether the delegated token presented, if any, was issued for `action` on `repo`.
+    fn token_allows(&self, repo: &Repo, action: Action) -> bool {
+        let scope = self.scope.as_ref();
+        scope.is_none_or(|scope| scope.allows(&repo.name(), action))
+    }
+
+    fn require_scope(&self, repo: &Repo, action: Action) -> Result<(), Failure> {
+        if self.token_allows(repo, action) {
+            return Ok(());
+        }
+        let name = repo.name();
+        Err(crate::error::Error::Unauthorized(format!(
+            "the token was not issued for {} on {name}",
+            match action {
+                Action::Pull => "pull",
+                Action::Push => "push",
+                Action::Delete => "delete",
+            }
+        ))
+        .into())
     }
 
     /// The repository's package (not found when nothing was ever pushed to it).
@@ -145,7 +174,9 @@ impl Request {
             .await
     }
 
+    /// Pushes and deletes need the token's scope and the right to write packages.
     fn require_write(&self) -> Result<(), Failure> {
+        self.require_scope(&self.repo, self.action)?;
         Ok(self.principal.require(Permission::WritePackages)?)
     }
 
@@ -178,7 +209,7 @@ async fn require_repo_read(
 
 async fn dispatch(
     State(state): State<AppState>,
-    principal: Principal,
+    caller: Authenticated,
     method: Method,
     Path(path): Path<String>,
     Query(query): Query<Params>,
@@ -196,37 +227,74 @@ async fn dispatch(
         | Endpoint::Tags { name }
         | Endpoint::Referrers { name, .. } => *name,
     };
+    let action = match (&endpoint, &method) {
+        (_, &Method::GET | &Method::HEAD) => Action::Pull,
+        (Endpoint::Manifest { .. } | Endpoint::Blob { .. }, &Method::DELETE) => Action::Delete,
+        _ => Action::Push,
+    };
     let req = Request {
         repo: Repo::parse(name)?,
         state,
-        principal,
+        scope: caller.delegated_scope.as_deref().map(TokenScope::parse),
+        principal: caller.principal,
+        action,
         method,
         query,
         headers,
     };
-    let method = req.method.clone();
-    match (endpoint, method) {
+    let answer = endpoint_answer(&req, endpoint, body).await;
+    answer.map_err(|failure| {
+        let needed = Needed::Repository(&req.repo.name(), req.action);
+        with_scoped_challenge(failure, &req.state, needed, req.scope.is_some())
+    })
+}
+
+/// A 401 with the challenge naming the scope the request needs (any other failure as it is).
+fn with_scoped_challenge(
+    failure: Failure,
+    state: &AppState,
+    needed: Needed<'_>,
+    token_presented: bool,
+) -> Failure {
+    let mut response = failure.into_response();
+    if response.status() == StatusCode::UNAUTHORIZED {
+        let challenge = token::scoped_challenge(&state.config.base_url, needed, token_presented);
+        if let Ok(value) = HeaderValue::from_str(&challenge) {
+            response
+                .headers_mut()
+                .insert(axum::http::header::WWW_AUTHENTICATE, value);
+        }
+    }
+    Failure::Response(Box::new(response))
+}
+
+async fn endpoint_answer(
+    req: &Request,
+    endpoint: Endpoint<'_>,
+    body: Body,
+) -> Result<Response, Failure> {
+    match (endpoint, req.method.clone()) {
         (Endpoint::Manifest { reference, .. }, Method::GET | Method::HEAD) => {
-            manifests::get(&req, reference).await
+            manifests::get(req, reference).await
         }
         (Endpoint::Manifest { reference, .. }, Method::PUT) => {
-            manifests::put(&req, reference, body).await
+            manifests::put(req, reference, body).await
         }
         (Endpoint::Manifest { reference, .. }, Method::DELETE) => {
-            manifests::delete(&req, reference).await
+            manifests::delete(req, reference).await
         }
         (Endpoint::Blob { digest, .. }, Method::GET | Method::HEAD) => {
-            blobs::get(&req, digest).await
+            blobs::get(req, digest).await
         }
-        (Endpoint::Blob { digest, .. }, Method::DELETE) => blobs::delete(&req, digest).await,
-        (Endpoint::Uploads { .. }, Method::POST) => blobs::start(&req, body).await,
-        (Endpoint::Upload { id, .. }, Method::GET) => blobs::status(&req, id).await,
-        (Endpoint::Upload { id, .. }, Method::PATCH) => blobs::patch(&req, id, body).await,
-        (Endpoint::Upload { id, .. }, Method::PUT) => blobs::finish(&req, id, body).await,
-        (Endpoint::Upload { id, .. }, Method::DELETE) => blobs::cancel(&req, id).await,
-        (Endpoint::Tags { .. }, Method::GET) => listing::tags(&req).await,
+        (Endpoint::Blob { digest, .. }, Method::DELETE) => blobs::delete(req, digest).await,
+        (Endpoint::Uploads { .. }, Method::POST) => blobs::start(req, body).await,
+        (Endpoint::Upload { id, .. }, Method::GET) => blobs::status(req, id).await,
+        (Endpoint::Upload { id, .. }, Method::PATCH) => blobs::patch(req, id, body).await,
+        (Endpoint::Upload { id, .. }, Method::PUT) => blobs::finish(req, id, body).await,
+        (Endpoint::Upload { id, .. }, Method::DELETE) => blobs::cancel(req, id).await,
+        (Endpoint::Tags { .. }, Method::GET) => listing::tags(req).await,
         (Endpoint::Referrers { digest, .. }, Method::GET) => {
-            manifests::referrers(&req, digest).await
+            manifests::referrers(req, digest).await
         }
         (_, method) => Err(OciError::new(
             Code::Unsupported,

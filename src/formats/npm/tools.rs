@@ -45,13 +45,19 @@ pub(super) async fn login(call: &Call, name: &str, body: Body) -> Result<Respons
         .map_err(|e| Error::invalid(format!("login body: {e}")))?;
     let login: Login =
         serde_json::from_slice(&bytes).map_err(|e| Error::invalid(format!("login body: {e}")))?;
-    let principal = call
+    let caller = call
         .state
         .auth
         .authenticate(&login.password, None)
         .await
         .map_err(|_| Error::Unauthorized("the password must be a team token".into()))?;
-    if matches!(principal, Principal::Customer(_) | Principal::Anonymous) {
+    // A delegated token would stop working within minutes: npm keeps the one it gets.
+    if caller.delegated_scope.is_some()
+        || matches!(
+            caller.principal,
+            Principal::Customer(_) | Principal::Anonymous
+        )
+    {
         return Err(Error::Unauthorized(
             "the password must be a team token".into(),
         ));
