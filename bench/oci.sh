@@ -134,7 +134,7 @@ timed() { # command… -> seconds
     local start
     sync
     start=$(now)
-    "$@"
+    "$@" || return 1
     elapsed "$start" "$(now)"
 }
 
@@ -152,7 +152,8 @@ for run in $(seq "$RUNS"); do
     for image in big many; do
         for side in cm dr; do
             log "run $run of $RUNS: $side push of $image"
-            keep_best "$side-push-$image" "$(timed push "$side" "$image" "bench/$image-$run")"
+            seconds=$(timed push "$side" "$image" "bench/$image-$run") || die "$side push of $image failed"
+            keep_best "$side-push-$image" "$seconds"
         done
     done
 done
@@ -162,7 +163,8 @@ for run in $(seq "$RUNS"); do
     for image in big many; do
         for side in cm dr; do
             log "run $run of $RUNS: $side pull of $image"
-            keep_best "$side-pull-$image" "$(timed pull "$side" "bench/$image-$run")"
+            seconds=$(timed pull "$side" "bench/$image-$run") || die "$side pull of $image failed"
+            keep_best "$side-pull-$image" "$seconds"
         done
     done
 done

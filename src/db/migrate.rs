@@ -59,6 +59,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "documents",
         sql: include_str!("migrations/0009_documents.sql"),
     },
+    Migration {
+        version: 10,
+        name: "blob_sha512",
+        sql: include_str!("migrations/0010_blob_sha512.sql"),
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

@@ -1557,6 +1557,110 @@ fn gc_collects_layers_no_manifest_names() {
     }
 }
 
+/// Pushes racing `gc` with a one-second grace period: each push waits about that long between
+/// its layers and its manifest, so collections run while its layers are held by the repository
+/// and named by no manifest yet. Whatever the interleaving, a manifest the registry accepted has
+/// every blob it names, readable, afterwards; a push whose layer went before its manifest came is
+/// refused with `MANIFEST_BLOB_UNKNOWN` (the client pushes the layer again), never accepted with
+/// a hole.
+#[test]
+fn gc_racing_pushes_never_takes_a_blob_a_manifest_names() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        let c = Client::admin(&s);
+        let pushing = AtomicBool::new(true);
+        let (accepted, refused, collections) = std::thread::scope(|scope| {
+            let collector = scope.spawn(|| {
+                let mut runs = 0;
+                while pushing.load(Ordering::Relaxed) {
+                    let out = s.cli(&["--json", "gc", "--grace-seconds", "1"]);
+                    assert!(
+                        out.status.success(),
+                        "{}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                    runs += 1;
+                }
+                runs
+            });
+            // Stops the collector however the pushes end (a failed assertion included).
+            struct Stop<'a>(&'a AtomicBool);
+            impl Drop for Stop<'_> {
+                fn drop(&mut self) {
+                    self.0.store(false, Ordering::Relaxed);
+                }
+            }
+            let stop = Stop(&pushing);
+            let pushers: Vec<_> = (0..4u8)
+                .map(|pusher| {
+                    let c = &c;
+                    scope.spawn(move || {
+                        let (mut accepted, mut refused) = (Vec::new(), 0);
+                        for n in 0..4u8 {
+                            let i = pusher * 4 + n;
+                            let img = image(100 + i);
+                            let repo = format!("acme/race{pusher}");
+                            c.push_blob(&repo, &img.config);
+                            c.push_blob(&repo, &img.layer);
+                            let wait = 900 + u64::from(i) * 37 % 400;
+                            std::thread::sleep(Duration::from_millis(wait));
+                            let tag = format!("t{i}");
+                            let r = c.put_manifest(&repo, &tag, OCI_MANIFEST, &img.manifest);
+                            match r.status {
+                                201 => accepted.push((repo, tag, img)),
+                                400 => {
+                                    assert_eq!(error_code(&r), "MANIFEST_BLOB_UNKNOWN");
+                                    refused += 1;
+                                }
+                                other => panic!("manifest push answered {other}: {}", r.text()),
+                            }
+                        }
+                        (accepted, refused)
+                    })
+                })
+                .collect();
+            let (mut accepted, mut refused) = (Vec::new(), 0);
+            for pusher in pushers {
+                let (a, r) = pusher.join().unwrap();
+                accepted.extend(a);
+                refused += r;
+            }
+            drop(stop);
+            (accepted, refused, collector.join().unwrap())
+        });
+        assert!(
+            collections > 1,
+            "gc ran {collections} times during the pushes"
+        );
+        eprintln!(
+            "{backend:?}: {} manifests accepted, {refused} refused, {collections} collections",
+            accepted.len()
+        );
+        // One more collection once the pushes are over takes nothing a manifest names.
+        let out = s.cli(&["gc", "--grace-seconds", "1"]);
+        assert!(out.status.success());
+        for (repo, tag, img) in &accepted {
+            assert_eq!(
+                c.get(&format!("/v2/{repo}/manifests/{tag}")).body,
+                img.manifest
+            );
+            for blob in [&img.config, &img.layer] {
+                let r = c.get(&format!("/v2/{repo}/blobs/{}", digest(blob)));
+                assert_eq!(r.status, 200, "{backend:?} {repo}:{tag}");
+                assert_eq!(&r.body, blob);
+            }
+        }
+        let fsck = s.cli(&["fsck"]);
+        assert!(
+            fsck.status.success(),
+            "{}",
+            String::from_utf8_lossy(&fsck.stdout)
+        );
+    }
+}
+
 /// The conformance workflows' chunked variants (Push, end-5/end-6/end-13): a last chunk sent
 /// with `PUT` and `Content-Range`, chunks out of order (skipping ahead or back to the start,
 /// by `PATCH` or by `PUT`) answered 416 and recovered through the upload's status, and the

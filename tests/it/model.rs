@@ -882,3 +882,36 @@ fn package_and_repository_documents_share_one_upsert() {
         );
     });
 }
+
+/// A blob is looked up by its SHA-512 (OCI `sha512:` digests) through an index, not a scan.
+#[test]
+fn blobs_are_found_by_sha512_through_an_index() {
+    use cargoman::db::Backend;
+    use sqlx::Row;
+    on_each_backend(|registry, _| async move {
+        let mut conn = registry.db.pool().acquire().await.unwrap();
+        let (explain, column) = match registry.db.backend() {
+            Backend::Sqlite => (
+                "EXPLAIN QUERY PLAN SELECT sha256 FROM blobs WHERE sha512 = 'x'",
+                "detail",
+            ),
+            Backend::Postgres => {
+                // The table is tiny: only without sequential scans does the plan show the index.
+                sqlx::query("SET enable_seqscan = off")
+                    .execute(&mut *conn)
+                    .await
+                    .unwrap();
+                (
+                    "EXPLAIN SELECT sha256 FROM blobs WHERE sha512 = 'x'",
+                    "QUERY PLAN",
+                )
+            }
+        };
+        let rows = sqlx::query(explain).fetch_all(&mut *conn).await.unwrap();
+        let plan: Vec<String> = rows.iter().map(|row| row.get(column)).collect();
+        assert!(
+            plan.iter().any(|line| line.contains("blobs_sha512")),
+            "{plan:?}"
+        );
+    });
+}
