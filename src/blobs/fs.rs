@@ -16,8 +16,10 @@ use super::map_cache::{self, MapCache};
 use super::{ByteStream, StoredObject, new_object_name};
 use crate::error::{Error, Result};
 
-/// Ranges up to this size are faulted in at once; larger ones are read ahead sequentially.
+/// Files up to this size are faulted in at once when mapped; larger ones are read ahead.
 const POPULATE_LIMIT: u64 = 8 * 1024 * 1024;
+/// A large file goes out in mapped windows of this size (`windows`).
+const WINDOW: u64 = 8 * 1024 * 1024;
 /// Written data is handed to the disk in slices of this size while the upload goes on, so the
 /// final flush waits only for the tail instead of the whole file.
 const WRITEBACK_SLICE: u64 = 16 * 1024 * 1024;
@@ -103,7 +105,7 @@ impl FsBackend {
                 self.maps.insert(key, whole.clone());
                 slice(whole, range).map_err(unreadable)
             }
-            Mapped::Part(part) => Ok(once(part)),
+            Mapped::Large { file, first, last } => Ok(windows(file, first, last)),
         }
     }
 
@@ -170,8 +172,12 @@ impl FsBackend {
 enum Mapped {
     /// A small file, mapped whole (and worth keeping mapped).
     Whole(Bytes),
-    /// The requested range of a large file.
-    Part(Bytes),
+    /// A large file and the inclusive range of it to send, mapped window by window (`windows`).
+    Large {
+        file: std::fs::File,
+        first: u64,
+        last: u64,
+    },
 }
 
 /// Maps a small file whole, or the inclusive range (or all) of a large one. Blob files are written
@@ -184,24 +190,44 @@ fn map_file(path: &Path, range: Option<(u64, u64)>) -> std::io::Result<Mapped> {
         if len == 0 {
             return Ok(Mapped::Whole(Bytes::new()));
         }
-        return Ok(Mapped::Whole(map(&file, 0, len)?));
+        return Ok(Mapped::Whole(map(&file, 0, len, len <= POPULATE_LIMIT)?));
     }
     let (first, last) = range.unwrap_or((0, len - 1));
     check_range(first, last, len)?;
-    Ok(Mapped::Part(map(&file, first, last - first + 1)?))
+    Ok(Mapped::Large { file, first, last })
 }
 
-fn map(file: &std::fs::File, offset: u64, count: u64) -> std::io::Result<Bytes> {
+/// The inclusive range `first..=last` of a large file as windows of `WINDOW` bytes, each
+/// mapped when the previous one has been taken and unmapped once sent: the pages of a download
+/// stay resident in this process for at most a window or two (one mapping of a whole 1 GiB blob
+/// counted all of it in the server's RSS by the end of the download).
+fn windows(file: std::fs::File, first: u64, last: u64) -> ByteStream {
+    futures_util::stream::unfold((file, first), move |(file, offset)| async move {
+        if offset > last {
+            return None;
+        }
+        let count = WINDOW.min(last - offset + 1);
+        let window = map(&file, offset, count, false);
+        Some((window, (file, offset + count)))
+    })
+    .boxed()
+}
+
+/// Maps `count` bytes at `offset`. Small ranges are faulted in at once (one syscall instead of a
+/// fault per page); large ones and download windows are read ahead by the kernel as they are sent
+/// (`WillNeed` starts reading without waiting), so mapping never blocks on the disk.
+fn map(file: &std::fs::File, offset: u64, count: u64, populate: bool) -> std::io::Result<Bytes> {
     let mut options = MmapOptions::new();
     options.offset(offset).len(count as usize);
-    if count <= POPULATE_LIMIT {
+    if populate {
         options.populate();
     }
     // SAFETY: the file is immutable for as long as it exists (see `map_file`) and the mapped
     // range lies within its length, so the memory stays readable and unchanged while mapped.
     let map = unsafe { options.map(file)? };
-    if count > POPULATE_LIMIT {
+    if !populate {
         let _ = map.advise(Advice::Sequential);
+        let _ = map.advise(Advice::WillNeed);
     }
     Ok(Bytes::from_owner(map))
 }
@@ -382,6 +408,16 @@ mod tests {
                 assert!(fs.open(&key, Some((5, 4))).await.is_err());
             }
         }
+        // A large file goes out window by window, a range across a window's end included.
+        let key = "blobs/aa/aa02";
+        let windows: Vec<_> = fs.open(&key, None).await.unwrap().collect().await;
+        let sizes: Vec<usize> = windows.iter().map(|w| w.as_ref().unwrap().len()).collect();
+        assert_eq!(sizes, [WINDOW as usize, WINDOW as usize, 4096]);
+        let across = Some((WINDOW - 10, WINDOW + 10));
+        assert_eq!(
+            read_all(fs.open(&key, across).await.unwrap()).await,
+            &large[WINDOW as usize - 10..=WINDOW as usize + 10]
+        );
         let empty = put_blob(dir.path(), "aa03", b"");
         assert!(
             read_all(fs.open(&empty, None).await.unwrap())
