@@ -410,12 +410,12 @@ mod tests {
         }
         // A large file goes out window by window, a range across a window's end included.
         let key = "blobs/aa/aa02";
-        let windows: Vec<_> = fs.open(&key, None).await.unwrap().collect().await;
+        let windows: Vec<_> = fs.open(key, None).await.unwrap().collect().await;
         let sizes: Vec<usize> = windows.iter().map(|w| w.as_ref().unwrap().len()).collect();
         assert_eq!(sizes, [WINDOW as usize, WINDOW as usize, 4096]);
         let across = Some((WINDOW - 10, WINDOW + 10));
         assert_eq!(
-            read_all(fs.open(&key, across).await.unwrap()).await,
+            read_all(fs.open(key, across).await.unwrap()).await,
             &large[WINDOW as usize - 10..=WINDOW as usize + 10]
         );
         let empty = put_blob(dir.path(), "aa03", b"");
