@@ -70,9 +70,9 @@ services_install() {
     local missing=() pkg
     # Real clients the tests drive: curl (Generic), composer with PHP (Composer), git (fixtures),
     # python3 (a terminal for `npm login`'s password prompt), skopeo, buildah, podman and (from
-    # PyPI, below) oras-py (Container).
+    # PyPI, below) oras-py (Container), openssl (the test CA of the https test).
     local clients=(curl ca-certificates git composer php-cli php-zip unzip python3 skopeo buildah
-                   podman python3-venv)
+                   podman python3-venv openssl)
     for pkg in postgresql "${clients[@]}"; do
         if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q '^install ok installed$'; then
             missing+=("$pkg")

@@ -34,6 +34,8 @@ pub struct App {
     pub state: AppState,
     /// Every registered format: its routes, its background jobs.
     formats: Arc<[Box<dyn Format>]>,
+    /// https when the configuration names a certificate and key.
+    tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 impl App {
@@ -44,6 +46,12 @@ impl App {
 
     /// The server speaking the given formats (tests add a toy format this way).
     pub async fn build_with(config: Config, formats: Vec<Box<dyn Format>>) -> Result<App> {
+        // Bad certificate files stop the start before anything else is opened.
+        let tls = config
+            .tls
+            .as_ref()
+            .map(crate::http::tls::acceptor)
+            .transpose()?;
         let registry = open_registry(&config).await?;
         let root = root_token(&registry.db, &config.admin_token).await?;
         crate::http::metrics_handle();
@@ -86,6 +94,7 @@ impl App {
                 config,
             }),
             formats,
+            tls,
         })
     }
 
@@ -142,8 +151,10 @@ impl App {
             })
         };
         let header_read_timeout = self.state.config.header_read_timeout;
+        let tls = self.tls;
         let app = router(self.state, &self.formats);
-        let served = crate::http::server::serve(listener, app, header_read_timeout, shutdown).await;
+        let served =
+            crate::http::server::serve(listener, app, header_read_timeout, tls, shutdown).await;
         flusher.abort();
         purger.abort();
         for job in background {

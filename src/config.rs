@@ -14,6 +14,9 @@ pub struct Config {
     pub base_url: String,
     pub storage: StorageConfig,
     pub request_timeout: Duration,
+    /// `TLS_CERT_PATH` and `TLS_KEY_PATH`: serve https with this certificate chain and key (PEM);
+    /// plain http without them.
+    pub tls: Option<TlsFiles>,
     /// A connection that has not sent a whole request head within this is closed
     /// (`HEADER_READ_TIMEOUT`).
     pub header_read_timeout: Duration,
@@ -29,6 +32,13 @@ pub struct Config {
     pub tasks: TaskConfig,
     pub webhooks: WebhookConfig,
     pub customers: CustomerConfig,
+}
+
+/// The PEM files of the server's TLS certificate chain and private key.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 /// Token checking: caching of verified tokens and the bounds on failed checks.
@@ -230,6 +240,19 @@ impl Config {
                 )));
             }
         };
+        let tls = match (get("TLS_CERT_PATH"), get("TLS_KEY_PATH")) {
+            (Some(cert), Some(key)) => Some(TlsFiles {
+                cert: cert.into(),
+                key: key.into(),
+            }),
+            (None, None) => None,
+            _ => {
+                return Err(ConfigError(
+                    "TLS_CERT_PATH and TLS_KEY_PATH go together: set both for https, neither for http"
+                        .into(),
+                ));
+            }
+        };
         let base_url = get("BASE_URL")
             .map(|u| u.trim_end_matches('/').to_string())
             .unwrap_or_else(|| {
@@ -238,7 +261,8 @@ impl Config {
                 } else {
                     &host
                 };
-                format!("http://{shown}:{port}")
+                let scheme = if tls.is_some() { "https" } else { "http" };
+                format!("{scheme}://{shown}:{port}")
             });
         Ok(Config {
             database_url: get("DATABASE_URL")
@@ -249,6 +273,7 @@ impl Config {
             port,
             base_url,
             storage,
+            tls,
             request_timeout: Duration::from_secs(parse_num("REQUEST_TIMEOUT", 30)?),
             header_read_timeout: Duration::from_secs(parse_num("HEADER_READ_TIMEOUT", 30)?.max(1)),
             min_body_rate: MinBodyRate {
@@ -347,6 +372,22 @@ mod tests {
         let mut c = config(&[("BASE_URL", "https://pkg.example.com/")]).unwrap();
         c.override_port(18080);
         assert_eq!(c.base_url, "https://pkg.example.com");
+    }
+
+    #[test]
+    fn tls_needs_both_files_and_makes_the_derived_url_https() {
+        let c = config(&[("TLS_CERT_PATH", "/c.pem"), ("TLS_KEY_PATH", "/k.pem")]).unwrap();
+        let tls = c.tls.unwrap();
+        assert_eq!(
+            (tls.cert.to_str(), tls.key.to_str()),
+            (Some("/c.pem"), Some("/k.pem"))
+        );
+        assert_eq!(c.base_url, "https://127.0.0.1:8080");
+        assert!(config(&[]).unwrap().tls.is_none());
+        for half in ["TLS_CERT_PATH", "TLS_KEY_PATH"] {
+            let err = config(&[(half, "/x.pem")]).unwrap_err();
+            assert!(err.0.contains("go together"), "{err}");
+        }
     }
 
     #[test]

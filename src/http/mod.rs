@@ -13,6 +13,7 @@ pub mod owner_access;
 mod principal;
 mod range;
 pub mod server;
+pub mod tls;
 pub mod viewed;
 
 pub use metrics::handle as metrics_handle;

@@ -10,6 +10,8 @@
 //!
 //! Otherwise this does what `axum::serve` did: TCP_NODELAY, `ConnectInfo<SocketAddr>` for every
 //! request, and a graceful stop that refuses new connections and lets requests in flight finish.
+//! With a TLS acceptor (`http::tls`) each connection's handshake runs on its own task, bounded by
+//! the header-read timeout too.
 //! Database and storage connections opened while serving belong to the thread that opened them,
 //! so the threads stay up (idle) after the stop until `Drained::release`, when nothing uses those
 //! connections any more.
@@ -22,8 +24,9 @@ use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
+use tokio_rustls::TlsAcceptor;
 use tower::Service;
 
 use crate::error::{Error, Result};
@@ -50,6 +53,7 @@ pub async fn serve(
     listener: TcpListener,
     app: Router,
     header_read_timeout: Duration,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<Drained> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -59,7 +63,7 @@ pub async fn serve(
     let (mut drained, mut exited) = (Vec::new(), Vec::new());
     for n in 0..threads {
         let listener = listener.try_clone()?;
-        let app = app.clone();
+        let (app, tls) = (app.clone(), tls.clone());
         let (mut stopped, mut released) = (stopped.clone(), released.clone());
         let (drained_tx, drained_rx) = oneshot::channel::<()>();
         let (exited_tx, exited_rx) = oneshot::channel::<()>();
@@ -75,7 +79,7 @@ pub async fn serve(
                             let stop = async move {
                                 let _ = stopped.wait_for(|s| *s).await;
                             };
-                            accept_loop(listener, app, header_read_timeout, stop).await;
+                            accept_loop(listener, app, header_read_timeout, tls, stop).await;
                         }
                         Err(e) => tracing::error!(error = %e, "could not listen on this thread"),
                     }
@@ -103,6 +107,7 @@ async fn accept_loop(
     listener: TcpListener,
     app: Router,
     header_read_timeout: Duration,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
 ) {
     let mut make_service = app.into_make_service_with_connect_info::<SocketAddr>();
@@ -132,10 +137,22 @@ async fn accept_loop(
             Ok(service) => service,
             Err(never) => match never {},
         };
-        let connection =
-            http.serve_connection(TokioIo::new(tcp), TowerToHyperService::new(service));
-        let connection = graceful.watch(connection);
+        let service = TowerToHyperService::new(service);
+        let Some(tls) = &tls else {
+            let connection = graceful.watch(http.serve_connection(TokioIo::new(tcp), service));
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::debug!(%remote, error = %e, "connection ended with an error");
+                }
+            });
+            continue;
+        };
+        let (tls, http, watcher) = (tls.clone(), http.clone(), graceful.watcher());
         tokio::spawn(async move {
+            let Some(stream) = handshake(&tls, tcp, remote, header_read_timeout).await else {
+                return;
+            };
+            let connection = watcher.watch(http.serve_connection(TokioIo::new(stream), service));
             if let Err(e) = connection.await {
                 tracing::debug!(%remote, error = %e, "connection ended with an error");
             }
@@ -143,4 +160,25 @@ async fn accept_loop(
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// The TLS session of a new connection, or `None` (logged) when the client does not complete the
+/// handshake in time or at all.
+async fn handshake(
+    tls: &TlsAcceptor,
+    tcp: TcpStream,
+    remote: SocketAddr,
+    timeout: Duration,
+) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
+    match tokio::time::timeout(timeout, tls.accept(tcp)).await {
+        Ok(Ok(stream)) => Some(stream),
+        Ok(Err(e)) => {
+            tracing::debug!(%remote, error = %e, "TLS handshake failed");
+            None
+        }
+        Err(_) => {
+            tracing::debug!(%remote, "TLS handshake timed out");
+            None
+        }
+    }
 }

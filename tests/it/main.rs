@@ -24,5 +24,6 @@ mod nitro;
 mod npm;
 mod slow_clients;
 mod stats_audit;
+mod tls;
 mod visibility;
 mod webhooks;
