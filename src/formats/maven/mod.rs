@@ -62,6 +62,11 @@ impl super::Format for Maven {
     }
 }
 
+/// Two versions in Maven's order (`ComparableVersion`), for tests that compare it with `mvn`'s.
+pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
+    version::MavenVersion::parse(a).cmp(&version::MavenVersion::parse(b))
+}
+
 /// A request to one owner's Maven repository.
 pub(crate) struct Call {
     pub state: AppState,
