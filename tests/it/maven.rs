@@ -745,6 +745,21 @@ fn bad_input_is_refused_and_nothing_is_stored() {
             .status,
             201
         );
+        // A group's metadata, as a Maven plugin's deploy uploads it, is taken too.
+        let group = "<metadata><groupId>com.acme</groupId><plugins/></metadata>";
+        let r = put(
+            &s,
+            Some(ADMIN),
+            "com/acme/maven-metadata.xml",
+            group.as_bytes(),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        refused(
+            "org/other/maven-metadata.xml",
+            group.as_bytes(),
+            400,
+            "groupId",
+        );
         // Every checksum of a stored file is served, computed when it was uploaded.
         let jar = b"jar of lib 1.0";
         let sha256 = text(&s, Some(ADMIN), "com/acme/lib/1.0/lib-1.0.jar.sha256");

@@ -13,6 +13,8 @@ use crate::error::{Error, Result};
 #[serde(rename = "metadata", rename_all = "camelCase")]
 pub struct Metadata {
     pub group_id: String,
+    /// Empty in a group's metadata (the plugin prefixes a Maven plugin's deploy uploads).
+    #[serde(default)]
     pub artifact_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,

@@ -270,6 +270,18 @@ pub async fn metadata(
         return Ok(StatusCode::CREATED.into_response());
     }
     let uploaded = Metadata::parse(&read_whole(body, MAX_DOCUMENT).await?)?;
+    if uploaded.artifact_id.is_empty() && version.is_none() {
+        // A group's metadata (a Maven plugin's deploy uploads its prefix): the whole path is the
+        // group. Taken and dropped like the rest; plugins resolve by full coordinates.
+        let group = format!("{}.{}", coords.group, coords.artifact);
+        if uploaded.group_id.trim() != group {
+            return Err(Error::invalid(format!(
+                "maven-metadata.xml names groupId {:?}, but the path {group:?}",
+                uploaded.group_id
+            )));
+        }
+        return Ok(StatusCode::CREATED.into_response());
+    }
     let checks = [
         ("groupId", uploaded.group_id.as_str(), coords.group.as_str()),
         ("artifactId", &uploaded.artifact_id, &coords.artifact),
