@@ -5,8 +5,6 @@
 //! replaced; a SNAPSHOT's non-timestamped files may be replaced, and its builds beyond the newest
 //! `SNAPSHOT_BUILDS_KEPT` are removed when a new one arrives.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use axum::body::Body;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -94,9 +92,6 @@ pub async fn file(
         .map(|p| serde_json::to_value(p).map_err(Error::internal))
         .transpose()?;
     let creation_metadata = pom_json.clone().unwrap_or_else(|| serde_json::json!({}));
-    // Set when this upload creates the version (with the POM's metadata already).
-    let created = AtomicBool::new(false);
-    let created_here = &created;
     let build = name.build.clone();
     let details = FileDetails {
         kind: name.extension,
@@ -109,10 +104,7 @@ pub async fn file(
     let publish = Publish {
         at,
         create_owner: true,
-        version_metadata: Box::new(move |_| {
-            created_here.store(true, Ordering::Relaxed);
-            creation_metadata
-        }),
+        version_metadata: Box::new(move |_| creation_metadata),
         file_properties: vec![("uploaded_by".into(), call.principal.display_name())],
         put: PutOptions {
             extra_digests: ExtraDigests::ALL,
@@ -122,13 +114,16 @@ pub async fn file(
         tags: Vec::new(),
     };
     let stored = registry.publish_with(publish, details, content).await?;
-    if let Some(pom_json) = pom_json
-        && !created.load(Ordering::Relaxed)
-    {
-        // The version existed before this POM (another build, or its jar first).
-        registry
-            .set_versions_metadata(&[(stored.version_id, pom_json)])
-            .await?;
+    if let Some(pom_json) = pom_json {
+        // A version that existed before this POM (another build, or its jar first) keeps its
+        // first metadata until told otherwise; a new one already has the POM's.
+        let current = registry.find_package(&call.owner, FORMAT, &package).await?;
+        let current = registry.find_version(current.id, version).await?;
+        if current.metadata != pom_json {
+            registry
+                .set_versions_metadata(&[(stored.version_id, pom_json)])
+                .await?;
+        }
     }
     let kept = config.snapshot_builds_kept;
     if build.is_some() && kept > 0 {
