@@ -904,6 +904,16 @@ fn customers_resolve_only_granted_versions_and_public_owners_anonymously() {
             r.json()["data"]["id"].as_str().unwrap().to_string(),
             r.json()["data"]["token"].as_str().unwrap().to_string(),
         );
+        // Its settings.xml server entry comes with the token.
+        let settings = r.json()["data"]["maven_settings"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            settings.contains(&format!("<password>{token}</password>")),
+            "{settings}"
+        );
+        assert!(settings.contains("<id>cargoman</id>"), "{settings}");
         let grant = json!({"format": "maven", "owner": OWNER, "package": "com.acme:lib",
                            "constraint": "[1.0,2.0)"});
         let r = api(

@@ -33,6 +33,7 @@ use axum::routing::any;
 use crate::auth::Principal;
 use crate::blobs::Digests;
 use crate::config::Config;
+use crate::customers::ClientSetup;
 use crate::error::{Error, Result};
 use crate::model::owners::check_owner_name;
 use crate::registry::RenderHook;
@@ -59,6 +60,20 @@ impl super::Format for Maven {
 
     fn render_hook(&self, _config: &Arc<Config>) -> Option<RenderHook> {
         Some(render::hook())
+    }
+
+    /// The `settings.xml` server entry for the customer's token: a project's repository with
+    /// id `cargoman` (URL `{BASE_URL}/api/packages/{owner}/maven`) then reads with it.
+    fn client_setup(&self) -> Option<ClientSetup> {
+        Some(ClientSetup {
+            key: "maven_settings",
+            render: |_, token| {
+                serde_json::json!(format!(
+                    "<settings><servers><server><id>cargoman</id><username>customer</username>\
+                     <password>{token}</password></server></servers></settings>"
+                ))
+            },
+        })
     }
 }
 
