@@ -120,7 +120,8 @@ now() { date +%s.%N; }
 elapsed() { awk -v s="$1" -v e="$2" 'BEGIN {printf "%.3f", e - s}'; }
 
 # Starts nginx (daemon) serving $TMP/nginx/www as static files with sendfile, on a free port
-# (NGINX_PORT); $1 is the default Content-Type.
+# (NGINX_PORT); $1 is the default Content-Type, $2 optional directives for the server block
+# (WebDAV for a deploy, say).
 start_nginx() {
     NGINX_PORT=$(free_port)
     mkdir -p "$TMP/nginx/www" "$TMP/nginx/temp"
@@ -145,6 +146,7 @@ http {
     server {
         listen 127.0.0.1:$NGINX_PORT;
         root $TMP/nginx/www;
+        ${2:-}
     }
 }
 CONF

@@ -72,7 +72,11 @@ services_install() {
     # python3 (a terminal for `npm login`'s password prompt), skopeo, buildah, podman and (from
     # PyPI, below) oras-py (Container), openssl (the test CA of the https test).
     local clients=(curl ca-certificates git composer php-cli php-zip unzip python3 skopeo buildah
-                   podman python3-venv openssl)
+                   podman python3-venv openssl
+                   # Maven: mvn with the plugins its tests run (from Debian's local repository), Gradle
+                   maven maven-debian-helper libmaven-deploy-plugin-java libmaven-install-plugin-java
+                   libmaven-dependency-plugin-java libmaven-resources-plugin-java
+                   libmaven-compiler-plugin-java libmaven-jar-plugin-java libsurefire-java gradle)
     for pkg in postgresql "${clients[@]}"; do
         if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q '^install ok installed$'; then
             missing+=("$pkg")

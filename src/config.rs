@@ -27,6 +27,14 @@ pub struct Config {
     /// (and nothing kept refers to), in the formats whose versions live by their tags (an OCI
     /// repository's untagged manifests); kept by default.
     pub gc_collect_untagged: bool,
+    /// `ALLOW_DESCRIPTOR_REDEPLOY`: in formats whose releases are immutable, a release's
+    /// descriptor (Maven's POM) may still be uploaded again and replaces the stored one; its
+    /// other files stay immutable. Off by default.
+    pub allow_descriptor_redeploy: bool,
+    /// `SNAPSHOT_BUILDS_KEPT`: in formats with snapshot builds (Maven's timestamped SNAPSHOT
+    /// files), only this many newest builds of a snapshot version are kept when a new one
+    /// arrives; 0 (the default) keeps every build.
+    pub snapshot_builds_kept: u32,
     pub auth: AuthConfig,
     pub git: GitConfig,
     pub tasks: TaskConfig,
@@ -283,6 +291,8 @@ impl Config {
             max_upload_size: parse_num("MAX_UPLOAD_SIZE", DEFAULT_MAX_UPLOAD)?,
             metrics_enabled: !is_false(get("METRICS_ENABLED")),
             gc_collect_untagged: is_true(get("GC_COLLECT_UNTAGGED")),
+            allow_descriptor_redeploy: is_true(get("ALLOW_DESCRIPTOR_REDEPLOY")),
+            snapshot_builds_kept: parse_num("SNAPSHOT_BUILDS_KEPT", 0)?.min(u32::MAX as u64) as u32,
             auth: AuthConfig {
                 cache_ttl: Duration::from_millis(parse_num("AUTH_CACHE_TTL_MS", 1000)?.min(60_000)),
                 failure_limit: parse_num("AUTH_FAILURE_LIMIT", 20)?.min(u32::MAX as u64) as u32,

@@ -47,6 +47,8 @@ enum Needs {
 }
 
 const GENERIC_FILE: &str = "/api/packages/acme/generic/tool/1.0/f.bin";
+const MAVEN_METADATA: &str = "/api/packages/acme/maven/com/acme/lib/maven-metadata.xml";
+const MAVEN_JAR: &str = "/api/packages/acme/maven/com/acme/lib/1.0/lib-1.0.jar";
 const OCI_BLOB: &str =
     "/v2/acme/app/blobs/sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 const OCI_REFERRERS: &str = "/v2/acme/app/referrers/sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -547,6 +549,49 @@ fn routes() -> Vec<(&'static str, &'static str, Option<&'static str>, Needs)> {
             Some(r#""1.0.0""#),
             Needs::Write,
         ),
+        // Maven (Gitea dialect); nothing is published, so an allowed caller gets 404 or 400.
+        ("GET", MAVEN_METADATA, None, Needs::Read),
+        ("HEAD", MAVEN_METADATA, None, Needs::Read),
+        (
+            "GET",
+            "/api/packages/acme/maven/com/acme/lib/maven-metadata.xml.sha1",
+            None,
+            Needs::Read,
+        ),
+        (
+            "GET",
+            "/api/packages/acme/maven/com/acme/lib/",
+            None,
+            Needs::Read,
+        ),
+        ("GET", MAVEN_JAR, None, Needs::Read),
+        ("HEAD", MAVEN_JAR, None, Needs::Read),
+        (
+            "GET",
+            "/api/packages/acme/maven/com/acme/lib/1.0/lib-1.0.jar.sha256",
+            None,
+            Needs::Read,
+        ),
+        (
+            "GET",
+            "/api/packages/acme/maven/com/acme/lib/1.0-SNAPSHOT/maven-metadata.xml",
+            None,
+            Needs::Read,
+        ),
+        ("PUT", MAVEN_JAR, Some("data"), Needs::Write),
+        (
+            "PUT",
+            "/api/packages/acme/maven/com/acme/lib/1.0/lib-1.0.jar.sha1",
+            Some("da39a3ee5e6b4b0d3255bfef95601890afd80709"),
+            Needs::Write,
+        ),
+        ("PUT", MAVEN_METADATA, Some("<metadata/>"), Needs::Write),
+        (
+            "PUT",
+            "/api/packages/acme/maven/com/acme/lib/1.0-SNAPSHOT/maven-metadata.xml",
+            Some("<metadata/>"),
+            Needs::Write,
+        ),
         // Nitro Repo's Composer repositories (seed 003) and their management API
         ("GET", "/repositories/default/acme/", None, Needs::Read),
         (
@@ -677,6 +722,18 @@ fn npm_customer_status(method: &str, path: &str) -> Option<u16> {
     })
 }
 
+/// What a customer without grants gets on a Maven route: an artifact's metadata and folder it is
+/// not granted do not exist for it, files (and a SNAPSHOT's metadata) are refused, as are writes.
+fn maven_customer_status(method: &str, path: &str) -> Option<u16> {
+    let rest = path.strip_prefix("/api/packages/acme/maven/")?;
+    let artifact_level = rest.starts_with("com/acme/lib/maven-metadata.xml") || rest.ends_with('/');
+    Some(if method == "PUT" || !artifact_level {
+        403
+    } else {
+        404
+    })
+}
+
 /// Creates a customer as root; returns (id, its initial token).
 fn new_customer(s: &TestServer, name: &str) -> (String, String) {
     let r = as_token(
@@ -788,7 +845,9 @@ fn customer_tokens_on_every_route() {
                 (&other, "other customer"),
             ] {
                 let r = call(&s, Some(&bearer(token)), method, path, body);
-                if let Some(expected) = npm_customer_status(method, path) {
+                if let Some(expected) = npm_customer_status(method, path)
+                    .or_else(|| maven_customer_status(method, path))
+                {
                     assert_eq!(
                         r.status,
                         expected,

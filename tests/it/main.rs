@@ -18,6 +18,7 @@ mod formats;
 mod generic;
 mod grants;
 mod hidden_characters;
+mod maven;
 mod migrations;
 mod model;
 mod nitro;
