@@ -8,7 +8,7 @@ mod collect;
 mod file_cache;
 mod uploads;
 
-pub use changes::{Change, RenderHook};
+pub use changes::{Change, RenderHook, Rendering};
 pub use collect::Collector;
 pub use uploads::UPLOAD_SESSION_TTL;
 

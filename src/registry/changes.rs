@@ -10,9 +10,11 @@ use std::sync::{Arc, RwLock};
 use futures_util::future::BoxFuture;
 
 use super::Registry;
+use crate::db::WriteTx;
 use crate::error::{Error, Result};
 use crate::model::documents::{self, Document, Scope};
-use crate::model::packages::Package;
+use crate::model::owners::{self, Owner};
+use crate::model::packages::{self, Package, Version};
 
 /// A package that changed. The package itself may be gone.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +37,17 @@ impl From<&Package> for Change {
 /// Re-renders what a change touches.
 pub type RenderHook = Arc<dyn Fn(Registry, Change) -> BoxFuture<'static, Result<()>> + Send + Sync>;
 
+/// A changed package opened to re-render its documents (`Registry::open_render`): the write
+/// transaction that holds the package's lock, in which the render reads and writes, and what it
+/// renders from. `Registry::finish_render` commits it.
+pub struct Rendering {
+    pub tx: WriteTx,
+    pub owner: Owner,
+    pub package: Package,
+    /// Every version of the package, read under its lock.
+    pub versions: Vec<Version>,
+}
+
 /// The hooks by format.
 #[derive(Clone, Default)]
 pub(super) struct Hooks(Arc<RwLock<HashMap<String, RenderHook>>>);
@@ -48,6 +61,41 @@ impl Registry {
             .write()
             .expect("render hooks")
             .insert(format.to_string(), hook);
+    }
+
+    /// Opens `change` for a render, its package locked so that concurrent changes render one
+    /// after the other; `None` when the owner or the package is gone (the package's documents
+    /// went with it; those this process cached are forgotten here).
+    pub async fn open_render(&self, change: &Change) -> Result<Option<Rendering>> {
+        let mut tx = self.db.begin_write().await?;
+        let Some(owner) = owners::get(&mut tx, change.owner_id).await? else {
+            return Ok(None);
+        };
+        let found =
+            packages::find_package(&mut tx, owner.id, &change.format, &change.package).await?;
+        let Some(package) = found else {
+            self.documents
+                .forget_package(&owner.name, &change.format, &change.package);
+            return Ok(None);
+        };
+        packages::lock_package(&mut tx, package.id).await?;
+        let versions = packages::all_versions(&mut tx, package.id).await?;
+        Ok(Some(Rendering {
+            tx,
+            owner,
+            package,
+            versions,
+        }))
+    }
+
+    /// Commits a render and drops the package's documents this process cached, so the next read
+    /// serves the new ones.
+    pub async fn finish_render(&self, rendering: Rendering) -> Result<()> {
+        rendering.tx.commit().await?;
+        let Rendering { owner, package, .. } = rendering;
+        self.documents
+            .forget_package(&owner.name, &package.format, &package.name);
+        Ok(())
     }
 
     /// Runs the hook of each change's format, once per distinct change.

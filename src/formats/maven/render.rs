@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use super::FORMAT;
 use super::layout::{Checksum, Coords, METADATA, parse_file_name};
 use super::metadata::Metadata;
 use super::version::is_snapshot;
@@ -13,7 +12,7 @@ use crate::blobs::ExtraDigests;
 use crate::blobs::digest::MultiHasher;
 use crate::error::Result;
 use crate::model::documents::{self, Scope};
-use crate::model::{owners, packages};
+use crate::model::packages;
 use crate::registry::{Change, Registry, RenderHook};
 
 pub fn hook() -> RenderHook {
@@ -31,28 +30,18 @@ pub fn checksum_document(document: &str, checksum: Checksum) -> String {
 }
 
 async fn render(registry: &Registry, change: &Change) -> Result<()> {
-    let mut tx = registry.db.begin_write().await?;
-    let Some(owner) = owners::get(&mut tx, change.owner_id).await? else {
+    let Some(mut r) = registry.open_render(change).await? else {
         return Ok(());
     };
-    let package = packages::find_package(&mut tx, owner.id, FORMAT, &change.package).await?;
-    let Some(package) = package else {
-        registry
-            .documents
-            .forget_package(&owner.name, FORMAT, &change.package);
-        return Ok(());
-    };
-    packages::lock_package(&mut tx, package.id).await?;
-    let coords = Coords::from_package(&package.name)?;
-    let versions = packages::all_versions(&mut tx, package.id).await?;
+    let coords = Coords::from_package(&r.package.name)?;
     // Starting over drops the documents of SNAPSHOT versions deleted since.
-    documents::delete_all(&mut tx, package.id).await?;
-    let scope = package.document_scope();
-    let names: Vec<String> = versions.iter().map(|v| v.version.clone()).collect();
+    documents::delete_all(&mut r.tx, r.package.id).await?;
+    let scope = r.package.document_scope();
+    let names: Vec<String> = r.versions.iter().map(|v| v.version.clone()).collect();
     let artifact = Metadata::artifact(&coords.group, &coords.artifact, &names, crate::clock::now());
-    put_with_checksums(&mut tx, scope, METADATA, artifact.to_xml().as_bytes()).await?;
-    for version in versions.iter().filter(|v| is_snapshot(&v.version)) {
-        let files = packages::list_files(&mut tx, version.id).await?;
+    put_with_checksums(&mut r.tx, scope, METADATA, artifact.to_xml().as_bytes()).await?;
+    for version in r.versions.iter().filter(|v| is_snapshot(&v.version)) {
+        let files = packages::list_files(&mut r.tx, version.id).await?;
         let builds: Vec<_> = files
             .iter()
             .filter_map(|f| parse_file_name(&coords.artifact, &version.version, &f.name).ok())
@@ -62,14 +51,10 @@ async fn render(registry: &Registry, change: &Change) -> Result<()> {
             Metadata::snapshot(&coords.group, &coords.artifact, &version.version, &builds)
         {
             let name = snapshot_document(&version.version);
-            put_with_checksums(&mut tx, scope, &name, meta.to_xml().as_bytes()).await?;
+            put_with_checksums(&mut r.tx, scope, &name, meta.to_xml().as_bytes()).await?;
         }
     }
-    tx.commit().await?;
-    registry
-        .documents
-        .forget_package(&owner.name, FORMAT, &package.name);
-    Ok(())
+    registry.finish_render(r).await
 }
 
 async fn put_with_checksums(

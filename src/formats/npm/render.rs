@@ -5,10 +5,10 @@
 
 use std::sync::Arc;
 
-use super::{FORMAT, packument, registry_url};
+use super::{packument, registry_url};
 use crate::error::Result;
 use crate::model::documents;
-use crate::model::{owners, packages, tags};
+use crate::model::tags;
 use crate::registry::{Change, Registry, RenderHook};
 
 pub fn hook(base_url: String) -> RenderHook {
@@ -20,45 +20,29 @@ pub fn hook(base_url: String) -> RenderHook {
 }
 
 async fn render(registry: &Registry, base_url: &str, change: &Change) -> Result<()> {
-    let mut tx = registry.db.begin_write().await?;
-    let Some(owner) = owners::get(&mut tx, change.owner_id).await? else {
+    let Some(mut r) = registry.open_render(change).await? else {
         return Ok(());
     };
-    let package = packages::find_package(&mut tx, owner.id, FORMAT, &change.package).await?;
-    let Some(package) = package else {
-        // Deleted with its documents; only the cache may still hold them.
-        registry
-            .documents
-            .forget_package(&owner.name, FORMAT, &change.package);
-        return Ok(());
-    };
-    packages::lock_package(&mut tx, package.id).await?;
-    let versions = packages::all_versions(&mut tx, package.id).await?;
-    let tags: Vec<(String, String)> = tags::list(&mut tx, package.id)
+    let tags: Vec<(String, String)> = tags::list(&mut r.tx, r.package.id)
         .await?
         .into_iter()
         .map(|t| (t.name, t.version))
         .collect();
-    let tarball_base = format!("{}{}/-/", registry_url(base_url, &owner.name), package.name);
+    let tarball_base = format!(
+        "{}{}/-/",
+        registry_url(base_url, &r.owner.name),
+        r.package.name
+    );
     let (full, abbreviated) = packument::render(packument::Package {
-        name: &package.name,
-        created_at: package.created_at,
-        versions,
+        name: &r.package.name,
+        created_at: r.package.created_at,
+        versions: std::mem::take(&mut r.versions),
         tags: &tags,
         tarball_base: &tarball_base,
         modified_at: crate::clock::now(),
     });
-    documents::put(&mut tx, package.document_scope(), packument::FULL, &full).await?;
-    documents::put(
-        &mut tx,
-        package.document_scope(),
-        packument::ABBREVIATED,
-        &abbreviated,
-    )
-    .await?;
-    tx.commit().await?;
-    registry
-        .documents
-        .forget_package(&owner.name, FORMAT, &package.name);
-    Ok(())
+    let scope = r.package.document_scope();
+    documents::put(&mut r.tx, scope, packument::FULL, &full).await?;
+    documents::put(&mut r.tx, scope, packument::ABBREVIATED, &abbreviated).await?;
+    registry.finish_render(r).await
 }
