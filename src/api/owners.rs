@@ -29,6 +29,10 @@ pub fn routes() -> Router<AppState> {
             get(list_versions),
         )
         .route(
+            "/owners/{owner}/packages/{format}/{name}/versions/{version}",
+            axum::routing::delete(delete_version),
+        )
+        .route(
             "/owners/{owner}/packages/{format}/{name}/versions/{version}/files",
             get(list_files),
         )
@@ -172,6 +176,22 @@ async fn list_versions(
     Ok(page(
         packages::list_versions(&mut conn, package.id, q.page()).await?,
     ))
+}
+
+/// Deletes one version of a package of any format, its files and what it holds: the way to
+/// remove a release from formats whose clients have no delete of their own (Maven). The format's
+/// documents are re-rendered, as after any change.
+async fn delete_version(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((owner, format, name, version)): Path<(String, String, String, String)>,
+) -> Result<StatusCode> {
+    principal.require(Permission::WritePackages)?;
+    state
+        .registry
+        .delete_version(&owner, &format, &name, &version)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Serialize)]

@@ -98,6 +98,12 @@ fn routes() -> Vec<(&'static str, &'static str, Option<&'static str>, Needs)> {
             Needs::Read,
         ),
         (
+            "DELETE",
+            "/api/v1/owners/acme/packages/generic/tool/versions/9.9",
+            None,
+            Needs::Write,
+        ),
+        (
             "GET",
             "/api/v1/owners/acme/packages/generic/tool/versions/1.0/files",
             None,

@@ -885,6 +885,38 @@ fn a_release_pom_may_be_redeployed_when_allowed_and_old_snapshot_builds_go() {
     }
 }
 
+/// Maven's clients cannot delete; the management API deletes a version of any format, and the
+/// artifact's metadata follows.
+#[test]
+fn a_version_deleted_through_the_api_leaves_the_metadata() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        publish(&s, "lib", "1.0");
+        publish(&s, "lib", "1.1");
+        let deleted = api(
+            &s,
+            "DELETE",
+            "/api/v1/owners/acme/packages/maven/com.acme:lib/versions/1.1",
+            None,
+        );
+        assert_eq!(deleted.status, 204, "{backend:?}: {}", deleted.text());
+        let meta = text(&s, Some(ADMIN), "com/acme/lib/maven-metadata.xml");
+        assert_eq!(listed_versions(&meta), ["1.0"], "{meta}");
+        assert!(meta.contains("<latest>1.0</latest>"), "{meta}");
+        assert_eq!(
+            get(&s, Some(ADMIN), "com/acme/lib/1.1/lib-1.1.jar").status,
+            404
+        );
+        let again = api(
+            &s,
+            "DELETE",
+            "/api/v1/owners/acme/packages/maven/com.acme:lib/versions/1.1",
+            None,
+        );
+        assert_eq!(again.status, 404, "{}", again.text());
+    }
+}
+
 #[test]
 fn customers_resolve_only_granted_versions_and_public_owners_anonymously() {
     for backend in backends() {
