@@ -9,6 +9,7 @@ pub mod composer;
 pub mod container;
 pub mod generic;
 pub mod npm;
+pub mod nuget;
 
 pub use crate::format::Format;
 
@@ -19,5 +20,6 @@ pub fn all() -> Vec<Box<dyn Format>> {
         Box::new(composer::ComposerFormat),
         Box::new(container::Container),
         Box::new(npm::Npm),
+        Box::new(nuget::NuGet),
     ]
 }
