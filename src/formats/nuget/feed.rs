@@ -99,6 +99,12 @@ pub fn service_index(urls: &Urls) -> Value {
         &["PackagePublish/2.0.0"],
         "Push and delete packages",
     );
+    // NuGet.exe's `list` reads the v2 feed the gallery resource names.
+    add(
+        format!("{base}/"),
+        &["LegacyGallery", "LegacyGallery/2.0.0"],
+        "The v2 feed",
+    );
     add(
         format!("{base}/symbolpackage"),
         &["SymbolPackagePublish/4.9.0"],
