@@ -299,9 +299,10 @@ fn anonymous_reads_of_a_private_feed_are_challenged() {
             "-ApiKey",
             ADMIN,
         ]);
-        // A refused push (a wrong key) stays refused: NuGet.exe retries with empty credentials.
+        // A wrong key is refused, and so is NuGet.exe's retry with empty credentials (a user
+        // with credentials in its config would retry with those, and succeed).
         let other = user.pack("Acme.Other", "1.0.0", &[]);
-        let out = user.nuget_exe(&[
+        let out = anonymous.nuget_exe(&[
             "push",
             other.to_str().unwrap(),
             "-Source",
@@ -377,11 +378,9 @@ fn nuget_2_installs_and_lists_from_the_v2_feed_of_a_public_owner() {
         );
         // Writes still need a token.
         let package = user.pack("Acme.Core", "9.0.0", &[]);
-        let r = s.curl(&[
-            "--upload-file",
-            package.to_str().unwrap(),
-            &format!("/api/packages/{OWNER}/nuget/"),
-        ]);
+        let data = format!("@{}", package.display());
+        let path = format!("/api/packages/{OWNER}/nuget/");
+        let r = s.curl(&["-X", "PUT", "--data-binary", &data, &path]);
         assert_eq!(r.status, 401);
     }
 }
@@ -413,13 +412,20 @@ fn push(s: &TestServer, body: &[u8], multipart: bool) -> Reply {
     if multipart {
         s.curl(&["-H", &key, "-X", "PUT", "-F", &form, &path])
     } else {
+        // Raw and chunked, as curl streams a file it cannot size (`--upload-file` would append
+        // the file name to a URL ending in '/').
+        let data = format!("@{}", file.display());
         s.curl(&[
             "-H",
             &key,
             "-H",
             "Transfer-Encoding: chunked",
-            "--upload-file",
-            file.to_str().unwrap(),
+            "-H",
+            "Content-Type: application/octet-stream",
+            "-X",
+            "PUT",
+            "--data-binary",
+            &data,
             &path,
         ])
     }
@@ -721,7 +727,7 @@ fn v2_odata_documents() {
         let paged = get(&s, t, "Packages()?$skip=1&$top=1").text();
         assert_eq!(paged.matches("<entry>").count(), 1);
         assert!(paged.contains("1.1.0-beta"), "{paged}");
-        let by_id = get(&s, t, "Packages()?$filter=tolower(Id) eq 'acme.core'").text();
+        let by_id = get(&s, t, "Packages()?$filter=tolower(Id)%20eq%20'acme.core'").text();
         assert_eq!(by_id.matches("<entry>").count(), 2);
         let entry = get(&s, t, "Packages(Id='Acme.Core',Version='1.0')");
         assert_eq!(entry.status, 200);
@@ -734,6 +740,9 @@ fn v2_odata_documents() {
             get(&s, t, "Packages(Id='Acme.Core',Version='3.0')").status,
             404
         );
-        assert_eq!(get(&s, t, "Packages()?$filter=Downloads gt 3").status, 400);
+        assert_eq!(
+            get(&s, t, "Packages()?$filter=Downloads%20gt%203").status,
+            400
+        );
     }
 }
