@@ -671,6 +671,18 @@ fn routes() -> Vec<(&'static str, &'static str, Option<&'static str>, Needs)> {
             Needs::Write,
         ),
         (
+            "PUT",
+            "/api/packages/acme/nuget/symbolpackage",
+            Some("data"),
+            Needs::Write,
+        ),
+        (
+            "GET",
+            "/api/packages/acme/nuget/symbols/a.pdb/00112233445566778899aabbccddeeffFFFFFFFF/a.pdb",
+            None,
+            Needs::Read,
+        ),
+        (
             "DELETE",
             "/api/packages/acme/nuget/Acme.Greet/1.0.0",
             None,

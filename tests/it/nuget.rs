@@ -746,3 +746,110 @@ fn v2_odata_documents() {
         );
     }
 }
+
+/// A minimal portable PDB: an ECMA-335 metadata root whose `#Pdb` stream starts with `guid`
+/// (what the symbol server reads; a debugger asks by that GUID).
+fn portable_pdb(guid: [u8; 16]) -> Vec<u8> {
+    let mut pdb = Vec::new();
+    pdb.extend(b"BSJB");
+    pdb.extend([1, 0, 1, 0, 0, 0, 0, 0]);
+    pdb.extend(12u32.to_le_bytes());
+    pdb.extend(b"PDB v1.0\0\0\0\0");
+    pdb.extend([0, 0, 1, 0]);
+    // One stream header (offset, size, name), then the stream.
+    pdb.extend(48u32.to_le_bytes());
+    pdb.extend(32u32.to_le_bytes());
+    pdb.extend(b"#Pdb\0\0\0\0");
+    assert_eq!(pdb.len(), 48);
+    pdb.extend(guid);
+    pdb.extend([0; 16]);
+    pdb
+}
+
+#[test]
+fn symbol_packages_are_pushed_with_their_package_and_served_by_signature() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        let user = User::new(&s, Some(ADMIN));
+        let package = user.pack("Acme.Sym", "1.0.0", &[]);
+        let guid: [u8; 16] = [
+            0x78, 0x56, 0x34, 0x12, 0xbc, 0x9a, 0xf0, 0xde, 1, 2, 3, 4, 5, 6, 7, 8,
+        ];
+        let pdb = portable_pdb(guid);
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default();
+        zip.start_file("Acme.Sym.nuspec", options).unwrap();
+        zip.write_all(
+            b"<package><metadata><id>Acme.Sym</id><version>1.0.0</version><authors>a</authors><description>d</description><packageTypes><packageType name=\"SymbolsPackage\" /></packageTypes></metadata></package>",
+        )
+        .unwrap();
+        zip.start_file("lib/net45/Acme.Sym.pdb", options).unwrap();
+        zip.write_all(&pdb).unwrap();
+        let snupkg = zip.finish().unwrap().into_inner();
+        let snupkg_path = package.with_extension("snupkg");
+        std::fs::write(&snupkg_path, &snupkg).unwrap();
+
+        // Without its package first, a symbol package has nowhere to go.
+        let key = format!("X-NuGet-ApiKey: {ADMIN}");
+        let form = format!("package=@{}", snupkg_path.display());
+        let path = format!("/api/packages/{OWNER}/nuget/symbolpackage");
+        let r = s.curl(&["-H", &key, "-X", "PUT", "-F", &form, &path]);
+        assert_eq!(r.status, 404, "{}", r.text());
+
+        // NuGet.exe pushes the .snupkg next to the .nupkg to the symbol service it finds.
+        let out = user.nuget_exe_ok(&[
+            "push",
+            package.to_str().unwrap(),
+            "-Source",
+            "cargoman",
+            "-ApiKey",
+            ADMIN,
+        ]);
+        assert!(out.contains("symbolpackage"), "{out}");
+        let signature = "123456789ABCDEF00102030405060708FFFFFFFF";
+        let got = get(
+            &s,
+            Some(ADMIN),
+            &format!("symbols/acme.sym.pdb/{signature}/acme.sym.pdb"),
+        );
+        assert_eq!(got.status, 200, "{}", got.text());
+        assert_eq!(got.body, pdb);
+        let other = get(
+            &s,
+            Some(ADMIN),
+            "symbols/acme.sym.pdb/00000000000000000000000000000000FFFFFFFF/acme.sym.pdb",
+        );
+        assert_eq!(other.status, 404);
+        let snupkg_file = get(
+            &s,
+            Some(ADMIN),
+            "package/acme.sym/1.0.0/acme.sym.1.0.0.snupkg",
+        );
+        assert_eq!(
+            snupkg_file.status, 404,
+            "the flat container serves packages only"
+        );
+        // Again: 409, and the first push's files stay.
+        let r = s.curl(&["-H", &key, "-X", "PUT", "-F", &form, &path]);
+        assert_eq!(r.status, 409, "{}", r.text());
+        assert_eq!(
+            get(
+                &s,
+                Some(ADMIN),
+                &format!("symbols/acme.sym.pdb/{signature}/acme.sym.pdb")
+            )
+            .status,
+            200
+        );
+        // Anonymous readers of a private owner are challenged.
+        assert_eq!(
+            get(
+                &s,
+                None,
+                &format!("symbols/acme.sym.pdb/{signature}/acme.sym.pdb")
+            )
+            .status,
+            401
+        );
+    }
+}

@@ -14,11 +14,13 @@ mod feed;
 mod nuspec;
 mod odata;
 mod package;
+mod pdb;
 mod push;
 mod read;
 mod render;
 mod route;
 mod rules;
+mod symbols;
 mod version;
 
 use std::sync::Arc;
@@ -131,7 +133,10 @@ async fn dispatch(
     let get = method == Method::GET || method == Method::HEAD;
     match (target, method) {
         (Target::Root, _) if get => odata::service(&call).await,
-        (Target::Root | Target::V2Publish, Method::PUT) => push::push(&call, body).await,
+        (Target::Root | Target::V2Publish, Method::PUT) => {
+            push::push(&call, push::Kind::Package, body).await
+        }
+        (Target::SymbolPublish, Method::PUT) => push::push(&call, push::Kind::Symbols, body).await,
         (Target::ServiceIndex, _) if get => read::service_index(&call).await,
         (Target::RegistrationIndex(id), _) if get => read::registration(&call, &id, None).await,
         (Target::RegistrationPage(id, n), _) if get => {
@@ -146,6 +151,9 @@ async fn dispatch(
         (Target::Search, _) if get => read::search(&call).await,
         (Target::Version { id, version }, Method::DELETE) => {
             push::delete(&call, &id, &version).await
+        }
+        (Target::Symbol { file, signature }, _) if get => {
+            symbols::download(&call, &file, &signature).await
         }
         (Target::V2Metadata, _) if get => odata::metadata(&call).await,
         (Target::V2Feed { function, count }, _) if get => odata::feed(&call, function, count).await,

@@ -61,14 +61,36 @@ async fn spool_upload(call: &Call, body: Body) -> Result<(tokio::fs::File, u64)>
     spool(field, max).await
 }
 
-/// `PUT /` and `PUT /api/v2/package/`: stores a .nupkg; 409 for a version that exists.
-pub(super) async fn push(call: &Call, body: Body) -> Result<Response> {
+/// What a push carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// A .nupkg (`PUT /`, `PUT /api/v2/package/`).
+    Package,
+    /// A .snupkg for a version pushed before (`PUT /symbolpackage`).
+    Symbols,
+}
+
+/// Stores a pushed package or symbol package; 409 for one that exists.
+pub(super) async fn push(call: &Call, kind: Kind, body: Body) -> Result<Response> {
     call.principal.require(Permission::WritePackages)?;
-    let (mut file, size) = spool_upload(call, body).await?;
+    let (file, size) = spool_upload(call, body).await?;
     let reader = file.try_clone().await?.into_std().await;
-    let inspected = tokio::task::spawn_blocking(move || package::inspect(reader, size))
+    let symbols = kind == Kind::Symbols;
+    let inspected = tokio::task::spawn_blocking(move || package::inspect(reader, size, symbols))
         .await
         .map_err(Error::internal)??;
+    match kind {
+        Kind::Package => store_package(call, file, inspected).await?,
+        Kind::Symbols => super::symbols::store(call, file, inspected).await?,
+    }
+    Ok(StatusCode::CREATED.into_response())
+}
+
+async fn store_package(
+    call: &Call,
+    mut file: tokio::fs::File,
+    inspected: package::Inspected,
+) -> Result<()> {
     let spec = inspected.nuspec;
     let id = spec.id.to_lowercase();
     let version = spec.version.clone();
@@ -147,7 +169,7 @@ pub(super) async fn push(call: &Call, body: Body) -> Result<Response> {
         registry.remove_version(stored.version_id).await?;
         return Err(e);
     }
-    Ok(StatusCode::CREATED.into_response())
+    Ok(())
 }
 
 /// 409 for a version that exists (in any spelling NuGet reads as the same), before its
