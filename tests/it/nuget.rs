@@ -152,14 +152,9 @@ impl User {
             .output()
             .expect("nuget is installed");
         assert!(out.status.success(), "nuget pack: {}", describe(&out));
-        let file = std::fs::read_dir(&out_dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .find(|p| {
-                let name = p.file_name().unwrap().to_string_lossy().to_string();
-                name == format!("{id}.{version}.nupkg")
-            })
-            .unwrap_or_else(|| panic!("nuget pack made no {id}.{version}.nupkg"));
+        // nuget 2.8 names the file after the version as written (`1.0`, not `1.0.0`).
+        let file = out_dir.join(format!("{id}.{version}.nupkg"));
+        assert!(file.is_file(), "nuget pack made no {}", file.display());
         file
     }
 }

@@ -324,6 +324,9 @@ pub fn search_result(entry: &Value, prerelease: bool, semver2: bool) -> Option<V
     Some(result)
 }
 
+/// Cuts a stored document to the versions a predicate allows (a customer's view).
+pub type Cut = fn(&[u8], &dyn Fn(&str) -> bool) -> Result<Bytes>;
+
 /// The stored version a document's version (full, with metadata) names.
 fn stored_version(full: &str) -> &str {
     full.split('+').next().unwrap_or(full)

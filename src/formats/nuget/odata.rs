@@ -45,7 +45,7 @@ pub(super) async fn service(call: &Call) -> Result<Response> {
     view(call).await?;
     let body = format!(
         r#"<?xml version="1.0" encoding="utf-8"?><service xml:base="{}" xmlns="http://www.w3.org/2007/app" xmlns:atom="{ATOM}"><workspace><atom:title type="text">Default</atom:title><collection href="Packages"><atom:title type="text">Packages</atom:title></collection></workspace></service>"#,
-        escape(&base(call))
+        escape(base(call))
     );
     Ok(xml(body, "application/atomsvc+xml;charset=utf-8"))
 }
@@ -270,7 +270,7 @@ pub(super) async fn feed(call: &Call, function: V2Function, count: bool) -> Resu
     let mut body = format!(
         r#"<?xml version="1.0" encoding="utf-8"?><feed xml:base="{}" xmlns="{ATOM}" xmlns:d="{DATA}" xmlns:m="{METADATA}"><id>{}</id><title type="text">Packages</title><updated>{}</updated><link rel="self" title="Packages" href="Packages"/>"#,
         escape(&base),
-        escape(&format!("{base}Packages")),
+        escape(format!("{base}Packages")),
         crate::clock::rfc3339(crate::clock::now()),
     );
     for row in &page {
@@ -386,7 +386,7 @@ fn entry_xml(base: &str, row: &Row, standalone: bool) -> String {
     .concat();
     format!(
         r#"<entry{namespaces}><id>{id}</id><category term="NuGetGallery.V2FeedPackage" scheme="http://schemas.microsoft.com/ado/2007/08/dataservices/scheme"/><link rel="edit" title="V2FeedPackage" href="{link}"/><link rel="self" title="V2FeedPackage" href="{link}"/><title type="text">{title}</title><summary type="text">{summary}</summary><updated>{published}</updated><author><name>{authors}</name></author><content type="application/zip" src="{download}"/><m:properties>{properties}</m:properties></entry>"#,
-        id = escape(&format!("{base}{self_link}")),
+        id = escape(format!("{base}{self_link}")),
         link = escape(&self_link),
         title = escape(&spec.id),
         summary = escape(&spec.summary),

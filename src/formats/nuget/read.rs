@@ -40,7 +40,7 @@ pub(super) async fn document(
     view: &View,
     id: &str,
     name: &str,
-    cut: fn(&[u8], &dyn Fn(&str) -> bool) -> Result<bytes::Bytes>,
+    cut: feed::Cut,
 ) -> Result<Viewed> {
     if !view.allows_package(id) {
         return Err(not_found(id));
