@@ -123,7 +123,6 @@ pub fn service_index(urls: &Urls) -> Value {
             "RegistrationsBaseUrl/3.0.0-beta",
             "RegistrationsBaseUrl/3.4.0",
             "RegistrationsBaseUrl/3.6.0",
-            "RegistrationsBaseUrl/Versioned",
         ],
         "Package metadata",
     );
