@@ -578,7 +578,27 @@ fn registrations_beyond_128_versions_are_paged_and_clients_follow_the_pages() {
             into.to_str().unwrap(),
         ]);
         assert!(into.join("Acme.Many.1.0.129").is_dir());
-        // Deleting down to 128 versions puts them inline again; the old page is gone.
+        let page = |n: usize| {
+            get(
+                &s,
+                Some(ADMIN),
+                &format!("registration/acme.many/page/{n}.json"),
+            )
+            .json()
+        };
+        assert_eq!(page(0)["items"].as_array().unwrap().len(), 128);
+        assert_eq!(page(0)["upper"], "1.0.127");
+        // A version deleted from the first page shifts the versions after it: both pages follow.
+        let r = s.admin(&[
+            "-X",
+            "DELETE",
+            &format!("/api/packages/{OWNER}/nuget/Acme.Many/1.0.5"),
+        ]);
+        assert_eq!(r.status, 204, "{}", r.text());
+        assert_eq!(page(0)["upper"], "1.0.128");
+        assert_eq!(page(1)["items"].as_array().unwrap().len(), 1);
+        assert_eq!(page(1)["lower"], "1.0.129");
+        // Deleting down to 127 versions puts them inline again; the old page is gone.
         for patch in [128, 129] {
             let r = s.admin(&[
                 "-X",
@@ -588,7 +608,7 @@ fn registrations_beyond_128_versions_are_paged_and_clients_follow_the_pages() {
             assert_eq!(r.status, 204, "{}", r.text());
         }
         let index = get(&s, Some(ADMIN), "registration/acme.many/index.json").json();
-        assert_eq!(index["items"][0]["items"].as_array().unwrap().len(), 128);
+        assert_eq!(index["items"][0]["items"].as_array().unwrap().len(), 127);
         assert_eq!(
             get(&s, Some(ADMIN), "registration/acme.many/page/1.json").status,
             404

@@ -222,9 +222,29 @@ fn page(urls: &Urls, id: &str, at: &str, entries: &[Entry], inline: bool) -> Val
     page
 }
 
-/// The registration index and, when the versions do not fit inline, its pages (`entries`
+/// What a page's content follows from: its URL and, per version, the version, when it was
+/// published and the package's hash (a version pushed again after a delete differs in both).
+/// Kept in the index's page summary, so a render rebuilds only the pages whose versions changed.
+fn fingerprint(at: &str, chunk: &[Entry]) -> String {
+    let mut text = String::from(at);
+    for e in chunk {
+        text.push_str(&format!(
+            "\0{}\0{}\0{}",
+            e.version, e.published, e.stored.sha512
+        ));
+    }
+    crate::blobs::digest::sha256_hex(text.as_bytes())
+}
+
+/// The registration index and, when the versions do not fit inline, the pages that need
+/// rendering, by number: those `unchanged(n, fingerprint)` does not call unchanged (`entries`
 /// sorted).
-pub fn registration(urls: &Urls, id: &str, entries: &[Entry]) -> (Value, Vec<Value>) {
+pub fn registration(
+    urls: &Urls,
+    id: &str,
+    entries: &[Entry],
+    unchanged: &dyn Fn(usize, &str) -> bool,
+) -> (Value, Vec<(usize, Value)>) {
     let index_url = urls.registration(id);
     let inline = entries.len() <= PAGE_SIZE;
     let mut pages = Vec::new();
@@ -240,8 +260,13 @@ pub fn registration(urls: &Urls, id: &str, entries: &[Entry]) -> (Value, Vec<Val
             ));
         } else {
             let at = urls.page(id, n);
-            summaries.push(page(urls, id, &at, chunk, false));
-            pages.push(page(urls, id, &at, chunk, true));
+            let print = fingerprint(&at, chunk);
+            let mut summary = page(urls, id, &at, chunk, false);
+            summary["fingerprint"] = json!(print);
+            summaries.push(summary);
+            if !unchanged(n, &print) {
+                pages.push((n, page(urls, id, &at, chunk, true)));
+            }
         }
     }
     let index = json!({
@@ -251,6 +276,20 @@ pub fn registration(urls: &Urls, id: &str, entries: &[Entry]) -> (Value, Vec<Val
         "items": summaries,
     });
     (index, pages)
+}
+
+/// The fingerprints of a stored registration index's pages, by number (none when inline).
+pub fn fingerprints(index: &[u8]) -> Vec<Option<String>> {
+    let index: Value = serde_json::from_slice(index).unwrap_or_default();
+    index["items"]
+        .as_array()
+        .map(|pages| {
+            pages
+                .iter()
+                .map(|p| p["fingerprint"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A registration leaf, built from one version when asked (one row, whatever the count).
@@ -445,7 +484,7 @@ mod tests {
         sort(&mut entries);
         let order: Vec<&str> = entries.iter().map(|e| e.version.as_str()).collect();
         assert_eq!(order, ["1.0.0-beta", "1.0.0", "2.0.0", "10.0.0"]);
-        let (index, pages) = registration(&urls(), "acme.greet", &entries);
+        let (index, pages) = registration(&urls(), "acme.greet", &entries, &|_, _| false);
         assert!(pages.is_empty());
         assert_eq!(index["count"], 1);
         assert_eq!(index["items"][0]["count"], 4);
@@ -459,7 +498,7 @@ mod tests {
         );
 
         let many: Vec<Entry> = (0..300).map(|i| entry(&format!("1.0.{i}"))).collect();
-        let (index, pages) = registration(&urls(), "acme.greet", &many);
+        let (index, pages) = registration(&urls(), "acme.greet", &many, &|_, _| false);
         assert_eq!(pages.len(), 3);
         assert_eq!(index["count"], 3);
         assert!(index["items"][0].get("items").is_none(), "summaries only");
@@ -468,15 +507,26 @@ mod tests {
             index["items"][1]["@id"],
             "http://h/api/packages/acme/nuget/registration/acme.greet/page/1.json"
         );
-        assert_eq!(pages[1]["items"].as_array().unwrap().len(), PAGE_SIZE);
-        assert_eq!(pages[1]["lower"], "1.0.128");
+        assert_eq!(pages[1].0, 1);
+        assert_eq!(pages[1].1["items"].as_array().unwrap().len(), PAGE_SIZE);
+        assert_eq!(pages[1].1["lower"], "1.0.128");
+
+        // A render rebuilds only the pages whose versions changed: here the last one.
+        let stored = fingerprints(index.to_string().as_bytes());
+        let mut more = many.clone();
+        more.push(entry("1.0.300"));
+        let (_, pages) = registration(&urls(), "acme.greet", &more, &|n, print| {
+            stored.get(n).and_then(Option::as_deref) == Some(print)
+        });
+        let rebuilt: Vec<usize> = pages.iter().map(|(n, _)| *n).collect();
+        assert_eq!(rebuilt, [2]);
     }
 
     #[test]
     fn cuts_keep_only_allowed_versions() {
         let entries: Vec<Entry> = ["1.0", "2.0", "3.0"].iter().map(|v| entry(v)).collect();
         let allows = |v: &str| v != "2.0.0";
-        let (index, _) = registration(&urls(), "acme.greet", &entries);
+        let (index, _) = registration(&urls(), "acme.greet", &entries, &|_, _| false);
         let cut: Value = serde_json::from_slice(
             &cut_registration(index.to_string().as_bytes(), &allows).unwrap(),
         )

@@ -59,14 +59,19 @@ async fn render(registry: &Registry, base_url: &str, change: &Change) -> Result<
     feed::sort(&mut entries);
     let urls = Urls::new(base_url, &owner.name);
     let id = &package.name;
-    let (index, pages) = feed::registration(&urls, id, &entries);
     let scope = package.document_scope();
+    let stored = documents::get(&mut tx, scope, feed::REGISTRATION)
+        .await?
+        .map(|doc| feed::fingerprints(&doc.body))
+        .unwrap_or_default();
+    let unchanged = |n: usize, print: &str| stored.get(n).and_then(Option::as_deref) == Some(print);
+    let (index, pages) = feed::registration(&urls, id, &entries, &unchanged);
     let json = |v: &serde_json::Value| v.to_string().into_bytes();
     documents::put(&mut tx, scope, feed::REGISTRATION, &json(&index)).await?;
     // Pages past the current count may stay from a larger past; the index no longer names them
     // and reads refuse them.
-    for (n, page) in pages.iter().enumerate() {
-        documents::put(&mut tx, scope, &feed::page_document(n), &json(page)).await?;
+    for (n, page) in &pages {
+        documents::put(&mut tx, scope, &feed::page_document(*n), &json(page)).await?;
     }
     documents::put(
         &mut tx,
