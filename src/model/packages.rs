@@ -454,6 +454,31 @@ pub async fn summaries(
         .collect()
 }
 
+/// Names of the packages of one format under an owner whose name contains `fragment` (case
+/// aside; `%` and `_` are plain characters), sorted: a search narrowed in the database rather
+/// than after reading every name.
+pub async fn package_names_containing(
+    conn: &mut AnyConnection,
+    owner_id: i64,
+    format: &str,
+    fragment: &str,
+) -> Result<Vec<String>> {
+    let escaped = fragment
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    Ok(sqlx::query_scalar(
+        "SELECT name FROM packages WHERE owner_id = $1 AND format = $2 \
+         AND lower_name LIKE $3 ESCAPE '\\' ORDER BY lower_name",
+    )
+    .bind(owner_id)
+    .bind(format)
+    .bind(format!("%{escaped}%"))
+    .fetch_all(conn)
+    .await?)
+}
+
 /// Names of every package of one format under an owner, sorted.
 pub async fn package_names(
     conn: &mut AnyConnection,

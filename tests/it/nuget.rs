@@ -668,6 +668,11 @@ fn customers_see_the_versions_their_nuget_ranges_allow() {
         let search = get(&s, t, "query?q=acme").json();
         assert_eq!(search["totalHits"], 1);
         assert_eq!(search["data"][0]["version"], "1.5.0");
+        // `_` and `%` in a search are plain characters (`acme.core` has an `e.c`, no `e_c`).
+        let search = get(&s, Some(ADMIN), "query?q=e_c").json();
+        assert_eq!(search["totalHits"], 0, "{search}");
+        let search = get(&s, Some(ADMIN), "query?q=E.C").json();
+        assert_eq!(search["totalHits"], 1, "{search}");
         let v2 = get(&s, t, "FindPackagesById()?id='Acme.Core'").text();
         assert!(
             v2.contains("<d:Version>1.5.0</d:Version>") && !v2.contains("2.0.0<"),

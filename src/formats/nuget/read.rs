@@ -248,15 +248,8 @@ struct SearchQuery {
 const MAX_TAKE: usize = 1000;
 
 /// The ids of the owner's packages the caller sees whose id contains every word of `q` (case
-/// aside), by id: one query, whatever the package count.
+/// aside), by id: one query, narrowed in the database by the longest word.
 pub(super) async fn matching_ids(call: &Call, view: &View, q: &str) -> Result<Vec<String>> {
-    let names = {
-        let mut conn = call.state.registry.db.pool().acquire().await?;
-        match owners::find(&mut conn, &call.owner).await? {
-            Some(owner) => packages::package_names(&mut conn, owner.id, FORMAT).await?,
-            None => Vec::new(),
-        }
-    };
     let words: Vec<String> = q
         .split(|c: char| c.is_whitespace() || c == ',')
         .filter(|w| !w.is_empty())
@@ -268,6 +261,20 @@ pub(super) async fn matching_ids(call: &Call, view: &View, q: &str) -> Result<Ve
                 .to_lowercase()
         })
         .collect();
+    let longest = words
+        .iter()
+        .max_by_key(|w| w.len())
+        .cloned()
+        .unwrap_or_default();
+    let names = {
+        let mut conn = call.state.registry.db.pool().acquire().await?;
+        match owners::find(&mut conn, &call.owner).await? {
+            Some(owner) => {
+                packages::package_names_containing(&mut conn, owner.id, FORMAT, &longest).await?
+            }
+            None => Vec::new(),
+        }
+    };
     Ok(view
         .filter_names(names.iter().map(String::as_str))
         .into_iter()
