@@ -145,7 +145,7 @@ row() { # label key conc
     echo "## Push"
     echo
     echo "One multipart \`PUT\` per package as NuGet.exe sends it, over one connection; each push"
-    echo "re-renders the package's registration (all its pages), flat list and search entry."
+    echo "re-renders the package's registration (the pages whose versions changed), flat list and search entry."
     echo
     echo "| | ms |"
     echo "|---|---:|"
