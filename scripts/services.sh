@@ -25,7 +25,8 @@ S3S_FS_VERSION="0.14.1"
 ORAS_PY_VERSION="0.2.43"
 # JavaScript clients of the npm tests. The npm mirror available here serves `latest` tags only,
 # so yarn is pinned by exact version (plain `yarn` would be 2.x) and yarn 4 comes as its dist.
-NODE_CLIENTS="pnpm yarn@1.22.22 @yarnpkg/cli-dist@4"
+# nuget-exe carries NuGet.exe 5.8 (run with mono) for the NuGet tests.
+NODE_CLIENTS="pnpm yarn@1.22.22 @yarnpkg/cli-dist@4 nuget-exe@5.8.0"
 
 _SERVICES_PG_DIR="${_SERVICES_PG_DIR:-}"
 _SERVICES_PG_BIN="${_SERVICES_PG_BIN:-}"
@@ -70,9 +71,10 @@ services_install() {
     local missing=() pkg
     # Real clients the tests drive: curl (Generic), composer with PHP (Composer), git (fixtures),
     # python3 (a terminal for `npm login`'s password prompt), skopeo, buildah, podman and (from
-    # PyPI, below) oras-py (Container), openssl (the test CA of the https test).
+    # PyPI, below) oras-py (Container), openssl (the test CA of the https test), mono and Debian's
+    # nuget 2.8 (NuGet; NuGet.exe 5.8 comes from npm, below).
     local clients=(curl ca-certificates git composer php-cli php-zip unzip python3 skopeo buildah
-                   podman python3-venv openssl
+                   podman python3-venv openssl mono-devel nuget
                    # Maven: mvn with the plugins its tests run (from Debian's local repository), Gradle
                    maven maven-debian-helper libmaven-deploy-plugin-java libmaven-install-plugin-java
                    libmaven-dependency-plugin-java libmaven-resources-plugin-java

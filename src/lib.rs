@@ -32,3 +32,4 @@ pub mod tasks;
 pub mod team_tokens;
 pub mod text;
 pub mod version_interval;
+pub mod zip_check;

@@ -220,6 +220,19 @@ impl Registry {
         packages::all_versions(&mut conn, package_id).await
     }
 
+    /// The files of `kind` with `qualifier` among an owner's packages of one format (a NuGet
+    /// symbol server's PDB by signature).
+    pub async fn files_by_qualifier(
+        &self,
+        owner: &str,
+        format: &str,
+        kind: &str,
+        qualifier: &str,
+    ) -> Result<Vec<packages::QualifiedFile>> {
+        let mut conn = self.db.pool().acquire().await?;
+        packages::find_by_qualifier(&mut conn, owner, format, kind, qualifier).await
+    }
+
     /// Every package of one format, by owner and name (a format's registry-wide listing, such as
     /// OCI's catalog).
     pub async fn packages_of_format(&self, format: &str) -> Result<Vec<PackageSummary>> {

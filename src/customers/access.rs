@@ -262,7 +262,7 @@ pub struct AccessCache {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DocumentKey {
     pub package_id: i64,
-    pub document: &'static str,
+    pub document: Arc<str>,
     pub updated_at: i64,
     pub view: Arc<str>,
 }

@@ -10,6 +10,7 @@ pub mod container;
 pub mod generic;
 pub mod maven;
 pub mod npm;
+pub mod nuget;
 
 pub use crate::format::Format;
 
@@ -21,5 +22,6 @@ pub fn all() -> Vec<Box<dyn Format>> {
         Box::new(container::Container),
         Box::new(npm::Npm),
         Box::new(maven::Maven),
+        Box::new(nuget::NuGet),
     ]
 }

@@ -3,6 +3,8 @@
 //! cache. Every format that filters documents per customer (Composer's `p2`, npm's packuments)
 //! reads them here, so the cache key and ETag rules live in one place.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 
 use crate::blobs::digest::sha256_hex;
@@ -16,7 +18,8 @@ pub struct DocumentAt<'a> {
     pub owner: &'a str,
     pub format: &'a str,
     pub package: &'a str,
-    pub document: &'static str,
+    /// Any name: a format may number its documents (NuGet's registration pages).
+    pub document: &'a str,
 }
 
 /// A document ready to serve.
@@ -56,7 +59,7 @@ pub async fn document(
             let tag = filtered_tag(&doc.sha256, &view_key);
             let key = DocumentKey {
                 package_id: doc.package_id,
-                document: at.document,
+                document: Arc::from(at.document),
                 updated_at: doc.updated_at,
                 view: view_key,
             };

@@ -300,6 +300,53 @@ pub async fn find_file(conn: &mut AnyConnection, at: FileCoord<'_>) -> Result<Op
     row.as_ref().map(file_from_row).transpose()
 }
 
+/// A file found by kind and qualifier among an owner's packages of one format, with the names
+/// of its package and version.
+#[derive(Debug, Clone)]
+pub struct QualifiedFile {
+    pub package: String,
+    pub version: String,
+    pub file: File,
+}
+
+/// The files of `kind` whose qualifier is `qualifier` among an owner's packages of `format`,
+/// oldest first (a symbol server finds a PDB by its signature, whatever package holds it).
+pub async fn find_by_qualifier(
+    conn: &mut AnyConnection,
+    owner: &str,
+    format: &str,
+    kind: &str,
+    qualifier: &str,
+) -> Result<Vec<QualifiedFile>> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        file_columns!(),
+        blob_columns!(),
+        ", p.name AS package_name, v.version AS version_name \
+          FROM files f JOIN blobs b ON b.sha256 = f.blob_sha256 \
+          JOIN versions v ON v.id = f.version_id \
+          JOIN packages p ON p.id = v.package_id \
+          JOIN owners o ON o.id = p.owner_id \
+          WHERE o.lower_name = $1 AND p.format = $2 AND f.kind = $3 AND f.qualifier = $4 \
+          ORDER BY f.id"
+    ))
+    .bind(owner.to_lowercase())
+    .bind(format)
+    .bind(kind)
+    .bind(qualifier)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(QualifiedFile {
+                package: row.try_get("package_name")?,
+                version: row.try_get("version_name")?,
+                file: file_from_row(row)?,
+            })
+        })
+        .collect()
+}
+
 pub async fn list_files(conn: &mut AnyConnection, version_id: i64) -> Result<Vec<File>> {
     let rows = sqlx::query(concat!(
         "SELECT ",
@@ -405,6 +452,31 @@ pub async fn summaries(
             })
         })
         .collect()
+}
+
+/// Names of the packages of one format under an owner whose name contains `fragment` (case
+/// aside; `%` and `_` are plain characters), sorted: a search narrowed in the database rather
+/// than after reading every name.
+pub async fn package_names_containing(
+    conn: &mut AnyConnection,
+    owner_id: i64,
+    format: &str,
+    fragment: &str,
+) -> Result<Vec<String>> {
+    let escaped = fragment
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    Ok(sqlx::query_scalar(
+        "SELECT name FROM packages WHERE owner_id = $1 AND format = $2 \
+         AND lower_name LIKE $3 ESCAPE '\\' ORDER BY lower_name",
+    )
+    .bind(owner_id)
+    .bind(format)
+    .bind(format!("%{escaped}%"))
+    .fetch_all(conn)
+    .await?)
 }
 
 /// Names of every package of one format under an owner, sorted.

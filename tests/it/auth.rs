@@ -598,6 +598,153 @@ fn routes() -> Vec<(&'static str, &'static str, Option<&'static str>, Needs)> {
             Some("<metadata/>"),
             Needs::Write,
         ),
+        // NuGet (Gitea dialect); `acme.greet` does not exist, so an allowed caller gets 404 or
+        // 400 (a body that is no package).
+        (
+            "GET",
+            "/api/packages/acme/nuget/index.json",
+            None,
+            Needs::Read,
+        ),
+        (
+            "GET",
+            "/api/packages/acme/nuget/registration/acme.greet/index.json",
+            None,
+            Needs::Read,
+        ),
+        (
+            "GET",
+            "/api/packages/acme/nuget/registration/acme.greet/page/0.json",
+            None,
+            Needs::Read,
+        ),
+        (
+            "GET",
+            "/api/packages/acme/nuget/registration/acme.greet/1.0.0.json",
+            None,
+            Needs::Read,
+        ),
+        (
+            "GET",
+            "/api/packages/acme/nuget/package/acme.greet/index.json",
+            None,
+            Needs::Read,
+        ),
+        (
+            "GET",
+            "/api/packages/acme/nuget/package/acme.greet/1.0.0/acme.greet.1.0.0.nupkg",
+            None,
+            Needs::Read,
+        ),
+        (
+            "HEAD",
+            "/api/packages/acme/nuget/package/acme.greet/1.0.0/acme.greet.1.0.0.nupkg",
+            None,
+            Needs::Read,
+        ),
+        (
+            "GET",
+            "/api/packages/acme/nuget/package/acme.greet/1.0.0/acme.greet.nuspec",
+            None,
+            Needs::Read,
+        ),
+        (
+            "GET",
+            "/api/packages/acme/nuget/package/acme.greet/1.0.0",
+            None,
+            Needs::Read,
+        ),
+        (
+            "GET",
+            "/api/packages/acme/nuget/query?q=greet",
+            None,
+            Needs::Read,
+        ),
+        ("GET", "/api/packages/acme/nuget", None, Needs::Read),
+        (
+            "GET",
+            "/api/packages/acme/nuget/$metadata",
+            None,
+            Needs::Read,
+        ),
+        (
+            "GET",
+            "/api/packages/acme/nuget/Packages()",
+            None,
+            Needs::Read,
+        ),
+        (
+            "GET",
+            "/api/packages/acme/nuget/Search()?searchTerm='greet'",
+            None,
+            Needs::Read,
+        ),
+        (
+            "GET",
+            "/api/packages/acme/nuget/FindPackagesById()?id='acme.greet'",
+            None,
+            Needs::Read,
+        ),
+        (
+            "GET",
+            "/api/packages/acme/nuget/FindPackagesById()/$count?id='acme.greet'",
+            None,
+            Needs::Read,
+        ),
+        (
+            "GET",
+            "/api/packages/acme/nuget/Packages(Id='acme.greet',Version='1.0.0')",
+            None,
+            Needs::Read,
+        ),
+        (
+            "PUT",
+            "/api/packages/acme/nuget/",
+            Some("data"),
+            Needs::Write,
+        ),
+        (
+            "PUT",
+            "/api/packages/acme/nuget",
+            Some("data"),
+            Needs::Write,
+        ),
+        (
+            "PUT",
+            "/api/packages/acme/nuget/api/v2/package/",
+            Some("data"),
+            Needs::Write,
+        ),
+        (
+            "PUT",
+            "/api/packages/acme/nuget/api/v2/package",
+            Some("data"),
+            Needs::Write,
+        ),
+        (
+            "PUT",
+            "/api/packages/acme/nuget/symbolpackage",
+            Some("data"),
+            Needs::Write,
+        ),
+        (
+            "GET",
+            "/api/packages/acme/nuget/symbols/a.pdb/00112233445566778899aabbccddeeffFFFFFFFF/a.pdb",
+            None,
+            Needs::Read,
+        ),
+        (
+            "DELETE",
+            "/api/packages/acme/nuget/Acme.Greet/1.0.0",
+            None,
+            Needs::Write,
+        ),
+        (
+            "DELETE",
+            "/api/packages/acme/nuget/api/v2/package/Acme.Greet/1.0.0",
+            None,
+            Needs::Write,
+        ),
         // Nitro Repo's Composer repositories (seed 003) and their management API
         ("GET", "/repositories/default/acme/", None, Needs::Read),
         (
@@ -740,6 +887,35 @@ fn maven_customer_status(method: &str, path: &str) -> Option<u16> {
     })
 }
 
+/// What a customer without grants gets on a NuGet route: the service documents and searches
+/// answer (with nothing in them), packages it is not granted do not exist for it, their files
+/// are refused, writes are refused.
+fn nuget_customer_status(method: &str, path: &str) -> Option<u16> {
+    let rest = path
+        .strip_prefix("/api/packages/acme/nuget")?
+        .trim_start_matches('/');
+    Some(if method != "GET" && method != "HEAD" {
+        403
+    } else if rest.is_empty()
+        || [
+            "index.json",
+            "query",
+            "$metadata",
+            "Packages()",
+            "Search()",
+            "FindPackagesById()",
+        ]
+        .iter()
+        .any(|p| rest.starts_with(p))
+    {
+        200
+    } else if rest.starts_with("package/") && !rest.ends_with("index.json") {
+        403
+    } else {
+        404
+    })
+}
+
 /// Creates a customer as root; returns (id, its initial token).
 fn new_customer(s: &TestServer, name: &str) -> (String, String) {
     let r = as_token(
@@ -853,6 +1029,7 @@ fn customer_tokens_on_every_route() {
                 let r = call(&s, Some(&bearer(token)), method, path, body);
                 if let Some(expected) = npm_customer_status(method, path)
                     .or_else(|| maven_customer_status(method, path))
+                    .or_else(|| nuget_customer_status(method, path))
                 {
                     assert_eq!(
                         r.status,

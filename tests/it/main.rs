@@ -23,6 +23,7 @@ mod migrations;
 mod model;
 mod nitro;
 mod npm;
+mod nuget;
 mod slow_clients;
 mod stats_audit;
 mod tls;
