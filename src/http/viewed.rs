@@ -31,6 +31,26 @@ pub struct Viewed {
     pub last_modified: i64,
 }
 
+impl Viewed {
+    /// The answer to a read of this copy: `200` with `content_type`, or `304` for a client that
+    /// holds it (`http::download::serve_document`).
+    pub fn serve(
+        self,
+        method: &axum::http::Method,
+        request: &axum::http::HeaderMap,
+        content_type: &str,
+    ) -> axum::response::Response {
+        super::download::serve_document(
+            self.body,
+            &self.tag,
+            self.last_modified,
+            method,
+            request,
+            content_type,
+        )
+    }
+}
+
 /// The document at `at` through `view`, or `None` when none is stored; `cut` makes the
 /// caller's copy from the stored body (run once per stored version and view key).
 pub async fn document(

@@ -21,7 +21,7 @@ use super::{FORMAT, OWNER, metadata};
 use crate::auth::Principal;
 use crate::customers::View;
 use crate::error::{Error, Result};
-use crate::http::download::{self, serve_file};
+use crate::http::download::serve_file;
 use crate::http::error::{ErrorInfo, restyle};
 use crate::http::owner_access::repository_view;
 use crate::http::viewed::{self, DocumentAt};
@@ -154,14 +154,7 @@ async fn serve_document(
     })
     .await?
     .ok_or_else(|| not_found(name))?;
-    Ok(download::serve_document(
-        doc.body,
-        &doc.tag,
-        doc.last_modified,
-        method,
-        headers,
-        "application/json",
-    ))
+    Ok(doc.serve(method, headers, "application/json"))
 }
 
 async fn dist(

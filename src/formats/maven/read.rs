@@ -124,14 +124,7 @@ async fn stored(call: &Call, package: &str, name: &str, content_type: &str) -> R
 }
 
 fn serve(call: &Call, doc: Viewed, content_type: &str) -> Response {
-    serve_document(
-        doc.body,
-        &doc.tag,
-        doc.last_modified,
-        &call.method,
-        &call.headers,
-        content_type,
-    )
+    doc.serve(&call.method, &call.headers, content_type)
 }
 
 async fn require_read(call: &Call, package: &str, version: &str) -> Result<()> {

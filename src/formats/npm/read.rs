@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::{Call, FORMAT, names, packument};
 use crate::customers::View;
 use crate::error::{Error, Result};
-use crate::http::download::{self, serve_file};
+use crate::http::download::serve_file;
 use crate::http::owner_access::repository_view;
 use crate::http::viewed::{self, DocumentAt, Viewed};
 use crate::model::packages::FileCoord;
@@ -53,14 +53,7 @@ pub(super) async fn document(
 }
 
 fn serve_json(call: &Call, doc: Viewed) -> Response {
-    download::serve_document(
-        doc.body,
-        &doc.tag,
-        doc.last_modified,
-        &call.method,
-        &call.headers,
-        "application/json",
-    )
+    doc.serve(&call.method, &call.headers, "application/json")
 }
 
 /// `GET {id}`: the abbreviated document when the client prefers it, else the full one.

@@ -13,7 +13,7 @@ use super::version::NuGetVersion;
 use super::{Call, FORMAT};
 use crate::customers::View;
 use crate::error::{Error, Result};
-use crate::http::download::{self, serve_file};
+use crate::http::download::serve_file;
 use crate::http::owner_access::{PackageRead, repository_view, require_package_read};
 use crate::http::viewed::{self, DocumentAt, Viewed};
 use crate::model::packages::FileCoord;
@@ -59,14 +59,7 @@ pub(super) async fn document(
 }
 
 fn serve_json(call: &Call, doc: Viewed) -> Response {
-    download::serve_document(
-        doc.body,
-        &doc.tag,
-        doc.last_modified,
-        &call.method,
-        &call.headers,
-        "application/json",
-    )
+    doc.serve(&call.method, &call.headers, "application/json")
 }
 
 /// `GET index.json`: built per request (a constant shape), after the same read check as any.

@@ -6,12 +6,10 @@
 
 use std::sync::Arc;
 
-use super::FORMAT;
 use super::feed::{self, Entry, Stored, Urls};
 use crate::error::{Error, Result};
 use crate::model::documents;
 use crate::model::packages::Version;
-use crate::model::{owners, packages};
 use crate::registry::{Change, Registry, RenderHook};
 
 pub fn hook(base_url: String) -> RenderHook {
@@ -39,55 +37,30 @@ pub fn entry(version: &Version) -> Result<Entry> {
 }
 
 async fn render(registry: &Registry, base_url: &str, change: &Change) -> Result<()> {
-    let mut tx = registry.db.begin_write().await?;
-    let Some(owner) = owners::get(&mut tx, change.owner_id).await? else {
+    let Some(mut r) = registry.open_render(change).await? else {
         return Ok(());
     };
-    let package = packages::find_package(&mut tx, owner.id, FORMAT, &change.package).await?;
-    let Some(package) = package else {
-        registry
-            .documents
-            .forget_package(&owner.name, FORMAT, &change.package);
-        return Ok(());
-    };
-    packages::lock_package(&mut tx, package.id).await?;
-    let mut entries = packages::all_versions(&mut tx, package.id)
-        .await?
-        .iter()
-        .map(entry)
-        .collect::<Result<Vec<_>>>()?;
+    let mut entries = r.versions.iter().map(entry).collect::<Result<Vec<_>>>()?;
     feed::sort(&mut entries);
-    let urls = Urls::new(base_url, &owner.name);
-    let id = &package.name;
-    let scope = package.document_scope();
-    let stored = documents::get(&mut tx, scope, feed::REGISTRATION)
+    let urls = Urls::new(base_url, &r.owner.name);
+    let id = &r.package.name;
+    let scope = r.package.document_scope();
+    let stored = documents::get(&mut r.tx, scope, feed::REGISTRATION)
         .await?
         .map(|doc| feed::fingerprints(&doc.body))
         .unwrap_or_default();
     let unchanged = |n: usize, print: &str| stored.get(n).and_then(Option::as_deref) == Some(print);
     let (index, pages) = feed::registration(&urls, id, &entries, &unchanged);
     let json = |v: &serde_json::Value| v.to_string().into_bytes();
-    documents::put(&mut tx, scope, feed::REGISTRATION, &json(&index)).await?;
+    documents::put(&mut r.tx, scope, feed::REGISTRATION, &json(&index)).await?;
     // Pages past the current count may stay from a larger past; the index no longer names them
     // and reads refuse them.
     for (n, page) in &pages {
-        documents::put(&mut tx, scope, &feed::page_document(*n), &json(page)).await?;
+        documents::put(&mut r.tx, scope, &feed::page_document(*n), &json(page)).await?;
     }
-    documents::put(
-        &mut tx,
-        scope,
-        feed::FLAT_VERSIONS,
-        &json(&feed::flat_versions(&entries)),
-    )
-    .await?;
-    documents::put(
-        &mut tx,
-        scope,
-        feed::SEARCH,
-        &json(&feed::search_entry(&urls, id, &entries)),
-    )
-    .await?;
-    tx.commit().await?;
-    registry.documents.forget_package(&owner.name, FORMAT, id);
-    Ok(())
+    let flat = json(&feed::flat_versions(&entries));
+    documents::put(&mut r.tx, scope, feed::FLAT_VERSIONS, &flat).await?;
+    let search = json(&feed::search_entry(&urls, id, &entries));
+    documents::put(&mut r.tx, scope, feed::SEARCH, &search).await?;
+    registry.finish_render(r).await
 }
