@@ -8,6 +8,7 @@
 pub mod composer;
 pub mod container;
 pub mod generic;
+pub mod go;
 pub mod maven;
 pub mod npm;
 
@@ -21,5 +22,6 @@ pub fn all() -> Vec<Box<dyn Format>> {
         Box::new(container::Container),
         Box::new(npm::Npm),
         Box::new(maven::Maven),
+        Box::new(go::Go),
     ]
 }
