@@ -568,3 +568,36 @@ fn bad_module_zips_are_refused_and_nothing_is_stored() {
         assert_eq!(zip.header("content-type"), Some("application/zip"));
     }
 }
+
+#[test]
+fn pseudo_versions_stay_out_of_the_list_until_nothing_else_is_latest() {
+    for backend in backends() {
+        let s = TestServer::start(backend);
+        let pseudo = "v0.0.0-20240102030405-abcdef123456";
+        let zip = greet_zip("example.com/snap", pseudo, "snapshot");
+        assert_eq!(upload(&s, Some(ADMIN), &zip).status, 201);
+        let list = get(&s, Some(ADMIN), "example.com/snap/@v/list");
+        assert_eq!(
+            (list.status, list.text().as_str()),
+            (200, ""),
+            "{backend:?}"
+        );
+        let latest = get(&s, Some(ADMIN), "example.com/snap/@latest").json();
+        assert_eq!(latest["Version"], pseudo);
+        let info = get(
+            &s,
+            Some(ADMIN),
+            &format!("example.com/snap/@v/{pseudo}.info"),
+        );
+        assert_eq!(info.json()["Version"], pseudo);
+
+        let tagged = greet_zip("example.com/snap", "v0.1.0", "tagged");
+        assert_eq!(upload(&s, Some(ADMIN), &tagged).status, 201);
+        assert_eq!(
+            get(&s, Some(ADMIN), "example.com/snap/@v/list").text(),
+            "v0.1.0\n"
+        );
+        let latest = get(&s, Some(ADMIN), "example.com/snap/@latest").json();
+        assert_eq!(latest["Version"], "v0.1.0", "{backend:?}");
+    }
+}
