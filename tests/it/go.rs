@@ -412,6 +412,12 @@ fn go_downloads_a_private_module_over_https_with_netrc_within_a_customer_grant()
         assert_eq!(r.status, 201, "{}", r.text());
         let customer = r.json()["data"]["id"].as_str().unwrap().to_string();
         let token = r.json()["data"]["token"].as_str().unwrap().to_string();
+        // Its .netrc line comes with the token.
+        let netrc = r.json()["data"]["go_netrc"].as_str().unwrap().to_string();
+        assert_eq!(
+            netrc,
+            format!("machine 127.0.0.1 login customer password {token}\n")
+        );
         let grant = json!({"format": "go", "owner": OWNER, "package": "example.com/greet",
                            "constraint": "~1.0.0"});
         let r = crate::common::curl(
@@ -432,22 +438,20 @@ fn go_downloads_a_private_module_over_https_with_netrc_within_a_customer_grant()
         let proxy = format!("{https}{}", path(""))
             .trim_end_matches('/')
             .to_string();
-        let with_netrc = |password: Option<&str>| {
+        let with_netrc = |netrc: Option<&str>| {
             let mut go = Go::new(&proxy);
             go.extra
                 .push(("SSL_CERT_FILE".into(), ca.display().to_string()));
-            if let Some(password) = password {
-                std::fs::write(
-                    go.home.path().join(".netrc"),
-                    format!("machine 127.0.0.1 login ci password {password}\n"),
-                )
-                .unwrap();
+            if let Some(netrc) = netrc {
+                std::fs::write(go.home.path().join(".netrc"), netrc).unwrap();
             }
             go
         };
 
         // A team token reads the private owner whole.
-        let team = with_netrc(Some(ADMIN));
+        let team = with_netrc(Some(&format!(
+            "machine 127.0.0.1 login ci password {ADMIN}\n"
+        )));
         let app = team.consumer(&[], "example.com/greet");
         let versions = team.ok(&["list", "-m", "-versions", "example.com/greet"], &app);
         assert_eq!(
@@ -466,7 +470,7 @@ fn go_downloads_a_private_module_over_https_with_netrc_within_a_customer_grant()
         team.ok(&["build", "-o", "app", "."], &app);
 
         // The customer sees only what its range allows.
-        let shop = with_netrc(Some(&token));
+        let shop = with_netrc(Some(&netrc));
         let app = shop.consumer(&[], "example.com/greet");
         let versions = shop.ok(&["list", "-m", "-versions", "example.com/greet"], &app);
         assert_eq!(versions.trim(), "example.com/greet v1.0.0", "{backend:?}");

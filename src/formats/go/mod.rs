@@ -30,6 +30,7 @@ use percent_encoding::percent_decode_str;
 
 use crate::auth::Principal;
 use crate::config::Config;
+use crate::customers::ClientSetup;
 use crate::error::{Error, Result};
 use crate::model::owners::check_owner_name;
 use crate::registry::RenderHook;
@@ -56,6 +57,31 @@ impl super::Format for Go {
 
     fn render_hook(&self, _config: &Arc<Config>) -> Option<RenderHook> {
         Some(render::hook())
+    }
+
+    /// The `~/.netrc` line for the customer's token: the go command sends it (over https) to
+    /// the server's host, whatever the port.
+    fn client_setup(&self) -> Option<ClientSetup> {
+        Some(ClientSetup {
+            key: "go_netrc",
+            render: |config, token| {
+                let host = netrc_machine(&config.base_url);
+                serde_json::json!(format!("machine {host} login customer password {token}\n"))
+            },
+        })
+    }
+}
+
+/// The host of a URL as `.netrc` names a machine: no scheme, credentials, port or path.
+fn netrc_machine(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    match host.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => host.split(':').next().unwrap_or_default(),
     }
 }
 
@@ -120,5 +146,22 @@ async fn dispatch(
         Target::Upload => Ok(StatusCode::METHOD_NOT_ALLOWED.into_response()),
         _ if get => Err(not_found()),
         _ => Ok(StatusCode::METHOD_NOT_ALLOWED.into_response()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn netrc_machines_are_bare_hosts() {
+        assert_eq!(netrc_machine("https://pkg.example.com"), "pkg.example.com");
+        assert_eq!(
+            netrc_machine("https://pkg.example.com:8443/x"),
+            "pkg.example.com"
+        );
+        assert_eq!(netrc_machine("http://127.0.0.1:8080"), "127.0.0.1");
+        assert_eq!(netrc_machine("https://u:p@h.example/"), "h.example");
+        assert_eq!(netrc_machine("https://[::1]:8443"), "::1");
     }
 }
