@@ -78,7 +78,8 @@ services_install() {
                    # Maven: mvn with the plugins its tests run (from Debian's local repository), Gradle
                    maven maven-debian-helper libmaven-deploy-plugin-java libmaven-install-plugin-java
                    libmaven-dependency-plugin-java libmaven-resources-plugin-java
-                   libmaven-compiler-plugin-java libmaven-jar-plugin-java libsurefire-java gradle)
+                   libmaven-compiler-plugin-java libmaven-jar-plugin-java libsurefire-java gradle
+                   golang-go)
     for pkg in postgresql "${clients[@]}"; do
         if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q '^install ok installed$'; then
             missing+=("$pkg")

@@ -27,6 +27,7 @@ pub mod model;
 pub mod package_rules;
 pub mod registry;
 pub mod router;
+pub mod semver_range;
 pub mod state;
 pub mod tasks;
 pub mod team_tokens;

@@ -8,6 +8,7 @@
 pub mod composer;
 pub mod container;
 pub mod generic;
+pub mod go;
 pub mod maven;
 pub mod npm;
 pub mod nuget;
@@ -23,5 +24,6 @@ pub fn all() -> Vec<Box<dyn Format>> {
         Box::new(npm::Npm),
         Box::new(maven::Maven),
         Box::new(nuget::NuGet),
+        Box::new(go::Go),
     ]
 }

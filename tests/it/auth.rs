@@ -49,6 +49,7 @@ enum Needs {
 const GENERIC_FILE: &str = "/api/packages/acme/generic/tool/1.0/f.bin";
 const MAVEN_METADATA: &str = "/api/packages/acme/maven/com/acme/lib/maven-metadata.xml";
 const MAVEN_JAR: &str = "/api/packages/acme/maven/com/acme/lib/1.0/lib-1.0.jar";
+const GO_ZIP: &str = "/api/packages/acme/go/example.com/lib/@v/v1.0.0.zip";
 const OCI_BLOB: &str =
     "/v2/acme/app/blobs/sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 const OCI_REFERRERS: &str = "/v2/acme/app/referrers/sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -745,6 +746,40 @@ fn routes() -> Vec<(&'static str, &'static str, Option<&'static str>, Needs)> {
             None,
             Needs::Write,
         ),
+        // Go module proxy (Gitea dialect); nothing is published, so an allowed reader gets 404
+        // and an allowed writer 400 (the body is not a zip).
+        (
+            "GET",
+            "/api/packages/acme/go/example.com/lib/@v/list",
+            None,
+            Needs::Read,
+        ),
+        (
+            "GET",
+            "/api/packages/acme/go/example.com/lib/@latest",
+            None,
+            Needs::Read,
+        ),
+        (
+            "GET",
+            "/api/packages/acme/go/example.com/lib/@v/v1.0.0.info",
+            None,
+            Needs::Read,
+        ),
+        (
+            "GET",
+            "/api/packages/acme/go/example.com/lib/@v/v1.0.0.mod",
+            None,
+            Needs::Read,
+        ),
+        ("GET", GO_ZIP, None, Needs::Read),
+        ("HEAD", GO_ZIP, None, Needs::Read),
+        (
+            "PUT",
+            "/api/packages/acme/go/upload",
+            Some("data"),
+            Needs::Write,
+        ),
         // Nitro Repo's Composer repositories (seed 003) and their management API
         ("GET", "/repositories/default/acme/", None, Needs::Read),
         (
@@ -916,6 +951,13 @@ fn nuget_customer_status(method: &str, path: &str) -> Option<u16> {
     })
 }
 
+/// What a customer without grants gets on a Go proxy route: modules it is not granted do not
+/// exist for it (the go command reads only 404 as "not here"), uploads are refused.
+fn go_customer_status(method: &str, path: &str) -> Option<u16> {
+    path.strip_prefix("/api/packages/acme/go/")?;
+    Some(if method == "PUT" { 403 } else { 404 })
+}
+
 /// Creates a customer as root; returns (id, its initial token).
 fn new_customer(s: &TestServer, name: &str) -> (String, String) {
     let r = as_token(
@@ -1030,6 +1072,7 @@ fn customer_tokens_on_every_route() {
                 if let Some(expected) = npm_customer_status(method, path)
                     .or_else(|| maven_customer_status(method, path))
                     .or_else(|| nuget_customer_status(method, path))
+                    .or_else(|| go_customer_status(method, path))
                 {
                     assert_eq!(
                         r.status,

@@ -16,6 +16,7 @@ mod customers;
 mod documents;
 mod formats;
 mod generic;
+mod go;
 mod grants;
 mod hidden_characters;
 mod maven;

@@ -8,7 +8,7 @@ use std::process::Command;
 use crate::common::{ADMIN, TestServer, backends, curl};
 
 /// A CA and a certificate for 127.0.0.1 signed by it: (CA certificate, certificate, key).
-fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+pub fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     let openssl = |args: &[&str]| {
         let out = Command::new("openssl")
             .args(args)

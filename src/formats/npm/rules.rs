@@ -1,7 +1,6 @@
 //! npm's rules for the core: package names as `names` checks them, versions as SemVer 2 and
-//! grant constraints as npm ranges (`^1.2`, `>=2 <3`, `1.x`, `*`, `a || b`), read by
-//! `nodejs-semver`, which follows npm's own `semver` package (prereleases match only a range
-//! that names a prerelease of the same major.minor.patch).
+//! grant constraints as npm ranges (`^1.2`, `>=2 <3`, `1.x`, `*`, `a || b`), read by the core's
+//! `semver_range`.
 
 use std::sync::Arc;
 
@@ -11,6 +10,7 @@ use super::names;
 use crate::error::{Error, Result};
 use crate::model::packages::Version;
 use crate::package_rules::{PackageRules, VersionRange};
+use crate::semver_range::SemverRange;
 
 /// A version npm publishes: SemVer 2 in its canonical spelling (`1.2.3-beta.1+build`), as
 /// `npm publish` sends it after cleaning (no `v`, no `=`, no spaces).
@@ -46,14 +46,6 @@ pub fn highest_version<'a>(
 
 pub struct NpmRules;
 
-struct NpmRange(Range);
-
-impl VersionRange for NpmRange {
-    fn matches(&self, version: &str) -> bool {
-        SemVer::parse(version).is_ok_and(|v| self.0.satisfies(&v))
-    }
-}
-
 impl PackageRules for NpmRules {
     fn format(&self) -> &'static str {
         super::FORMAT
@@ -66,18 +58,8 @@ impl PackageRules for NpmRules {
     }
 
     fn version_range(&self, constraint: &str) -> Result<Arc<dyn VersionRange>> {
-        let constraint = constraint.trim();
-        if constraint.is_empty() {
-            return Err(Error::invalid(
-                "an npm constraint must not be empty; use \"*\"",
-            ));
-        }
-        let range = Range::parse(constraint).map_err(|e| {
-            Error::invalid(format!(
-                "constraint {constraint:?} is not an npm range: {e}"
-            ))
-        })?;
-        Ok(Arc::new(NpmRange(range)))
+        let range = SemverRange::parse(constraint, "npm", |v| SemVer::parse(v).ok())?;
+        Ok(Arc::new(range))
     }
 
     /// The highest version that is not a prerelease, by SemVer order.

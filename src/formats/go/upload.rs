@@ -1,0 +1,84 @@
+//! `PUT upload`: a module zip as the body, spooled to a temporary file (never held in memory),
+//! checked as the go command checks module zips (`zip_check`), then stored as the version's one
+//! file, `{version}.zip`, with the `.mod` to serve kept on its row. The module and version come
+//! from the zip's entries; a version that exists is a conflict (409).
+
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tokio::io::AsyncSeekExt;
+
+use super::zip_check::{self, MAX_ZIP};
+use super::{Call, FORMAT, zip_name};
+use crate::auth::Permission;
+use crate::blobs::{PutOptions, file_stream, spool};
+use crate::error::{Error, Result};
+use crate::model::packages::{FileCoord, FileDetails};
+use crate::registry::{Publish, no_metadata};
+
+pub async fn upload(call: &Call, body: axum::body::Body) -> Result<Response> {
+    call.principal.require(Permission::WritePackages)?;
+    let max_size = call.state.config.max_upload_size.min(MAX_ZIP);
+    let announced = call
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|len| len > max_size) {
+        return Err(Error::PayloadTooLarge(format!(
+            "the module zip is larger than the limit of {max_size} bytes"
+        )));
+    }
+    let (mut file, _) = spool(body.into_data_stream(), max_size).await?;
+    let std_file = file.try_clone().await?.into_std().await;
+    let checked =
+        tokio::task::spawn_blocking(move || zip_check::check(std::io::BufReader::new(std_file)))
+            .await
+            .map_err(Error::internal)??;
+    file.rewind().await?;
+    let version = checked.version.as_str();
+    let name = zip_name(version);
+    let publish = Publish {
+        at: FileCoord {
+            owner: &call.owner,
+            format: FORMAT,
+            package: &checked.module,
+            version,
+            file: &name,
+        },
+        create_owner: true,
+        version_metadata: no_metadata(),
+        file_properties: vec![("uploaded_by".into(), call.principal.display_name())],
+        put: PutOptions {
+            max_size,
+            ..PutOptions::default()
+        },
+        tags: Vec::new(),
+    };
+    let details = FileDetails {
+        kind: "zip".into(),
+        qualifier: String::new(),
+        metadata: serde_json::json!({"gomod": checked.go_mod, "has_go_mod": checked.has_go_mod}),
+    };
+    let stored = call
+        .state
+        .registry
+        .publish_with(publish, details, file_stream(file))
+        .await
+        .map_err(|e| match e {
+            Error::Conflict(_) => {
+                Error::conflict(format!("{}@{version} already exists", checked.module))
+            }
+            other => other,
+        })?;
+    tracing::debug!(
+        module = checked.module,
+        version,
+        size = stored.blob.size,
+        "go module stored"
+    );
+    Ok((
+        StatusCode::CREATED,
+        format!("{}@{version} stored\n", checked.module),
+    )
+        .into_response())
+}
