@@ -14,6 +14,7 @@ mod principal;
 mod range;
 pub mod server;
 pub mod tls;
+pub mod upload_size;
 pub mod viewed;
 
 pub use metrics::handle as metrics_handle;

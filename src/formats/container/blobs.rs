@@ -15,6 +15,7 @@ use super::{FORMAT, Request};
 use crate::blobs::PutOptions;
 use crate::error::Error;
 use crate::http::download::serve_blob;
+use crate::http::upload_size::announced_length;
 use crate::model::blob_refs::Holder;
 use crate::model::upload_sessions::UploadSession;
 
@@ -316,11 +317,7 @@ pub(super) fn set(headers: &mut HeaderMap, name: &str, value: &str) {
 
 /// Whether the request carries a body (a last chunk on `PUT`).
 fn has_body(headers: &HeaderMap) -> bool {
-    let length = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    match length {
+    match announced_length(headers) {
         Some(length) => length > 0,
         None => headers.contains_key(header::TRANSFER_ENCODING),
     }

@@ -20,6 +20,7 @@ use crate::blobs::digest::is_sha256_hex;
 use crate::error::{Error, Result};
 use crate::http::download::serve_file;
 use crate::http::owner_access::{PackageRead, require_package_read};
+use crate::http::upload_size::refuse_announced_over;
 use crate::model::owners::check_owner_name;
 use crate::model::packages::FileCoord;
 use crate::registry::Publish;
@@ -85,15 +86,7 @@ async fn upload(
     principal.require(Permission::WritePackages)?;
     check_all(&owner, &name, &version, Some(&file))?;
     let max_size = state.config.max_upload_size;
-    let announced = headers
-        .get(axum::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|len| len > max_size) {
-        return Err(Error::PayloadTooLarge(format!(
-            "file is larger than the limit of {max_size} bytes"
-        )));
-    }
+    refuse_announced_over(&headers, max_size, 0, "file")?;
     // Optional end-to-end check, as Artifactory-style clients send it.
     let expected_sha256 = match headers.get("x-checksum-sha256") {
         None => None,

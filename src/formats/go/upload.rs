@@ -3,7 +3,7 @@
 //! file, `{version}.zip`, with the `.mod` to serve kept on its row. The module and version come
 //! from the zip's entries; a version that exists is a conflict (409).
 
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use tokio::io::AsyncSeekExt;
 
@@ -12,22 +12,14 @@ use super::{Call, FORMAT, zip_name};
 use crate::auth::Permission;
 use crate::blobs::{PutOptions, file_stream, spool};
 use crate::error::{Error, Result};
+use crate::http::upload_size::refuse_announced_over;
 use crate::model::packages::{FileCoord, FileDetails};
 use crate::registry::{Publish, no_metadata};
 
 pub async fn upload(call: &Call, body: axum::body::Body) -> Result<Response> {
     call.principal.require(Permission::WritePackages)?;
     let max_size = call.state.config.max_upload_size.min(MAX_ZIP);
-    let announced = call
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|len| len > max_size) {
-        return Err(Error::PayloadTooLarge(format!(
-            "the module zip is larger than the limit of {max_size} bytes"
-        )));
-    }
+    refuse_announced_over(&call.headers, max_size, 0, "the module zip")?;
     let (mut file, _) = spool(body.into_data_stream(), max_size).await?;
     let std_file = file.try_clone().await?.into_std().await;
     let checked =

@@ -6,7 +6,7 @@
 //! `SNAPSHOT_BUILDS_KEPT` are removed when a new one arrives.
 
 use axum::body::Body;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
@@ -20,6 +20,7 @@ use super::{Call, FORMAT};
 use crate::auth::Permission;
 use crate::blobs::{ExtraDigests, PutOptions};
 use crate::error::{Error, Result};
+use crate::http::upload_size::refuse_announced_over;
 use crate::model::packages::{self, FileCoord, FileDetails};
 use crate::registry::Publish;
 
@@ -44,16 +45,7 @@ pub async fn file(
     let name = parse_file_name(&coords.artifact, version, file)?;
     let config = &call.state.config;
     let max_size = config.max_upload_size;
-    let announced = call
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|len| len > max_size) {
-        return Err(Error::PayloadTooLarge(format!(
-            "{file} is larger than the limit of {max_size} bytes"
-        )));
-    }
+    refuse_announced_over(&call.headers, max_size, 0, file)?;
     let package = coords.package();
     let at = FileCoord {
         owner: &call.owner,

@@ -21,6 +21,7 @@ use super::{Call, FORMAT, package};
 use crate::auth::Permission;
 use crate::blobs::{ExtraDigests, PutOptions, file_stream, spool};
 use crate::error::{Error, Result};
+use crate::http::upload_size::refuse_announced_over;
 use crate::model::owners;
 use crate::model::packages::{self, FileCoord, FileDetails};
 use crate::registry::Publish;
@@ -31,16 +32,7 @@ const MULTIPART_OVERHEAD: u64 = 64 << 10;
 /// The uploaded package in a temporary file: the multipart body's first part, or the body.
 async fn spool_upload(call: &Call, body: Body) -> Result<(tokio::fs::File, u64)> {
     let max = call.state.config.max_upload_size;
-    let announced = call
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|len| len > max.saturating_add(MULTIPART_OVERHEAD)) {
-        return Err(Error::PayloadTooLarge(format!(
-            "the package is larger than the limit of {max} bytes"
-        )));
-    }
+    refuse_announced_over(&call.headers, max, MULTIPART_OVERHEAD, "the package")?;
     let content_type = call
         .headers
         .get(header::CONTENT_TYPE)
