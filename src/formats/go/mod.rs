@@ -10,13 +10,13 @@
 //! versions. Private owners need https: the go command sends `.netrc` credentials only there.
 
 mod module_path;
+mod module_zip;
 mod read;
 mod render;
 mod route;
 mod rules;
 mod upload;
 mod version;
-mod zip_check;
 
 use std::sync::Arc;
 

@@ -1,5 +1,5 @@
 //! `PUT upload`: a module zip as the body, spooled to a temporary file (never held in memory),
-//! checked as the go command checks module zips (`zip_check`), then stored as the version's one
+//! checked as the go command checks module zips (`module_zip`), then stored as the version's one
 //! file, `{version}.zip`, with the `.mod` to serve kept on its row. The module and version come
 //! from the zip's entries; a version that exists is a conflict (409).
 
@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use tokio::io::AsyncSeekExt;
 
-use super::zip_check::{self, MAX_ZIP};
+use super::module_zip::{self, MAX_ZIP};
 use super::{Call, FORMAT, zip_name};
 use crate::auth::Permission;
 use crate::blobs::{PutOptions, file_stream, spool};
@@ -23,7 +23,7 @@ pub async fn upload(call: &Call, body: axum::body::Body) -> Result<Response> {
     let (mut file, _) = spool(body.into_data_stream(), max_size).await?;
     let std_file = file.try_clone().await?.into_std().await;
     let checked =
-        tokio::task::spawn_blocking(move || zip_check::check(std::io::BufReader::new(std_file)))
+        tokio::task::spawn_blocking(move || module_zip::check(std::io::BufReader::new(std_file)))
             .await
             .map_err(Error::internal)??;
     file.rewind().await?;
