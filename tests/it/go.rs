@@ -603,5 +603,18 @@ fn pseudo_versions_stay_out_of_the_list_until_nothing_else_is_latest() {
         );
         let latest = get(&s, Some(ADMIN), "example.com/snap/@latest").json();
         assert_eq!(latest["Version"], "v0.1.0", "{backend:?}");
+
+        // The management API deletes a version (the module path's `/` written `%2F`), and the
+        // rendered list and latest follow.
+        let deleted = crate::common::api(
+            &s,
+            "DELETE",
+            "/api/v1/owners/acme/packages/go/example.com%2Fsnap/versions/v0.1.0",
+            None,
+        );
+        assert_eq!(deleted.status, 204, "{}", deleted.text());
+        assert_eq!(get(&s, Some(ADMIN), "example.com/snap/@v/list").text(), "");
+        let latest = get(&s, Some(ADMIN), "example.com/snap/@latest").json();
+        assert_eq!(latest["Version"], pseudo, "{backend:?}");
     }
 }
