@@ -10,6 +10,7 @@ pub mod health;
 pub mod json;
 pub mod metrics;
 pub mod owner_access;
+pub mod package_path;
 mod principal;
 mod range;
 pub mod server;

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
@@ -32,7 +32,7 @@ use crate::auth::Principal;
 use crate::config::Config;
 use crate::customers::ClientSetup;
 use crate::error::{Error, Result};
-use crate::model::owners::check_owner_name;
+use crate::http::package_path;
 use crate::registry::RenderHook;
 use crate::state::AppState;
 use route::Target;
@@ -102,21 +102,15 @@ pub(crate) struct Call {
 async fn dispatch(
     State(state): State<AppState>,
     principal: Principal,
-    Path((owner, _)): Path<(String, String)>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
     let not_found = || Error::not_found(format!("not found: {}", uri.path()));
-    check_owner_name(&owner).map_err(|_| not_found())?;
-    let rest = uri
-        .path()
-        .strip_prefix("/api/packages/")
-        .and_then(|p| p.split_once('/'))
-        .and_then(|(_, p)| p.strip_prefix("go/"))
-        .ok_or_else(not_found)?;
-    let rest = percent_decode_str(rest)
+    let path = package_path::split(uri.path(), FORMAT)?;
+    let owner = path.owner;
+    let rest = percent_decode_str(path.rest)
         .decode_utf8()
         .map_err(|_| not_found())?;
     let target = route::parse(&rest).ok_or_else(not_found)?;

@@ -110,13 +110,6 @@ pub enum Target {
     Listing { coords: Coords },
 }
 
-/// What follows `/api/packages/{owner}/maven/` in a raw request path; the owner segment is
-/// skipped whatever it is.
-pub fn repository_path(path: &str) -> Option<&str> {
-    let (_owner, rest) = path.strip_prefix("/api/packages/")?.split_once('/')?;
-    rest.strip_prefix("maven/")
-}
-
 /// The target of `path` (still percent-encoded, without the repository prefix); `Ok(None)` when
 /// it names nothing (404), an error when a segment is not allowed (400).
 pub fn parse(path: &str) -> Result<Option<Target>> {

@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
@@ -35,7 +35,7 @@ use crate::blobs::Digests;
 use crate::config::Config;
 use crate::customers::ClientSetup;
 use crate::error::{Error, Result};
-use crate::model::owners::check_owner_name;
+use crate::http::package_path;
 use crate::registry::RenderHook;
 use crate::state::AppState;
 use layout::{Checksum, Target};
@@ -94,16 +94,15 @@ pub(crate) struct Call {
 async fn dispatch(
     State(state): State<AppState>,
     principal: Principal,
-    Path((owner, _)): Path<(String, String)>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
     let not_found = || Error::not_found(format!("{} not found", uri.path()));
-    check_owner_name(&owner).map_err(|_| not_found())?;
-    let path = layout::repository_path(uri.path()).ok_or_else(not_found)?;
-    let target = layout::parse(path)?.ok_or_else(not_found)?;
+    let path = package_path::split(uri.path(), FORMAT)?;
+    let target = layout::parse(path.rest)?.ok_or_else(not_found)?;
+    let owner = path.owner;
     let call = Call {
         state,
         principal,

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -34,7 +34,7 @@ use crate::config::Config;
 use crate::customers::ClientSetup;
 use crate::error::{Error, Result};
 use crate::http::error::restyle;
-use crate::model::owners::check_owner_name;
+use crate::http::package_path;
 use crate::registry::RenderHook;
 use crate::state::AppState;
 use route::Target;
@@ -109,17 +109,15 @@ pub(crate) struct Call {
 async fn dispatch(
     State(state): State<AppState>,
     principal: Principal,
-    Path((owner, _)): Path<(String, String)>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    let not_found = || Error::not_found(format!("{} not found", uri.path()));
-    check_owner_name(&owner).map_err(|_| not_found())?;
-    let target = route::registry_path(uri.path())
-        .and_then(route::parse)
-        .ok_or_else(not_found)?;
+    let path = package_path::split(uri.path(), FORMAT)?;
+    let target = route::parse(path.rest)
+        .ok_or_else(|| Error::not_found(format!("{} not found", uri.path())))?;
+    let owner = path.owner;
     let call = Call {
         state,
         principal,

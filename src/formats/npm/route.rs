@@ -39,13 +39,6 @@ pub enum Target {
     },
 }
 
-/// What follows `/api/packages/{owner}/npm/` in a request path (still encoded); the owner
-/// segment is skipped whatever it is (an owner may be called `npm`).
-pub fn registry_path(path: &str) -> Option<&str> {
-    let (_owner, rest) = path.strip_prefix("/api/packages/")?.split_once('/')?;
-    rest.strip_prefix("npm/")
-}
-
 /// The endpoint `path` (what follows `/npm`, e.g. `/@acme%2Fgreet/-/greet-1.0.0.tgz`) names;
 /// `None` when it names none (404).
 pub fn parse(path: &str) -> Option<Target> {
@@ -208,19 +201,6 @@ mod tests {
             parse("/@acme/greet/-disttag/beta"),
             Some(Target::DistTag("@acme/greet".into(), "beta".into()))
         );
-    }
-
-    #[test]
-    fn the_registry_path_follows_the_owner() {
-        assert_eq!(
-            registry_path("/api/packages/npm/npm/npm/-/npm-1.0.0.tgz"),
-            Some("npm/-/npm-1.0.0.tgz")
-        );
-        assert_eq!(
-            registry_path("/api/packages/acme/npm/-/ping"),
-            Some("-/ping")
-        );
-        assert_eq!(registry_path("/api/packages/acme/generic/x"), None);
     }
 
     #[test]

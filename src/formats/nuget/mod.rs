@@ -36,6 +36,7 @@ use crate::auth::Principal;
 use crate::config::Config;
 use crate::customers::ClientSetup;
 use crate::error::{Error, Result};
+use crate::http::package_path;
 use crate::registry::RenderHook;
 use crate::state::AppState;
 use route::Target;
@@ -106,21 +107,10 @@ async fn dispatch(
     headers: HeaderMap,
     request: Request,
 ) -> Result<Response> {
-    let not_found = || Error::not_found(format!("{} not found", uri.path()));
-    let owner = uri
-        .path()
-        .strip_prefix("/api/packages/")
-        .and_then(|rest| rest.split('/').next())
-        .map(|o| {
-            percent_encoding::percent_decode_str(o)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-        .ok_or_else(not_found)?;
-    crate::model::owners::check_owner_name(&owner).map_err(|_| not_found())?;
-    let target = route::feed_path(uri.path())
-        .and_then(route::parse)
-        .ok_or_else(not_found)?;
+    let path = package_path::split(uri.path(), FORMAT)?;
+    let target = route::parse(path.rest)
+        .ok_or_else(|| Error::not_found(format!("{} not found", uri.path())))?;
+    let owner = path.owner;
     let body: Body = request.into_body();
     let call = Call {
         state,

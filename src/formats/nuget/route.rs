@@ -52,16 +52,6 @@ pub enum V2Function {
     FindPackagesById,
 }
 
-/// What follows `/api/packages/{owner}/nuget` in a request path (still encoded), `""` for the
-/// bare base; the owner segment is skipped whatever it is.
-pub fn feed_path(path: &str) -> Option<&str> {
-    let (_owner, rest) = path.strip_prefix("/api/packages/")?.split_once('/')?;
-    if rest == "nuget" {
-        return Some("");
-    }
-    rest.strip_prefix("nuget/")
-}
-
 /// The endpoint `path` (what follows `/nuget/`) names; `None` when none (404).
 pub fn parse(path: &str) -> Option<Target> {
     if path.is_empty() {
@@ -257,12 +247,5 @@ mod tests {
         ] {
             assert_eq!(parse(path), None, "{path}");
         }
-        assert_eq!(feed_path("/api/packages/acme/nuget"), Some(""));
-        assert_eq!(feed_path("/api/packages/acme/nuget/"), Some(""));
-        assert_eq!(
-            feed_path("/api/packages/acme/nuget/index.json"),
-            Some("index.json")
-        );
-        assert_eq!(feed_path("/api/packages/acme/npm/x"), None);
     }
 }
