@@ -79,7 +79,11 @@ services_install() {
                    maven maven-debian-helper libmaven-deploy-plugin-java libmaven-install-plugin-java
                    libmaven-dependency-plugin-java libmaven-resources-plugin-java
                    libmaven-compiler-plugin-java libmaven-jar-plugin-java libsurefire-java gradle
-                   golang-go)
+                   golang-go
+                   # pacman: the client, makepkg and repo-add (tests build and compare with them),
+                   # bsdtar, the compressors of package files, fakeroot for installs as a user,
+                   # gpg for detached signatures
+                   pacman-package-manager makepkg libarchive-tools zstd xz-utils fakeroot gpg)
     for pkg in postgresql "${clients[@]}"; do
         if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q '^install ok installed$'; then
             missing+=("$pkg")

@@ -90,6 +90,11 @@ impl App {
                     .iter()
                     .flat_map(|f| f.audited_prefixes().iter().copied())
                     .collect(),
+                reserved_roots: crate::router::CORE_ROOT_SEGMENTS
+                    .iter()
+                    .chain(formats.iter().flat_map(|f| f.root_segments()))
+                    .copied()
+                    .collect(),
                 registry,
                 config,
             }),

@@ -35,6 +35,14 @@ pub struct Config {
     /// files), only this many newest builds of a snapshot version are kept when a new one
     /// arrives; 0 (the default) keeps every build.
     pub snapshot_builds_kept: u32,
+    /// `DEFAULT_ARCH` (Vieter's name): in formats whose packages may be built for any
+    /// architecture (pacman's `any`), the architecture such a package goes to, besides every one
+    /// its repository already has; `x86_64` by default.
+    pub default_arch: String,
+    /// `KEEP_REPLACED_VERSIONS`: in formats whose repository index lists one version per package
+    /// (pacman's databases), a version a newer publish replaces keeps its files, still
+    /// downloadable by name (on by default); off, they are deleted, as `repo-add -R` does.
+    pub keep_replaced_versions: bool,
     pub auth: AuthConfig,
     pub git: GitConfig,
     pub tasks: TaskConfig,
@@ -293,6 +301,8 @@ impl Config {
             gc_collect_untagged: is_true(get("GC_COLLECT_UNTAGGED")),
             allow_descriptor_redeploy: is_true(get("ALLOW_DESCRIPTOR_REDEPLOY")),
             snapshot_builds_kept: parse_num("SNAPSHOT_BUILDS_KEPT", 0)?.min(u32::MAX as u64) as u32,
+            default_arch: get("DEFAULT_ARCH").unwrap_or_else(|| "x86_64".to_string()),
+            keep_replaced_versions: !is_false(get("KEEP_REPLACED_VERSIONS")),
             auth: AuthConfig {
                 cache_ttl: Duration::from_millis(parse_num("AUTH_CACHE_TTL_MS", 1000)?.min(60_000)),
                 failure_limit: parse_num("AUTH_FAILURE_LIMIT", 20)?.min(u32::MAX as u64) as u32,

@@ -17,6 +17,9 @@ pub enum Error {
     Forbidden(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// The request must announce its body's length (`Content-Length`) and did not.
+    #[error("{0}")]
+    LengthRequired(String),
     /// Well-formed request whose content cannot be accepted (e.g. an uploaded archive without a
     /// valid composer.json).
     #[error("{0}")]

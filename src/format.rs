@@ -24,6 +24,20 @@ pub trait Format: Send + Sync {
     /// The routes its clients use.
     fn routes(&self) -> Router<AppState>;
 
+    /// The first path segments its routes take at the root (`v2`, `p2`, `packages.json`), which a
+    /// format naming things by the first segment (a pacman repository, `/{repo}/…`) must refuse
+    /// as names; `AppState::reserved_roots` holds them with the core's own.
+    fn root_segments(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Routes whose first segment is a parameter (`/{repo}/{arch}/{file}`). They are merged with
+    /// the fallbacks, below every route with a fixed first segment, so they answer only paths no
+    /// other route (or another format's catch-all of its own prefix) claims.
+    fn root_routes(&self) -> Router<AppState> {
+        Router::new()
+    }
+
     /// Its management routes, mounted under `/api/v1` with the API's envelope and limits.
     fn api_routes(&self) -> Router<AppState> {
         Router::new()

@@ -98,8 +98,35 @@ impl Registry {
         S: Stream<Item = std::result::Result<Bytes, E>> + Send,
         E: std::fmt::Display,
     {
+        let name = req.at.file.to_string();
+        let mut files = self.publish_as(req, vec![(name, details)], body).await?;
+        Ok(files.remove(0))
+    }
+
+    /// `publish_with` for content a version holds under several names (a pacman package built
+    /// for any architecture, listed in each of its repository's architectures): one upload, and
+    /// one commit that records a file row per name (`req.at.file` is the first one's name), or
+    /// none at all. The files come back in the order of `names`.
+    pub async fn publish_as<S, E>(
+        &self,
+        req: Publish<'_>,
+        names: Vec<(String, FileDetails)>,
+        body: S,
+    ) -> Result<Vec<File>>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Send,
+        E: std::fmt::Display,
+    {
+        if names.is_empty() {
+            return Err(Error::internal("a publish names no file"));
+        }
         // Refuse early what would be refused after a long upload anyway.
-        check_visible_names(req.at)?;
+        for (name, _) in &names {
+            check_visible_names(FileCoord {
+                file: name,
+                ..req.at
+            })?;
+        }
         for tag in &req.tags {
             crate::text::check_visible("tag name", tag)?;
         }
@@ -111,17 +138,23 @@ impl Registry {
                     req.at.owner
                 )));
             }
-            if packages::find_file(&mut conn, req.at).await?.is_some() {
-                return Err(duplicate(req.at));
+            for (name, _) in &names {
+                let at = FileCoord {
+                    file: name,
+                    ..req.at
+                };
+                if packages::find_file(&mut conn, at).await?.is_some() {
+                    return Err(duplicate(at));
+                }
             }
         }
         let staged = self.blobs.put(body, &req.put).await?;
-        let committed = self.commit_file(req, &details, &staged).await;
-        self.settle_staged(&staged, committed.as_ref().map(|(file, _)| &file.blob))
+        let committed = self.commit_files(req, &names, &staged).await;
+        self.settle_staged(&staged, committed.as_ref().map(|(files, _)| &files[0].blob))
             .await;
-        let (file, change) = committed?;
+        let (files, change) = committed?;
         self.changed([change]).await;
-        Ok(file)
+        Ok(files)
     }
 
     /// Deletes a staged object unless its commit made it the stored copy of its content (the
@@ -322,12 +355,12 @@ impl Registry {
         Ok(())
     }
 
-    async fn commit_file(
+    async fn commit_files(
         &self,
         req: Publish<'_>,
-        details: &FileDetails,
+        names: &[(String, FileDetails)],
         staged: &StagedBlob,
-    ) -> Result<(File, Change)> {
+    ) -> Result<(Vec<File>, Change)> {
         let at = req.at;
         let mut tx = self.db.begin_write().await?;
         let owner = if req.create_owner {
@@ -347,18 +380,23 @@ impl Registry {
         )
         .await?;
         let blob = blob_rows::insert_or_touch(&mut tx, staged).await?;
-        let file = match packages::insert_file(&mut tx, version.id, at.file, &blob, details).await {
-            Err(Error::Conflict(_)) => return Err(duplicate(at)),
-            other => other?,
-        };
-        for (name, value) in &req.file_properties {
-            properties::add(&mut tx, RefType::File, file.id, name, value).await?;
+        let mut files = Vec::with_capacity(names.len());
+        for (name, details) in names {
+            let file = match packages::insert_file(&mut tx, version.id, name, &blob, details).await
+            {
+                Err(Error::Conflict(_)) => return Err(duplicate(FileCoord { file: name, ..at })),
+                other => other?,
+            };
+            for (property, value) in &req.file_properties {
+                properties::add(&mut tx, RefType::File, file.id, property, value).await?;
+            }
+            files.push(file);
         }
         for tag in &req.tags {
             tags::set(&mut tx, package.id, tag, version.id).await?;
         }
         tx.commit().await?;
-        Ok((file, Change::from(&package)))
+        Ok((files, Change::from(&package)))
     }
 
     /// The file at `at`, from a lookup made a moment ago when nothing was written since.

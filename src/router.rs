@@ -15,6 +15,10 @@ use crate::format::Format;
 use crate::http::{audit, body_rate, error, health, metrics};
 use crate::state::AppState;
 
+/// The first path segments the core's own routes take (`/api/…`, `/health`, `/metrics`); the
+/// formats add theirs (`Format::root_segments`).
+pub const CORE_ROOT_SEGMENTS: &[&str] = &["api", "health", "metrics"];
+
 /// Largest JSON body the management API accepts.
 const API_BODY_LIMIT: usize = 1024 * 1024;
 
@@ -35,7 +39,9 @@ pub fn router(state: AppState, formats: &[Box<dyn Format>]) -> Router {
     // its own fallback, formats claim their prefixes, plain text answers the rest.
     let unknown = formats
         .iter()
-        .fold(Router::new(), |r, f| r.merge(f.unknown_routes()))
+        .fold(Router::new(), |r, f| {
+            r.merge(f.unknown_routes()).merge(f.root_routes())
+        })
         .fallback(error::unknown_route)
         .with_state(state.clone());
     let format_routes = formats.iter().fold(Router::new(), |all, f| {

@@ -27,6 +27,9 @@ pub struct Shared {
     pub client_setups: Arc<[crate::customers::ClientSetup]>,
     /// The formats' own administration path prefixes, audited like `/api/v1`.
     pub audited_prefixes: Arc<[&'static str]>,
+    /// First path segments some route takes at the root (the core's and every format's), lower
+    /// case: never a name a format takes from the first segment.
+    pub reserved_roots: Arc<[&'static str]>,
 }
 
 impl AppState {

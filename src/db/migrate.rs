@@ -64,6 +64,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "blob_sha512",
         sql: include_str!("migrations/0010_blob_sha512.sql"),
     },
+    Migration {
+        version: 11,
+        name: "documents_by_name",
+        sql: include_str!("migrations/0011_documents_by_name.sql"),
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

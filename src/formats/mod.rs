@@ -12,6 +12,7 @@ pub mod go;
 pub mod maven;
 pub mod npm;
 pub mod nuget;
+pub mod pacman;
 
 pub use crate::format::Format;
 
@@ -25,5 +26,6 @@ pub fn all() -> Vec<Box<dyn Format>> {
         Box::new(maven::Maven),
         Box::new(nuget::NuGet),
         Box::new(go::Go),
+        Box::new(pacman::Pacman),
     ]
 }

@@ -28,6 +28,7 @@ impl Error {
             Error::Forbidden(_) => (StatusCode::FORBIDDEN, "FORBIDDEN"),
             Error::RequestTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "REQUEST_TIMEOUT"),
             Error::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
+            Error::LengthRequired(_) => (StatusCode::LENGTH_REQUIRED, "LENGTH_REQUIRED"),
             Error::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "UNPROCESSABLE_ENTITY"),
             Error::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
             Error::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
@@ -86,6 +87,12 @@ impl IntoResponse for Error {
 
 /// What a path no route knows gets (rendered like every other error).
 pub async fn unknown_route() -> Error {
+    no_such_route()
+}
+
+/// The error of a path no route has, also for catch-all routes (pacman's `/{repo}/…`) when a
+/// path turns out to name nothing of theirs.
+pub fn no_such_route() -> Error {
     Error::not_found("no such route")
 }
 

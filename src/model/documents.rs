@@ -102,6 +102,80 @@ pub async fn get(
     .transpose()
 }
 
+/// Removes one document; nothing when there is none.
+pub async fn delete(conn: &mut AnyConnection, scope: Scope<'_>, name: &str) -> Result<()> {
+    sqlx::query(
+        "DELETE FROM rendered_documents \
+         WHERE package_id = $1 AND owner_id = $2 AND format = $3 AND name = $4",
+    )
+    .bind(scope.package_key())
+    .bind(scope.owner_id)
+    .bind(scope.format)
+    .bind(name)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// One package's document among `parts`.
+#[derive(Debug, Clone)]
+pub struct Part {
+    pub package: String,
+    pub body: Vec<u8>,
+}
+
+/// The documents named `name` of every package of an owner's packages of one format, by package
+/// id, read in one statement (so from one snapshot): the parts a repository document is
+/// assembled from when rewriting it whole on every change would cost too much (a pacman
+/// database is every package's entry).
+pub async fn parts(
+    conn: &mut AnyConnection,
+    owner_id: i64,
+    format: &str,
+    name: &str,
+) -> Result<Vec<Part>> {
+    let rows = sqlx::query(
+        "SELECT p.name AS package, d.body FROM rendered_documents d \
+         JOIN packages p ON p.id = d.package_id \
+         WHERE d.owner_id = $1 AND d.format = $2 AND d.name = $3 AND d.package_id <> $4 \
+         ORDER BY d.package_id",
+    )
+    .bind(owner_id)
+    .bind(format)
+    .bind(name)
+    .bind(REPOSITORY)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Part {
+                package: r.try_get("package")?,
+                body: r.try_get("body")?,
+            })
+        })
+        .collect()
+}
+
+/// The names of a scope's documents starting with `prefix`, sorted.
+pub async fn names_with_prefix(
+    conn: &mut AnyConnection,
+    scope: Scope<'_>,
+    prefix: &str,
+) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT name FROM rendered_documents \
+         WHERE package_id = $1 AND owner_id = $2 AND format = $3 AND substr(name, 1, length($4)) = $4 \
+         ORDER BY name",
+    )
+    .bind(scope.package_key())
+    .bind(scope.owner_id)
+    .bind(scope.format)
+    .bind(prefix)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|r| Ok(r.try_get("name")?)).collect()
+}
+
 /// Removes every document of a package (which is being deleted).
 pub async fn delete_all(conn: &mut AnyConnection, package_id: i64) -> Result<()> {
     sqlx::query("DELETE FROM rendered_documents WHERE package_id = $1")

@@ -49,6 +49,7 @@ enum Needs {
 const GENERIC_FILE: &str = "/api/packages/acme/generic/tool/1.0/f.bin";
 const MAVEN_METADATA: &str = "/api/packages/acme/maven/com/acme/lib/maven-metadata.xml";
 const MAVEN_JAR: &str = "/api/packages/acme/maven/com/acme/lib/1.0/lib-1.0.jar";
+const PACMAN_PACKAGE: &str = "/acme/x86_64/tool-1.0-1-x86_64.pkg.tar.zst";
 const GO_ZIP: &str = "/api/packages/acme/go/example.com/lib/@v/v1.0.0.zip";
 const OCI_BLOB: &str =
     "/v2/acme/app/blobs/sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -780,6 +781,60 @@ fn routes() -> Vec<(&'static str, &'static str, Option<&'static str>, Needs)> {
             Some("data"),
             Needs::Write,
         ),
+        // pacman: Vieter's routes at the root (seed 004) and Gitea's arch dialect; nothing is
+        // published, so an allowed reader gets 404 and an allowed writer 404 or 422.
+        ("GET", "/acme/x86_64/acme.db", None, Needs::Read),
+        ("HEAD", "/acme/x86_64/acme.db.tar.gz", None, Needs::Read),
+        ("GET", "/acme/x86_64/acme.files", None, Needs::Read),
+        ("GET", PACMAN_PACKAGE, None, Needs::Read),
+        ("HEAD", PACMAN_PACKAGE, None, Needs::Read),
+        (
+            "GET",
+            "/acme/x86_64/tool-1.0-1-x86_64.pkg.tar.zst.sig",
+            None,
+            Needs::Read,
+        ),
+        ("GET", "/acme/x86_64/tool-1.0-1", None, Needs::Read),
+        (
+            "PUT",
+            "/acme/x86_64/tool-1.0-1-x86_64.pkg.tar.zst.sig",
+            Some("data"),
+            Needs::Write,
+        ),
+        ("POST", "/acme/publish", Some("data"), Needs::Write),
+        ("DELETE", "/acme/x86_64/tool", None, Needs::Write),
+        ("DELETE", "/acme/x86_64", None, Needs::Write),
+        ("DELETE", "/acme", None, Needs::Write),
+        (
+            "GET",
+            "/api/packages/acme/arch/core/x86_64/core.db",
+            None,
+            Needs::Read,
+        ),
+        (
+            "GET",
+            "/api/packages/acme/arch/core/x86_64/tool-1.0-1-x86_64.pkg.tar.zst",
+            None,
+            Needs::Read,
+        ),
+        (
+            "PUT",
+            "/api/packages/acme/arch/core",
+            Some("data"),
+            Needs::Write,
+        ),
+        (
+            "PUT",
+            "/api/packages/acme/arch/core/x86_64/tool-1.0-1-x86_64.pkg.tar.zst.sig",
+            Some("data"),
+            Needs::Write,
+        ),
+        (
+            "DELETE",
+            "/api/packages/acme/arch/core/tool/1.0-1/x86_64",
+            None,
+            Needs::Write,
+        ),
         // Nitro Repo's Composer repositories (seed 003) and their management API
         ("GET", "/repositories/default/acme/", None, Needs::Read),
         (
@@ -958,6 +1013,22 @@ fn go_customer_status(method: &str, path: &str) -> Option<u16> {
     Some(if method == "PUT" { 403 } else { 404 })
 }
 
+/// What a customer without grants gets on a pacman route: an arch-repo's database is its view
+/// of it (none here: 404), packages and their descs are refused, as are writes.
+fn pacman_customer_status(method: &str, path: &str) -> Option<u16> {
+    let rest = path
+        .strip_prefix("/api/packages/acme/arch/core/")
+        .or_else(|| path.strip_prefix("/acme"))?;
+    let database = [".db", ".files", ".db.tar.gz"]
+        .iter()
+        .any(|e| rest.ends_with(e));
+    Some(if (method == "GET" || method == "HEAD") && database {
+        404
+    } else {
+        403
+    })
+}
+
 /// Creates a customer as root; returns (id, its initial token).
 fn new_customer(s: &TestServer, name: &str) -> (String, String) {
     let r = as_token(
@@ -1073,6 +1144,7 @@ fn customer_tokens_on_every_route() {
                     .or_else(|| maven_customer_status(method, path))
                     .or_else(|| nuget_customer_status(method, path))
                     .or_else(|| go_customer_status(method, path))
+                    .or_else(|| pacman_customer_status(method, path))
                 {
                     assert_eq!(
                         r.status,

@@ -25,6 +25,7 @@ mod model;
 mod nitro;
 mod npm;
 mod nuget;
+mod pacman;
 mod slow_clients;
 mod stats_audit;
 mod tls;

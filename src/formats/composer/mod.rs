@@ -65,6 +65,19 @@ impl super::Format for ComposerFormat {
             .merge(nitro::routes())
     }
 
+    /// Cargoman's Composer repository (`packages.json`, `p2`, `p`, `dist`), Packagist's
+    /// `downloads` notification, Nitro's `repositories`.
+    fn root_segments(&self) -> &'static [&'static str] {
+        &[
+            "packages.json",
+            "p2",
+            "p",
+            "dist",
+            "downloads",
+            "repositories",
+        ]
+    }
+
     fn api_routes(&self) -> Router<AppState> {
         api::routes().merge(webhooks::api_routes())
     }

@@ -48,6 +48,10 @@ impl super::Format for Container {
         FORMAT
     }
 
+    fn root_segments(&self) -> &'static [&'static str] {
+        &["v2"]
+    }
+
     fn routes(&self) -> Router<AppState> {
         Router::new()
             .route("/v2/", get(base))
