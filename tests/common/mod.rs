@@ -507,3 +507,24 @@ pub fn composer(
     };
     cmd.output().expect("composer is installed")
 }
+
+/// A client command's outcome for an assertion message: status, stdout and stderr.
+pub fn describe(out: &std::process::Output) -> String {
+    format!(
+        "{}\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Makes `owner` public: anyone reads its packages.
+pub fn make_public(s: &TestServer, owner: &str) {
+    let r = api(
+        s,
+        "PATCH",
+        &format!("/api/v1/owners/{owner}"),
+        Some(&serde_json::json!({"visibility": "public"})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+}

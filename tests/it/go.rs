@@ -13,7 +13,7 @@ use base64::Engine;
 use cargoman::blobs::digest::sha256_hex;
 use serde_json::json;
 
-use crate::common::{ADMIN, Reply, TestServer, api, backends};
+use crate::common::{ADMIN, Reply, TestServer, api, backends, describe, make_public};
 
 const OWNER: &str = "acme";
 
@@ -200,25 +200,6 @@ impl Go {
     }
 }
 
-fn describe(out: &Output) -> String {
-    format!(
-        "{}\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn make_public(s: &TestServer) {
-    let r = api(
-        s,
-        "PATCH",
-        &format!("/api/v1/owners/{OWNER}"),
-        Some(&json!({"visibility": "public"})),
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
-}
-
 /// Uploads v1.0.0, v1.1.0 of `example.com/greet` and v2.0.0 of `example.com/greet/v2`;
 /// returns the zips by version.
 fn publish_greet(s: &TestServer) -> Vec<(&'static str, Vec<u8>)> {
@@ -268,7 +249,7 @@ fn go_lists_downloads_builds_and_upgrades_from_a_public_owner() {
         // Over plain http the go command sends no credentials: the owner is public.
         let anonymous = get(&s, None, "example.com/greet/@v/list");
         assert_eq!(anonymous.status, 401, "private until made public");
-        make_public(&s);
+        make_public(&s, OWNER);
         let list = get(&s, None, "example.com/greet/@v/list");
         assert_eq!(list.status, 200);
         assert_eq!(list.text(), "v1.0.0\nv1.1.0\n");

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::common::{ADMIN, Reply, TestServer, api, backends};
+use crate::common::{ADMIN, Reply, TestServer, api, backends, describe, make_public};
 
 const OWNER: &str = "acme";
 
@@ -152,14 +152,6 @@ fn capitalized(name: &str) -> String {
         .next()
         .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
         .unwrap_or_default()
-}
-
-fn describe(out: &Output) -> String {
-    format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 fn get(s: &TestServer, token: Option<&str>, rest: &str) -> Reply {
@@ -1023,13 +1015,7 @@ fn customers_resolve_only_granted_versions_and_public_owners_anonymously() {
 
         // A public owner: anonymous reads of everything, writes still need a token.
         assert_eq!(get(&s, None, "com/acme/lib/maven-metadata.xml").status, 401);
-        let r = api(
-            &s,
-            "PATCH",
-            &format!("/api/v1/owners/{OWNER}"),
-            Some(&json!({"visibility": "public"})),
-        );
-        assert_eq!(r.status, 200, "{}", r.text());
+        make_public(&s, OWNER);
         for rest in [
             "com/acme/lib/maven-metadata.xml",
             "com/acme/lib/maven-metadata.xml.sha256",

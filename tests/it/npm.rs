@@ -6,7 +6,7 @@ use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 
-use crate::common::{ADMIN, Reply, TestServer, api, backends};
+use crate::common::{ADMIN, Reply, TestServer, api, backends, describe};
 
 const OWNER: &str = "acme";
 
@@ -102,15 +102,6 @@ impl User {
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
-}
-
-fn describe(out: &Output) -> String {
-    format!(
-        "{}\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// Where `scripts/services.sh` installed pnpm and the yarns; missing is a failure, not a skip.

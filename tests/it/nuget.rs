@@ -10,21 +10,12 @@ use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 
-use crate::common::{ADMIN, Reply, TestServer, api, backends};
+use crate::common::{ADMIN, Reply, TestServer, api, backends, describe};
 
 const OWNER: &str = "acme";
 
 fn feed(s: &TestServer) -> String {
     s.url(&format!("/api/packages/{OWNER}/nuget"))
-}
-
-fn describe(out: &Output) -> String {
-    format!(
-        "{}\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// NuGet.exe 5.8 from the tools folder (`scripts/services.sh`); missing is a failure, not a skip.

@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 
 use serde_json::json;
 
-use crate::common::{ADMIN, Reply, TestServer, api, backends};
+use crate::common::{ADMIN, Reply, TestServer, api, backends, describe, make_public};
 
 const REPO: &str = "acme";
 
@@ -72,15 +72,6 @@ fn sh(script: &str, dir: &Path) {
         .output()
         .expect("sh runs");
     assert!(out.status.success(), "{script}: {}", describe(&out));
-}
-
-fn describe(out: &Output) -> String {
-    format!(
-        "{}\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// Builds a package the way makepkg lays one out (`.PKGINFO`, `.BUILDINFO`, `.MTREE`, files)
@@ -545,27 +536,19 @@ fn databases_match_repo_add() {
         let orphan = format!("/{REPO}/x86_64/nothing-1.0-1-any.pkg.tar.zst.sig");
         let r = s.curl(&["-H", &key, "-T", signature.to_str().unwrap(), &orphan]);
         assert_eq!(r.status, 404, "{}", r.text());
-        let db = admin_get(&s, &format!("/{REPO}/x86_64/{REPO}.db"));
-        let ours = entries(&db.body);
-        assert_eq!(ours.len(), expected_db.len());
-        for ((name, body), (ref_name, ref_body)) in ours.iter().zip(&expected_db) {
-            assert_eq!(name, ref_name);
-            assert_eq!(
-                String::from_utf8_lossy(body),
-                String::from_utf8_lossy(ref_body),
-                "{backend:?} {name}"
-            );
-        }
-        let files_db = admin_get(&s, &format!("/{REPO}/x86_64/{REPO}.files"));
-        let ours = entries(&files_db.body);
-        assert_eq!(ours.len(), expected_files.len());
-        for ((name, body), (ref_name, ref_body)) in ours.iter().zip(&expected_files) {
-            assert_eq!(name, ref_name);
-            assert_eq!(
-                String::from_utf8_lossy(body),
-                String::from_utf8_lossy(ref_body),
-                "{backend:?} {name}"
-            );
+        for (database, expected) in [("db", &expected_db), ("files", &expected_files)] {
+            let ours = admin_get(&s, &format!("/{REPO}/x86_64/{REPO}.{database}"));
+            let ours = entries(&ours.body);
+            let names =
+                |e: &[(String, Vec<u8>)]| e.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+            assert_eq!(names(&ours), names(expected), "{backend:?} .{database}");
+            for ((name, body), (_, reference)) in ours.iter().zip(expected.iter()) {
+                assert_eq!(
+                    String::from_utf8_lossy(body),
+                    String::from_utf8_lossy(reference),
+                    "{backend:?} .{database} {name}"
+                );
+            }
         }
     }
 }
@@ -702,13 +685,7 @@ fn customers_see_their_granted_packages_and_public_repos_anyone() {
         let r = s.curl(&[&format!("/{REPO}/x86_64/{REPO}.db")]);
         assert_eq!(r.status, 401);
         assert!(r.header("www-authenticate").unwrap().starts_with("Basic"));
-        let r = api(
-            &s,
-            "PATCH",
-            &format!("/api/v1/owners/{REPO}"),
-            Some(&json!({"visibility": "public"})),
-        );
-        assert_eq!(r.status, 200, "{}", r.text());
+        make_public(&s, REPO);
         anonymous.ok(&["-Sy"]);
         anonymous.ok(&["-S", "app-b"]);
         assert_eq!(

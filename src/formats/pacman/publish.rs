@@ -219,12 +219,7 @@ pub async fn signature(
     filename: &str,
     body: axum::body::Body,
 ) -> Result<Response> {
-    let Upload {
-        state,
-        principal,
-        repository,
-        headers,
-    } = upload;
+    let (state, principal, repository) = (upload.state, upload.principal, upload.repository);
     principal.require(Permission::WritePackages)?;
     let package_file = filename
         .strip_suffix(".sig")
@@ -234,7 +229,7 @@ pub async fn signature(
                 "{filename} is not a signature's name: the package file's name followed by .sig"
             ))
         })?;
-    refuse_announced_over(headers, MAX_SIGNATURE, 0, "a signature")?;
+    refuse_announced_over(upload.headers, MAX_SIGNATURE, 0, "a signature")?;
     let (mut file, size) = spool(body.into_data_stream(), MAX_SIGNATURE).await?;
     let mut first = [0u8; 1];
     file.rewind().await?;
