@@ -89,7 +89,7 @@ db_read() { # -> seconds of one authenticated .db read
     curl -s -o /dev/null -w '%{time_total}' -H "X-Api-Key: $TOKEN" "$BASE/bench/x86_64/bench.db"
 }
 
-median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+median() { grep . | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 ms() { calc "%.1f" "$1 * 1000"; }
 
 # ---------------------------------------------------------------- per size
@@ -117,7 +117,7 @@ for size in "${SIZES[@]}"; do
         start=$(now)
         repo-add --quiet "$TMP/ref.db.tar.gz" "$probe" >/dev/null 2>&1 || die "repo-add failed"
         { elapsed "$start" "$(now)"; echo; } >>"$TMP/add-$size"
-        { publish "$probe"; echo; } >>"$TMP/pub-$size"
+        publish "$probe" >>"$TMP/pub-$size"
         { db_read; echo; } >>"$TMP/read-$size"
     done
     probed=$((probed + PROBES))
