@@ -883,35 +883,59 @@ fn package_and_repository_documents_share_one_upsert() {
     });
 }
 
-/// A blob is looked up by its SHA-512 (OCI `sha512:` digests) through an index, not a scan.
-#[test]
-fn blobs_are_found_by_sha512_through_an_index() {
+/// Whether the database plans `query` through `index` (on PostgreSQL with sequential scans off:
+/// the test tables are tiny).
+async fn plan_uses(registry: &cargoman::registry::Registry, query: &str, index: &str) -> bool {
     use cargoman::db::Backend;
     use sqlx::Row;
+    let mut conn = registry.db.pool().acquire().await.unwrap();
+    let (explain, column) = match registry.db.backend() {
+        Backend::Sqlite => (format!("EXPLAIN QUERY PLAN {query}"), "detail"),
+        Backend::Postgres => {
+            sqlx::query("SET enable_seqscan = off")
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+            (format!("EXPLAIN {query}"), "QUERY PLAN")
+        }
+    };
+    let rows = sqlx::query(sqlx::AssertSqlSafe(explain))
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    let plan: Vec<String> = rows.iter().map(|row| row.get(column)).collect();
+    let found = plan.iter().any(|line| line.contains(index));
+    if !found {
+        eprintln!("plan of {query}: {plan:?}");
+    }
+    found
+}
+
+/// Lookups that would otherwise scan a table go through their indexes: blobs by SHA-512 (OCI
+/// `sha512:` digests), files by kind and qualifier (NuGet PDBs, pacman arch-repos), documents by
+/// name across packages (pacman databases).
+#[test]
+fn lookups_go_through_their_indexes() {
     on_each_backend(|registry, _| async move {
-        let mut conn = registry.db.pool().acquire().await.unwrap();
-        let (explain, column) = match registry.db.backend() {
-            Backend::Sqlite => (
-                "EXPLAIN QUERY PLAN SELECT sha256 FROM blobs WHERE sha512 = 'x'",
-                "detail",
+        for (query, index) in [
+            (
+                "SELECT sha256 FROM blobs WHERE sha512 = 'x'",
+                "blobs_sha512",
             ),
-            Backend::Postgres => {
-                // The table is tiny: only without sequential scans does the plan show the index.
-                sqlx::query("SET enable_seqscan = off")
-                    .execute(&mut *conn)
-                    .await
-                    .unwrap();
-                (
-                    "EXPLAIN SELECT sha256 FROM blobs WHERE sha512 = 'x'",
-                    "QUERY PLAN",
-                )
-            }
-        };
-        let rows = sqlx::query(explain).fetch_all(&mut *conn).await.unwrap();
-        let plan: Vec<String> = rows.iter().map(|row| row.get(column)).collect();
-        assert!(
-            plan.iter().any(|line| line.contains("blobs_sha512")),
-            "{plan:?}"
-        );
+            (
+                "SELECT id FROM files WHERE kind = 'pdb' AND qualifier = 'x'",
+                "files_qualifier",
+            ),
+            (
+                "SELECT body FROM rendered_documents WHERE owner_id = 1 AND format = 'pacman' \
+                 AND name = 'db:core/x86_64' AND package_id <> 0",
+                "rendered_documents_by_name",
+            ),
+        ] {
+            assert!(
+                plan_uses(&registry, query, index).await,
+                "{query} uses {index}"
+            );
+        }
     });
 }
