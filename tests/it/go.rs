@@ -504,18 +504,29 @@ fn bad_module_zips_are_refused_and_nothing_is_stored() {
                     writer
                         .write_all(go_mod("example.com/bad").as_bytes())
                         .unwrap();
-                    writer
-                        .start_file("example.com/bad@v1.0.0/../../escape", options)
-                        .unwrap();
                     writer.start_file("elsewhere/x.go", options).unwrap();
                     writer.finish().unwrap().into_inner()
                 },
                 "does not have prefix",
             ),
             (
+                "a path leading out of the module",
+                module_zip("example.com/bad", "v1.0.0", &[("../../escape", "x")]),
+                "'..' leads outside",
+            ),
+            (
                 "not a zip",
                 b"just some text".to_vec(),
                 "not a readable zip",
+            ),
+            (
+                "a zip bomb (the core's zip check)",
+                module_zip(
+                    "example.com/bad",
+                    "v1.0.0",
+                    &[("zeros.txt", &"0".repeat(20 << 20))],
+                ),
+                "looks like a zip bomb",
             ),
         ];
         for (what, body, expected) in &cases {

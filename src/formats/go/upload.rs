@@ -5,6 +5,8 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use std::io::Seek;
+
 use tokio::io::AsyncSeekExt;
 
 use super::module_zip::{self, MAX_ZIP};
@@ -15,17 +17,36 @@ use crate::error::{Error, Result};
 use crate::http::upload_size::refuse_announced_over;
 use crate::model::packages::{FileCoord, FileDetails};
 use crate::registry::{Publish, no_metadata};
+use crate::zip_check;
+
+/// The core zip check's limits for a module zip: the go command's size limit, entries as many
+/// as that allows in practice, the core's compression ratio, `go.mod` at its 16 MB.
+const ZIP_LIMITS: zip_check::Limits = zip_check::Limits {
+    max_entries: 200_000,
+    max_uncompressed: MAX_ZIP,
+    max_ratio: 200,
+    max_manifest: 16 << 20,
+};
 
 pub async fn upload(call: &Call, body: axum::body::Body) -> Result<Response> {
     call.principal.require(Permission::WritePackages)?;
     let max_size = call.state.config.max_upload_size.min(MAX_ZIP);
     refuse_announced_over(&call.headers, max_size, 0, "the module zip")?;
-    let (mut file, _) = spool(body.into_data_stream(), max_size).await?;
+    let (mut file, size) = spool(body.into_data_stream(), max_size).await?;
     let std_file = file.try_clone().await?.into_std().await;
-    let checked =
-        tokio::task::spawn_blocking(move || module_zip::check(std::io::BufReader::new(std_file)))
-            .await
-            .map_err(Error::internal)??;
+    let checked = tokio::task::spawn_blocking(move || {
+        let mut reader = std::io::BufReader::new(std_file);
+        // First the core's safety check every uploaded zip passes (bombs, encrypted entries,
+        // symlinks, hidden characters), answered as the go command's own rules are: 400.
+        zip_check::check(&mut reader, size, &ZIP_LIMITS).map_err(|e| match e {
+            Error::Unprocessable(message) => Error::invalid(message),
+            other => other,
+        })?;
+        reader.rewind()?;
+        module_zip::check(reader)
+    })
+    .await
+    .map_err(Error::internal)??;
     file.rewind().await?;
     let version = checked.version.as_str();
     let name = zip_name(version);
