@@ -69,6 +69,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "documents_by_name",
         sql: include_str!("migrations/0011_documents_by_name.sql"),
     },
+    Migration {
+        version: 12,
+        name: "advisories",
+        sql: include_str!("migrations/0012_advisories.sql"),
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {
