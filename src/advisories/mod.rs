@@ -140,6 +140,32 @@ impl Advisory {
                 .any(|a| a.matches(ecosystem, version))
     }
 
+    /// The management API's view of it; `with_osv` adds the record as imported.
+    pub fn describe(&self, with_osv: bool) -> serde_json::Value {
+        let time = |t: Option<i64>| t.map(crate::clock::rfc3339);
+        let packages: Vec<_> = self
+            .affected
+            .iter()
+            .map(|a| serde_json::json!({"ecosystem": a.ecosystem, "name": a.package}))
+            .collect();
+        let mut value = serde_json::json!({
+            "id": self.id,
+            "summary": self.summary,
+            "severity": self.severity,
+            "aliases": self.aliases,
+            "cve": self.cve(),
+            "link": self.link,
+            "modified": time(Some(self.modified)),
+            "published": time(self.published),
+            "withdrawn": time(self.withdrawn),
+            "packages": packages,
+        });
+        if with_osv {
+            value["osv"] = self.raw.clone();
+        }
+        value
+    }
+
     /// Its `affected` entries naming `package` of `ecosystem` (names compared case-insensitively).
     pub fn entries_for<'a>(
         &'a self,
