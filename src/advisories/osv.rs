@@ -76,7 +76,9 @@ pub fn parse_document(bytes: &[u8], origin: &str) -> Result<Vec<Advisory>> {
         Value::Array(items) => items
             .into_iter()
             .enumerate()
-            .map(|(i, item)| parse(item).map_err(|e| at(origin, &format!("advisory #{}", i + 1), e)))
+            .map(|(i, item)| {
+                parse(item).map_err(|e| at(origin, &format!("advisory #{}", i + 1), e))
+            })
             .collect(),
         object => Ok(vec![parse(object).map_err(|e| at(origin, "advisory", e))?]),
     }
@@ -212,7 +214,11 @@ fn range(range: &Value) -> std::result::Result<Range, String> {
 /// GitHub's `database_specific.severity` (also per affected entry, as `ecosystem_specific`),
 /// else a plain level in `severity[].score`. CVSS vectors are kept in `raw` but not scored.
 fn severity(raw: &Value) -> Option<Severity> {
-    let level = |v: &Value| v.get("severity").and_then(Value::as_str).and_then(Severity::parse);
+    let level = |v: &Value| {
+        v.get("severity")
+            .and_then(Value::as_str)
+            .and_then(Severity::parse)
+    };
     raw.get("database_specific")
         .and_then(level)
         .or_else(|| {
@@ -277,7 +283,10 @@ mod tests {
         assert_eq!(a.affected[0].package, "acme/widget");
         assert_eq!(
             a.affected[0].ranges[0].events,
-            [Event::Introduced("1.0.0".into()), Event::Fixed("1.2.3".into())]
+            [
+                Event::Introduced("1.0.0".into()),
+                Event::Fixed("1.2.3".into())
+            ]
         );
     }
 
@@ -285,16 +294,28 @@ mod tests {
     fn refuses_what_cannot_be_matched_naming_the_field() {
         let mut no_modified = ghsa();
         no_modified.as_object_mut().unwrap().remove("modified");
-        assert!(parse(no_modified).unwrap_err().contains("`modified` is missing"));
+        assert!(
+            parse(no_modified)
+                .unwrap_err()
+                .contains("`modified` is missing")
+        );
         let mut bad_event = ghsa();
         bad_event["affected"][0]["ranges"][0]["events"] = json!([{"broken": "1"}]);
         let e = parse(bad_event).unwrap_err();
-        assert!(e.contains("affected[0]: ranges[0]: unknown event broken"), "{e}");
+        assert!(
+            e.contains("affected[0]: ranges[0]: unknown event broken"),
+            "{e}"
+        );
         let mut no_package = ghsa();
         no_package["affected"][0]["package"] = json!({"ecosystem": "Packagist"});
         assert!(parse(no_package).unwrap_err().contains("`package.name`"));
         let e = parse_document(b"[{\"id\": 1}]", "x.json").unwrap_err();
         assert!(e.to_string().contains("x.json: advisory #1: `id`"), "{e}");
-        assert!(parse_document(b"{", "y.json").unwrap_err().to_string().contains("not JSON"));
+        assert!(
+            parse_document(b"{", "y.json")
+                .unwrap_err()
+                .to_string()
+                .contains("not JSON")
+        );
     }
 }

@@ -68,7 +68,10 @@ pub fn text(found: &[Finding], audited: usize) -> String {
             f.advisory,
             f.severity_text(),
             f.title,
-            f.cve.as_ref().map(|c| format!(" ({c})")).unwrap_or_default(),
+            f.cve
+                .as_ref()
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default(),
             f.link.as_ref().map(|l| format!(" {l}")).unwrap_or_default(),
         ));
     }

@@ -27,7 +27,11 @@ pub enum AdvisoriesCommand {
     Import { source: String },
 }
 
-pub async fn advisories_command(config: &Config, action: AdvisoriesCommand, json: bool) -> Result<()> {
+pub async fn advisories_command(
+    config: &Config,
+    action: AdvisoriesCommand,
+    json: bool,
+) -> Result<()> {
     let AdvisoriesCommand::Import { source } = action;
     // Read and checked before the database is opened: a bad file is reported as such.
     let list = import::load(&source).await?;
@@ -66,7 +70,11 @@ pub struct AuditArgs {
 }
 
 /// Runs `cargoman audit`; the exit code is the answer (see the module's documentation).
-pub async fn audit_command(config: &Config, args: AuditArgs, global_json: bool) -> Result<ExitCode> {
+pub async fn audit_command(
+    config: &Config,
+    args: AuditArgs,
+    global_json: bool,
+) -> Result<ExitCode> {
     let ecosystems: Vec<Arc<dyn Ecosystem>> = crate::formats::all()
         .iter()
         .filter_map(|f| f.advisory_ecosystem())
@@ -75,7 +83,9 @@ pub async fn audit_command(config: &Config, args: AuditArgs, global_json: bool) 
         eprintln!("error: no format reads security advisories");
         return Ok(ExitCode::from(2));
     };
-    let lock = args.lock.unwrap_or_else(|| PathBuf::from(first.lock_file()));
+    let lock = args
+        .lock
+        .unwrap_or_else(|| PathBuf::from(first.lock_file()));
     let file_name = lock.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let ecosystem = ecosystems
         .iter()

@@ -133,7 +133,9 @@ pub async fn of_packages(
          JOIN advisory_packages p ON p.advisory_id = a.id \
          WHERE p.ecosystem = $1 AND ($2 IS NULL OR a.modified >= $2) {names} ORDER BY a.id"
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ecosystem).bind(since);
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(ecosystem)
+        .bind(since);
     for name in packages.unwrap_or_default() {
         query = query.bind(name.to_lowercase());
     }
@@ -154,6 +156,12 @@ pub async fn stored_versions(
     .fetch_all(conn)
     .await?;
     rows.iter()
-        .map(|r| Ok((r.try_get("owner")?, r.try_get("package")?, r.try_get("version")?)))
+        .map(|r| {
+            Ok((
+                r.try_get("owner")?,
+                r.try_get("package")?,
+                r.try_get("version")?,
+            ))
+        })
         .collect()
 }

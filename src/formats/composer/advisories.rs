@@ -50,8 +50,8 @@ async fn form_advisories(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Result<Response> {
-    let form = std::str::from_utf8(&body)
-        .map_err(|_| Error::invalid("the form body is not UTF-8"))?;
+    let form =
+        std::str::from_utf8(&body).map_err(|_| Error::invalid("the form body is not UTF-8"))?;
     let both = [query.as_deref().unwrap_or(""), form].join("&");
     answer(&state, &principal, Request::parse(&both)?).await
 }
@@ -126,13 +126,21 @@ fn decode(text: &str) -> Result<String> {
 
 async fn answer(state: &AppState, principal: &Principal, request: Request) -> Result<Response> {
     let view = super::routes::view(state, principal).await?;
-    let asked: Option<Vec<String>> = request
-        .packages
-        .map(|names| names.into_iter().filter(|n| view.allows_package(n)).collect());
+    let asked: Option<Vec<String>> = request.packages.map(|names| {
+        names
+            .into_iter()
+            .filter(|n| view.allows_package(n))
+            .collect()
+    });
     let found = {
         let mut conn = state.registry.db.pool().acquire().await?;
-        advisories::of_packages(&mut conn, PACKAGIST, asked.as_deref(), request.updated_since)
-            .await?
+        advisories::of_packages(
+            &mut conn,
+            PACKAGIST,
+            asked.as_deref(),
+            request.updated_since,
+        )
+        .await?
     };
     // Every visible package asked for has a list, empty or not: Composer takes a name it gets
     // back as answered.
@@ -146,7 +154,10 @@ async fn answer(state: &AppState, principal: &Principal, request: Request) -> Re
             let wanted = asked
                 .as_ref()
                 .map_or_else(|| view.allows_package(&name), |a| a.contains(&name));
-            if let Some(entry) = wanted.then(|| composer_entry(state, advisory, &name)).flatten() {
+            if let Some(entry) = wanted
+                .then(|| composer_entry(state, advisory, &name))
+                .flatten()
+            {
                 lists.entry(name).or_default().push(entry);
             }
         }
@@ -214,7 +225,10 @@ mod tests {
         let r = Request::parse("packages%5B0%5D=Acme%2Fwidget&packages%5B1%5D=a%2Fb").unwrap();
         assert_eq!(r.packages.unwrap(), ["acme/widget", "a/b"]);
         let r = Request::parse("packages[]=a/b&updatedSince=1700000000").unwrap();
-        assert_eq!((r.packages.unwrap().len(), r.updated_since), (1, Some(1_700_000_000)));
+        assert_eq!(
+            (r.packages.unwrap().len(), r.updated_since),
+            (1, Some(1_700_000_000))
+        );
         assert!(Request::parse("updatedSince=yesterday").is_err());
         assert!(Request::parse("").is_err());
     }

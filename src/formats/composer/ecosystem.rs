@@ -31,7 +31,10 @@ impl Ecosystem for Packagist {
                 .ok()
                 .filter(|n| !n.starts_with("dev-"))
         };
-        Some(version::compare_normalized(&normalized(a)?, &normalized(b)?))
+        Some(version::compare_normalized(
+            &normalized(a)?,
+            &normalized(b)?,
+        ))
     }
 
     fn lock_file(&self) -> &'static str {
@@ -156,7 +159,10 @@ mod tests {
     #[test]
     fn versions_follow_composer_order_and_branches_match_nothing() {
         assert_eq!(Packagist.compare("v1.0.0", "1.0"), Some(Ordering::Equal));
-        assert_eq!(Packagist.compare("1.0.0-beta1", "1.0.0"), Some(Ordering::Less));
+        assert_eq!(
+            Packagist.compare("1.0.0-beta1", "1.0.0"),
+            Some(Ordering::Less)
+        );
         assert_eq!(Packagist.compare("dev-main", "1.0.0"), None);
     }
 
