@@ -178,6 +178,21 @@ impl Advisory {
     }
 }
 
+/// An `affected` entry with one ECOSYSTEM range, for the tests of matching (here and in the
+/// formats).
+#[cfg(test)]
+pub(crate) fn test_entry(ecosystem: &str, events: Vec<Event>, versions: &[&str]) -> Affected {
+    Affected {
+        ecosystem: ecosystem.into(),
+        package: "p".into(),
+        ranges: vec![osv::Range {
+            kind: "ECOSYSTEM".into(),
+            events,
+        }],
+        versions: versions.iter().map(|v| v.to_string()).collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,15 +224,7 @@ mod tests {
     }
 
     fn entry(events: Vec<Event>, versions: &[&str]) -> Affected {
-        Affected {
-            ecosystem: "Test".into(),
-            package: "p".into(),
-            ranges: vec![osv::Range {
-                kind: "ECOSYSTEM".into(),
-                events,
-            }],
-            versions: versions.iter().map(|v| v.to_string()).collect(),
-        }
+        test_entry("Test", events, versions)
     }
 
     #[test]

@@ -105,15 +105,7 @@ pub fn parse(raw: Value) -> std::result::Result<Advisory, String> {
             .transpose()
     };
     let modified = time("modified")?.ok_or_else(|| format!("{id}: `modified` is missing"))?;
-    let affected = match object.get("affected") {
-        None => Vec::new(),
-        Some(Value::Array(entries)) => entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| affected(e).map_err(|m| format!("{id}: affected[{i}]: {m}")))
-            .collect::<std::result::Result<_, _>>()?,
-        Some(_) => return Err(format!("{id}: `affected` is not an array")),
-    };
+    let affected = items(&raw, "affected", affected).map_err(|m| format!("{id}: {m}"))?;
     let summary = text("summary")
         .or_else(|| text("details").and_then(|d| d.lines().next()))
         .filter(|s| !s.trim().is_empty())
@@ -145,6 +137,24 @@ fn strings(value: Option<&Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The items of an optional array field, each read by `read`; an error names the item
+/// (`ranges[1]: …`).
+fn items<T>(
+    parent: &Value,
+    key: &str,
+    read: fn(&Value) -> std::result::Result<T, String>,
+) -> std::result::Result<Vec<T>, String> {
+    match parent.get(key) {
+        None => Ok(Vec::new()),
+        Some(Value::Array(list)) => list
+            .iter()
+            .enumerate()
+            .map(|(i, item)| read(item).map_err(|m| format!("{key}[{i}]: {m}")))
+            .collect(),
+        Some(_) => Err(format!("`{key}` is not an array")),
+    }
+}
+
 fn affected(entry: &Value) -> std::result::Result<Affected, String> {
     let package = entry.get("package").ok_or("`package` is missing")?;
     let field = |key: &str| {
@@ -154,15 +164,7 @@ fn affected(entry: &Value) -> std::result::Result<Affected, String> {
             .filter(|s| !s.is_empty())
             .ok_or_else(|| format!("`package.{key}` is missing"))
     };
-    let ranges = match entry.get("ranges") {
-        None => Vec::new(),
-        Some(Value::Array(ranges)) => ranges
-            .iter()
-            .enumerate()
-            .map(|(i, r)| range(r).map_err(|m| format!("ranges[{i}]: {m}")))
-            .collect::<std::result::Result<_, _>>()?,
-        Some(_) => return Err("`ranges` is not an array".into()),
-    };
+    let ranges = items(entry, "ranges", range)?;
     Ok(Affected {
         ecosystem: field("ecosystem")?.to_string(),
         package: field("name")?.to_string(),

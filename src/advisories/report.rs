@@ -98,7 +98,7 @@ pub fn junit(found: &[Finding], audited: usize) -> String {
             "<testcase classname=\"{}\" name=\"{}\">\
              <failure type=\"{}\" message=\"{}\">{}</failure></testcase>\n",
             escape(&f.package),
-            escape(&format!("{} {}", f.version, f.advisory)),
+            escape(format!("{} {}", f.version, f.advisory)),
             f.severity_text(),
             escape(&f.title),
             escape(f.link.as_deref().unwrap_or("")),

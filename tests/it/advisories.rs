@@ -246,6 +246,11 @@ fn composer_audit_and_cargoman_audit_find_affected_versions() {
     }
 }
 
+/// The id of the first advisory a Composer advisories answer lists for `package`.
+fn first_id<'a>(answer: &'a Value, package: &str) -> &'a Value {
+    &answer["advisories"][package][0]["advisoryId"]
+}
+
 /// The names of the failing test cases of a JUnit report, read as XML.
 fn junit_failures(xml: &str) -> Vec<String> {
     use quick_xml::events::Event;
@@ -348,10 +353,7 @@ fn feeds_import_periodically_and_by_url_and_the_apis_answer() {
         let asked = s
             .admin(&["/api/security-advisories/?packages%5B%5D=acme/widget"])
             .json();
-        assert_eq!(
-            asked["advisories"]["acme/widget"][0]["advisoryId"],
-            WIDGET_ADVISORY
-        );
+        assert_eq!(first_id(&asked, "acme/widget"), WIDGET_ADVISORY);
         assert!(asked["advisories"].get("other/lib").is_none());
         let entry = &asked["advisories"]["acme/widget"][0];
         assert_eq!(entry["reportedAt"], "2026-01-10 08:00:00");
@@ -386,10 +388,7 @@ fn feeds_import_periodically_and_by_url_and_the_apis_answer() {
         let single = s
             .admin(&["/api/security-advisories/acme/widget.json"])
             .json();
-        assert_eq!(
-            single["advisories"]["acme/widget"][0]["advisoryId"],
-            WIDGET_ADVISORY
-        );
+        assert_eq!(first_id(&single, "acme/widget"), WIDGET_ADVISORY);
         let all = s.admin(&["/security-advisories.json"]).json();
         assert_eq!(all["advisories"].as_object().unwrap().len(), 2);
         let empty = s.admin(&["/api/security-advisories/"]);

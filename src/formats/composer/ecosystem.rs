@@ -117,19 +117,10 @@ fn interval(lower: Option<&str>, upper: Option<String>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::advisories::osv::Range;
     use crate::formats::composer::constraint::Constraint;
 
     fn entry(events: Vec<Event>, versions: &[&str]) -> Affected {
-        Affected {
-            ecosystem: PACKAGIST.into(),
-            package: "acme/widget".into(),
-            ranges: vec![Range {
-                kind: "ECOSYSTEM".into(),
-                events,
-            }],
-            versions: versions.iter().map(|v| v.to_string()).collect(),
-        }
+        crate::advisories::test_entry(PACKAGIST, events, versions)
     }
 
     #[test]
