@@ -74,6 +74,12 @@ impl App {
                 })
             }),
         );
+        if let Some(feed) = &config.advisories.url {
+            handlers.insert(
+                crate::advisories::import::IMPORT_TASK.to_string(),
+                crate::advisories::import::task_handler(registry.db.clone(), feed.clone()),
+            );
+        }
         Ok(App {
             state: AppState::new(Shared {
                 auth: Arc::new(Authenticator::new(
@@ -95,6 +101,10 @@ impl App {
                     .chain(formats.iter().flat_map(|f| f.root_segments()))
                     .copied()
                     .collect(),
+                ecosystems: formats
+                    .iter()
+                    .filter_map(|f| f.advisory_ecosystem())
+                    .collect(),
                 registry,
                 config,
             }),
@@ -113,12 +123,19 @@ impl App {
         let queue = self.state.tasks.clone();
         let (stop_workers, stop_rx) = tokio::sync::watch::channel(false);
         let workers = queue.start(self.state.config.tasks.workers, stop_rx).await;
-        let background: Vec<_> = self
+        let mut background: Vec<_> = self
             .formats
             .iter()
             .flat_map(|f| f.background(&self.state))
             .map(tokio::spawn)
             .collect();
+        let advisories = &self.state.config.advisories;
+        if advisories.url.is_some() {
+            background.push(tokio::spawn(crate::advisories::import::schedule(
+                queue.clone(),
+                advisories.interval,
+            )));
+        }
         let flusher = {
             let registry = registry.clone();
             tokio::spawn(async move {

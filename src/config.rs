@@ -46,6 +46,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub git: GitConfig,
     pub tasks: TaskConfig,
+    pub advisories: AdvisoriesConfig,
     pub webhooks: WebhookConfig,
     pub customers: CustomerConfig,
 }
@@ -141,6 +142,15 @@ pub struct GitConfig {
     /// (`GIT_ALLOW_LOCAL`)? Off, an admin's URL cannot reach into the server's own machine or
     /// network.
     pub allow_local: bool,
+}
+
+/// The OSV advisories feed the server imports by itself.
+#[derive(Debug, Clone)]
+pub struct AdvisoriesConfig {
+    /// `ADVISORIES_URL`: an http(s) URL (or a path) of OSV JSON; unset, nothing is imported.
+    pub url: Option<String>,
+    /// `ADVISORIES_INTERVAL` (seconds, default a day, at least a minute) between imports.
+    pub interval: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -324,6 +334,10 @@ impl Config {
                 workers: parse_num("TASK_NUM_WORKERS", 4)?.clamp(1, 64) as usize,
                 sync_interval: parse_num("TASK_SYNC_INTERVAL", 3600)?,
                 sync_on_startup: is_true(get("TASK_SYNC_ON_STARTUP")),
+            },
+            advisories: AdvisoriesConfig {
+                url: get("ADVISORIES_URL"),
+                interval: Duration::from_secs(parse_num("ADVISORIES_INTERVAL", 86_400)?.max(60)),
             },
             webhooks: WebhookConfig {
                 github_secret: get("GITHUB_WEBHOOK_SECRET"),

@@ -105,6 +105,12 @@ pub trait Format: Send + Sync {
     fn client_setup(&self) -> Option<ClientSetup> {
         None
     }
+
+    /// The OSV ecosystem its packages belong to, for matching security advisories against
+    /// its versions and reading its clients' lock files (`cargoman audit`).
+    fn advisory_ecosystem(&self) -> Option<Arc<dyn crate::advisories::Ecosystem>> {
+        None
+    }
 }
 
 /// A format's commands under `cargoman package`. They run on the database directly, like the

@@ -4,6 +4,7 @@
 //! `formats` (one adapter per client protocol) → `registry` (format-neutral operations) →
 //! `model` (database rows) and `blobs` (content-addressed storage). See docs/ARCHITECTURE.md.
 
+pub mod advisories;
 pub mod api;
 pub mod app;
 pub mod auth;

@@ -8,6 +8,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use cargoman::app::{App, open_existing_registry, open_registry, register_hooks};
 use cargoman::cli::admin_token::{AdminTokenCommand, admin_token_command};
+use cargoman::cli::advisories::{AdvisoriesCommand, AuditArgs, advisories_command, audit_command};
 use cargoman::cli::customers::{CustomerCommand, TokenCommand, customer_command, token_command};
 use cargoman::cli::packages::{
     PackageCommand, format_commands_help, package_command, parse as parse_package_command,
@@ -86,6 +87,15 @@ enum Command {
         #[command(subcommand)]
         action: AdminTokenCommand,
     },
+    /// Security advisories in OSV form (runs on the database directly).
+    Advisories {
+        #[command(subcommand)]
+        action: AdvisoriesCommand,
+    },
+    /// Check a lock file (composer.lock) against the stored security advisories. Exit codes: 0
+    /// nothing at or above --min-severity, 1 something (or anything, with --fail-on-any), 2 bad
+    /// arguments or lock file, 3 database unavailable.
+    Audit(AuditArgs),
 }
 
 fn main() -> ExitCode {
@@ -178,6 +188,11 @@ fn main() -> ExitCode {
                 team_token_command(&registry.db, action, cli.json).await?;
                 Ok(ExitCode::SUCCESS)
             }
+            Command::Advisories { action } => {
+                advisories_command(&config, action, cli.json).await?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Audit(args) => audit_command(&config, args, cli.json).await,
             Command::AdminToken { action } => {
                 let registry = open_existing_registry(&config).await?;
                 admin_token_command(&registry.db, &config, action, cli.json).await?;

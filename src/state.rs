@@ -30,6 +30,8 @@ pub struct Shared {
     /// First path segments some route takes at the root (the core's and every format's), lower
     /// case: never a name a format takes from the first segment.
     pub reserved_roots: Arc<[&'static str]>,
+    /// The OSV ecosystems the registered formats serve, for matching security advisories.
+    pub ecosystems: Arc<[Arc<dyn crate::advisories::Ecosystem>]>,
 }
 
 impl AppState {

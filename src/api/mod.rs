@@ -10,6 +10,7 @@ mod stats;
 pub mod stripe_webhook;
 pub mod tasks;
 mod tokens;
+mod vulnerabilities;
 
 use axum::Router;
 
@@ -29,4 +30,5 @@ pub fn routes() -> Router<AppState> {
         .merge(customer_tokens::routes())
         .merge(customer_packages::routes())
         .merge(collections::routes())
+        .merge(vulnerabilities::routes())
 }

@@ -1,8 +1,10 @@
 //! Command-line management that runs on the database directly (no server needed): the
-//! `package`, `customer`, `token`, `team-token` and `admin-token` commands. The `cargoman` binary
+//! `package`, `customer`, `token`, `team-token`, `admin-token`, `advisories` and `audit`
+//! commands. The `cargoman` binary
 //! (src/main.rs) parses and dispatches.
 
 pub mod admin_token;
+pub mod advisories;
 pub mod customers;
 pub mod packages;
 pub mod team_tokens;

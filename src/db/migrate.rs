@@ -74,6 +74,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "files_by_qualifier",
         sql: include_str!("migrations/0012_files_by_qualifier.sql"),
     },
+    Migration {
+        version: 13,
+        name: "advisories",
+        sql: include_str!("migrations/0013_advisories.sql"),
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

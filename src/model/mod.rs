@@ -2,6 +2,7 @@
 //! references, properties, tokens and settings. Plain functions over a connection (or
 //! transaction), no HTTP here.
 
+pub mod advisories;
 pub mod audit;
 pub mod blob_refs;
 pub mod blobs;

@@ -482,8 +482,8 @@ pub fn composer(
     auth: Option<(&TestServer, &str)>,
     args: &[&str],
 ) -> std::process::Output {
-    // `composer config` has no --no-progress.
-    let progress: &[&str] = if args.first() == Some(&"config") {
+    // `composer config` and `composer audit` have no --no-progress.
+    let progress: &[&str] = if matches!(args.first(), Some(&"config" | &"audit")) {
         &[]
     } else {
         &["--no-progress"]

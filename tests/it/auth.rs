@@ -168,6 +168,33 @@ fn routes() -> Vec<(&'static str, &'static str, Option<&'static str>, Needs)> {
         ("GET", "/p2/acme/widget~dev.json", None, Needs::Read),
         ("GET", "/p/acme/widget.json", None, Needs::Read),
         ("GET", "/dist/acme/widget/1.0.0.zip", None, Needs::Read),
+        ("GET", "/security-advisories.json", None, Needs::Read),
+        (
+            "GET",
+            "/api/security-advisories/?packages%5B%5D=acme/widget",
+            None,
+            Needs::Read,
+        ),
+        (
+            "POST",
+            "/api/security-advisories/",
+            Some("packages%5B%5D=acme%2Fwidget"),
+            Needs::Read,
+        ),
+        (
+            "GET",
+            "/api/security-advisories/acme/widget.json",
+            None,
+            Needs::Read,
+        ),
+        ("GET", "/api/v1/vulnerabilities", None, Needs::Read),
+        (
+            "GET",
+            "/api/v1/vulnerabilities/GHSA-none",
+            None,
+            Needs::Read,
+        ),
+        ("POST", "/api/v1/vulnerabilities/scan", None, Needs::Read),
         ("GET", "/api/v1/packages", None, Needs::Read),
         (
             "POST",
@@ -941,9 +968,16 @@ fn routes() -> Vec<(&'static str, &'static str, Option<&'static str>, Needs)> {
 
 /// Composer protocol routes: customer tokens reach these, filtered by their grants.
 fn is_composer_route(path: &str) -> bool {
-    ["/packages.json", "/p2/", "/p/", "/dist/"]
-        .iter()
-        .any(|p| path.starts_with(p))
+    [
+        "/packages.json",
+        "/p2/",
+        "/p/",
+        "/dist/",
+        "/security-advisories.json",
+        "/api/security-advisories/",
+    ]
+    .iter()
+    .any(|p| path.starts_with(p))
 }
 
 /// What a customer without grants gets on an npm route: packages it is not granted do not exist
@@ -1153,14 +1187,16 @@ fn customer_tokens_on_every_route() {
                         r.text()
                     );
                 } else if is_composer_route(path) {
-                    // Nothing is granted: the index is empty, metadata absent, archives refused.
-                    let expected = if path == "/packages.json" {
-                        200
-                    } else if path.starts_with("/dist/") {
-                        403
-                    } else {
-                        404
-                    };
+                    // Nothing is granted: the index and the advisories are empty, metadata
+                    // absent, archives refused.
+                    let expected =
+                        if path == "/packages.json" || path.contains("security-advisories") {
+                            200
+                        } else if path.starts_with("/dist/") {
+                            403
+                        } else {
+                            404
+                        };
                     assert_eq!(
                         r.status,
                         expected,

@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod advisories;
 mod api;
 mod auth;
 mod cli;

@@ -1,10 +1,12 @@
 //! Composer: packages synced from Git (Cargoman's own registry, seed 000) served with Composer
 //! protocol v2 at the server root, managed under `/api/v1/packages`.
 
+mod advisories;
 mod api;
 mod cli;
 pub mod constraint;
 mod dialect;
+pub mod ecosystem;
 mod gitea;
 mod manage;
 pub mod metadata;
@@ -75,6 +77,7 @@ impl super::Format for ComposerFormat {
             "dist",
             "downloads",
             "repositories",
+            "security-advisories.json",
         ]
     }
 
@@ -129,6 +132,11 @@ impl super::Format for ComposerFormat {
                 })
             },
         })
+    }
+
+    /// OSV's "Packagist", in Composer's version order.
+    fn advisory_ecosystem(&self) -> Option<Arc<dyn crate::advisories::Ecosystem>> {
+        Some(Arc::new(ecosystem::Packagist))
     }
 
     fn background(&self, state: &AppState) -> Vec<BoxFuture<'static, ()>> {

@@ -1,6 +1,6 @@
 //! Composer protocol v2 at the server root: `/packages.json`, `/p2/{vendor}/{package}.json`,
 //! `/p2/{vendor}/{package}~dev.json`, `/p/{vendor}/{package}.json` (Composer 1) and
-//! `/dist/{vendor}/{package}/{version}.zip`. Metadata files are rendered at sync time, so a read is
+//! `/dist/{vendor}/{package}/{version}.zip`, and the security advisories API (`advisories.rs`). Metadata files are rendered at sync time, so a read is
 //! a fixed number of queries whatever the number of versions.
 //!
 //! A customer token sees only its granted packages and, in them, the versions its grants allow:
@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/p2/{vendor}/{file}", get(p2))
         .route("/p/{vendor}/{file}", get(p1))
         .route("/dist/{vendor}/{package}/{file}", get(dist))
+        .merge(super::advisories::routes())
         .layer(middleware::from_fn(refusals_as_warnings))
 }
 
@@ -75,6 +76,10 @@ async fn index(State(state): State<AppState>, principal: Principal) -> Result<Re
         "providers-lazy-url": "/p/%package%.json",
         "available-packages": visible,
         "notify-batch": "/downloads/",
+        "security-advisories": {
+            "metadata": false,
+            "api-url": format!("{}/api/security-advisories/", state.config.base_url.trim_end_matches('/')),
+        },
     }))
     .into_response())
 }
