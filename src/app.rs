@@ -76,8 +76,8 @@ impl App {
         );
         if let Some(feed) = &config.advisories.url {
             handlers.insert(
-                crate::advisories::import::IMPORT_TASK.to_string(),
-                crate::advisories::import::task_handler(registry.db.clone(), feed.clone()),
+                crate::advisory_import::IMPORT_TASK.to_string(),
+                crate::advisory_import::task_handler(registry.db.clone(), feed.clone()),
             );
         }
         Ok(App {
@@ -131,7 +131,7 @@ impl App {
             .collect();
         let advisories = &self.state.config.advisories;
         if advisories.url.is_some() {
-            background.push(tokio::spawn(crate::advisories::import::schedule(
+            background.push(tokio::spawn(crate::advisory_import::schedule(
                 queue.clone(),
                 advisories.interval,
             )));

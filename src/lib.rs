@@ -5,6 +5,7 @@
 //! `model` (database rows) and `blobs` (content-addressed storage). See docs/ARCHITECTURE.md.
 
 pub mod advisories;
+pub mod advisory_import;
 pub mod api;
 pub mod app;
 pub mod auth;

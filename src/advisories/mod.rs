@@ -1,10 +1,9 @@
 //! Security advisories, format-neutral: OSV records (`osv.rs`) imported from a file, a folder or
-//! a URL (`import.rs`), stored by `model::advisories`, and matched against versions with the
+//! a URL (`advisory_import`), stored by `model::advisories`, and matched against versions with the
 //! version order of the ecosystem they name. A format that serves an OSV ecosystem contributes
 //! an `Ecosystem` (`Format::advisory_ecosystem`: Composer serves "Packagist"); the core never
 //! names one.
 
-pub mod import;
 pub mod osv;
 pub mod report;
 

@@ -12,7 +12,8 @@ use std::sync::Arc;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use crate::advisories::{Ecosystem, Severity, import, report};
+use crate::advisories::{Ecosystem, Severity, report};
+use crate::advisory_import as import;
 use crate::app::open_existing_registry;
 use crate::config::Config;
 use crate::console::print;

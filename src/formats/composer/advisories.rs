@@ -125,7 +125,7 @@ fn decode(text: &str) -> Result<String> {
 }
 
 async fn answer(state: &AppState, principal: &Principal, request: Request) -> Result<Response> {
-    let view = super::routes::view(state, principal).await?;
+    let view = super::view(state, principal).await?;
     let asked: Option<Vec<String>> = request.packages.map(|names| {
         names
             .into_iter()

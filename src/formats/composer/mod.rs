@@ -197,3 +197,13 @@ pub async fn enqueue_all_syncs(queue: &Queue, db: &Db) -> Result<Vec<Task>> {
     }
     Ok(tasks)
 }
+
+/// The caller's view of the repository, once it may read packages at all. When the owner's
+/// visibility lets the caller read it whole (a public owner: anyone; limited: any authenticated
+/// reader), there is nothing to filter, as for a team token; a private owner keeps the grants.
+async fn view(
+    state: &AppState,
+    principal: &crate::auth::Principal,
+) -> Result<crate::customers::View> {
+    crate::http::owner_access::repository_view(state, principal, OWNER, FORMAT).await
+}

@@ -79,7 +79,7 @@ async fn count(
 ) -> Result<()> {
     let principal = principal?;
     // A customer reports only what it can see: versions outside its grants count for nothing.
-    let view = super::routes::view(state, &principal).await?;
+    let view = super::view(state, &principal).await?;
     let body = body.map_err(|e| Error::invalid(e.body_text()))?;
     count_installs(state, OWNER, &body, principal.customer_id(), |name, v| {
         view.allows_version(name, &v.version)

@@ -23,7 +23,6 @@ use crate::customers::View;
 use crate::error::{Error, Result};
 use crate::http::download::serve_file;
 use crate::http::error::{ErrorInfo, restyle};
-use crate::http::owner_access::repository_view;
 use crate::http::viewed::{self, DocumentAt};
 use crate::model::packages::FileCoord;
 use crate::model::{owners, packages};
@@ -55,15 +54,8 @@ async fn refusals_as_warnings(request: Request, next: Next) -> Response {
     })
 }
 
-/// The caller's view of the repository, once it may read packages at all. When the owner's
-/// visibility lets the caller read it whole (a public owner: anyone; limited: any authenticated
-/// reader), there is nothing to filter, as for a team token; a private owner keeps the grants.
-pub(super) async fn view(state: &AppState, principal: &Principal) -> Result<View> {
-    repository_view(state, principal, OWNER, FORMAT).await
-}
-
 async fn index(State(state): State<AppState>, principal: Principal) -> Result<Response> {
-    let view = view(&state, &principal).await?;
+    let view = super::view(&state, &principal).await?;
     let mut conn = state.registry.db.pool().acquire().await?;
     let names = match owners::find(&mut conn, OWNER).await? {
         Some(owner) => packages::package_names(&mut conn, owner.id, FORMAT).await?,
@@ -91,7 +83,7 @@ async fn p2(
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let view = view(&state, &principal).await?;
+    let view = super::view(&state, &principal).await?;
     let stem = file
         .strip_suffix(".json")
         .ok_or_else(|| Error::not_found("not a metadata file"))?;
@@ -117,7 +109,7 @@ async fn p1(
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let view = view(&state, &principal).await?;
+    let view = super::view(&state, &principal).await?;
     let project = file
         .strip_suffix(".json")
         .ok_or_else(|| Error::not_found("not a metadata file"))?;
@@ -169,7 +161,7 @@ async fn dist(
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let view = view(&state, &principal).await?;
+    let view = super::view(&state, &principal).await?;
     let version = file
         .strip_suffix(".zip")
         .ok_or_else(|| Error::not_found(format!("{file} not found")))?;

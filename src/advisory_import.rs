@@ -1,4 +1,5 @@
-//! Importing OSV advisories: from a JSON file (one object or an array), a folder of `*.json`
+//! Importing OSV advisories (above the model and the task queue, which it uses; the records'
+//! reading and matching, `advisories`, stay below them): from a JSON file (one object or an array), a folder of `*.json`
 //! files, or an http(s) URL. Everything is read and checked before anything is stored, so a bad
 //! record leaves the store as it was; then one transaction stores them all, an id replacing its
 //! stored copy only when its `modified` is newer. The server imports `ADVISORIES_URL` as a
@@ -10,7 +11,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::osv::{self, Advisory};
+use crate::advisories::osv::{self, Advisory};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::model::advisories::{self, Stored};
