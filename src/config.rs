@@ -47,6 +47,7 @@ pub struct Config {
     pub git: GitConfig,
     pub tasks: TaskConfig,
     pub advisories: AdvisoriesConfig,
+    pub proxy: ProxyConfig,
     pub webhooks: WebhookConfig,
     pub customers: CustomerConfig,
 }
@@ -151,6 +152,24 @@ pub struct AdvisoriesConfig {
     pub url: Option<String>,
     /// `ADVISORIES_INTERVAL` (seconds, default a day, at least a minute) between imports.
     pub interval: Duration,
+}
+
+/// The Packagist proxy: off unless asked for, since it sends the names of the packages clients
+/// ask for to the upstream.
+#[derive(Debug, Clone)]
+pub struct ProxyConfig {
+    /// `PROXY_ENABLED`: names no private package holds are answered from the upstream.
+    pub enabled: bool,
+    /// `PROXY_PACKAGIST_URL`, without a trailing slash (`https://repo.packagist.org`).
+    pub upstream: String,
+    /// `PROXY_METADATA_TTL` (seconds, default 300): cached metadata younger than this is served
+    /// without asking the upstream; older, it is served and refreshed in the background.
+    pub metadata_ttl: Duration,
+    /// `PROXY_ARCHIVE_TTL` (seconds, default 30 days): an older cached archive is fetched again.
+    pub archive_ttl: Duration,
+    /// `PROXY_MAX_CACHE_SIZE` (bytes, default 10 GiB) of cached archives; beyond it the least
+    /// recently used ones are deleted.
+    pub max_cache_size: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -338,6 +357,16 @@ impl Config {
             advisories: AdvisoriesConfig {
                 url: get("ADVISORIES_URL"),
                 interval: Duration::from_secs(parse_num("ADVISORIES_INTERVAL", 86_400)?.max(60)),
+            },
+            proxy: ProxyConfig {
+                enabled: is_true(get("PROXY_ENABLED")),
+                upstream: get("PROXY_PACKAGIST_URL")
+                    .unwrap_or_else(|| "https://repo.packagist.org".into())
+                    .trim_end_matches('/')
+                    .to_string(),
+                metadata_ttl: Duration::from_secs(parse_num("PROXY_METADATA_TTL", 300)?),
+                archive_ttl: Duration::from_secs(parse_num("PROXY_ARCHIVE_TTL", 30 * 86_400)?),
+                max_cache_size: parse_num("PROXY_MAX_CACHE_SIZE", 10 << 30)?,
             },
             webhooks: WebhookConfig {
                 github_secret: get("GITHUB_WEBHOOK_SECRET"),

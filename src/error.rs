@@ -42,6 +42,9 @@ pub enum Error {
     /// The client was too slow sending its request; nothing was stored.
     #[error("{0}")]
     RequestTimeout(String),
+    /// An upstream server this one relays (the Packagist proxy) failed or sent something wrong.
+    #[error("{0}")]
+    Upstream(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     /// The database cannot be opened at all (missing, unreachable, refused), with which one and why.
@@ -70,6 +73,9 @@ impl Error {
     }
     pub fn storage(err: impl Display) -> Self {
         Error::Storage(err.to_string())
+    }
+    pub fn upstream(msg: impl Display) -> Self {
+        Error::Upstream(msg.to_string())
     }
     pub fn internal(err: impl Display) -> Self {
         Error::Internal(err.to_string())

@@ -79,6 +79,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "advisories",
         sql: include_str!("migrations/0013_advisories.sql"),
     },
+    Migration {
+        version: 14,
+        name: "proxy",
+        sql: include_str!("migrations/0014_proxy.sql"),
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

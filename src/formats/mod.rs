@@ -20,7 +20,7 @@ pub use crate::format::Format;
 pub fn all() -> Vec<Box<dyn Format>> {
     vec![
         Box::new(generic::Generic),
-        Box::new(composer::ComposerFormat),
+        Box::new(composer::ComposerFormat::default()),
         Box::new(container::Container),
         Box::new(npm::Npm),
         Box::new(maven::Maven),

@@ -32,6 +32,7 @@ impl Error {
             Error::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "UNPROCESSABLE_ENTITY"),
             Error::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
             Error::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
+            Error::Upstream(_) => (StatusCode::BAD_GATEWAY, "BAD_GATEWAY"),
             Error::Database(_)
             | Error::DatabaseUnavailable(_)
             | Error::Storage(_)

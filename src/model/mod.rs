@@ -16,6 +16,7 @@ pub mod owners;
 pub mod package_ref;
 pub mod packages;
 pub mod properties;
+pub mod proxy_cache;
 pub mod settings;
 pub mod stripe_events;
 pub mod tags;

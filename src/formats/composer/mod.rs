@@ -14,6 +14,7 @@ pub mod monorepo;
 pub mod names;
 mod nitro;
 mod notify;
+mod proxy;
 mod routes;
 mod rules;
 pub mod sync;
@@ -51,8 +52,12 @@ pub struct Composer {
     pub config: Arc<Config>,
 }
 
-/// Composer, in all three ways in: Git sync at the root, Gitea's and Nitro Repo's upload dialects.
-pub struct ComposerFormat;
+/// Composer, in all three ways in: Git sync at the root, Gitea's and Nitro Repo's upload
+/// dialects; and the Packagist proxy, whose counters and alerts live as long as the server.
+#[derive(Default)]
+pub struct ComposerFormat {
+    proxy: Arc<proxy::Runtime>,
+}
 
 impl super::Format for ComposerFormat {
     fn name(&self) -> &'static str {
@@ -61,20 +66,25 @@ impl super::Format for ComposerFormat {
 
     fn routes(&self) -> Router<AppState> {
         routes::routes()
+            .merge(proxy::routes())
             .merge(webhooks::routes())
             .merge(notify::routes())
             .merge(gitea::routes())
             .merge(nitro::routes())
+            .layer(axum::Extension(self.proxy.clone()))
     }
 
-    /// Cargoman's Composer repository (`packages.json`, `p2`, `p`, `dist`), Packagist's
-    /// `downloads` notification, Nitro's `repositories`.
+    /// Cargoman's Composer repository (`packages.json`, `p2`, `p`, `dist`), the Packagist
+    /// proxy's archives and time machine, Packagist's `downloads` notification, Nitro's
+    /// `repositories`.
     fn root_segments(&self) -> &'static [&'static str] {
         &[
             "packages.json",
             "p2",
             "p",
             "dist",
+            "dist-proxy",
+            "time-machine",
             "downloads",
             "repositories",
             "security-advisories.json",
@@ -82,7 +92,10 @@ impl super::Format for ComposerFormat {
     }
 
     fn api_routes(&self) -> Router<AppState> {
-        api::routes().merge(webhooks::api_routes())
+        api::routes()
+            .merge(webhooks::api_routes())
+            .merge(proxy::api_routes())
+            .layer(axum::Extension(self.proxy.clone()))
     }
 
     /// Nitro's paths answer unknown routes in Nitro's error body.

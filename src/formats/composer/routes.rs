@@ -17,8 +17,12 @@ use axum::routing::get;
 use bytes::Bytes;
 use serde_json::json;
 
-use super::{FORMAT, OWNER, metadata};
-use crate::auth::Principal;
+use std::sync::Arc;
+
+use axum::extract::Extension;
+
+use super::{FORMAT, OWNER, metadata, proxy};
+use crate::auth::{Permission, Principal};
 use crate::customers::View;
 use crate::error::{Error, Result};
 use crate::http::download::serve_file;
@@ -32,6 +36,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/packages.json", get(index))
         .route("/p2/{vendor}/{file}", get(p2))
+        .route("/time-machine/{date}/packages.json", get(time_machine_index))
+        .route("/time-machine/{date}/p2/{vendor}/{file}", get(time_machine_p2))
         .route("/p/{vendor}/{file}", get(p1))
         .route("/dist/{vendor}/{package}/{file}", get(dist))
         .merge(super::advisories::routes())
@@ -55,51 +61,114 @@ async fn refusals_as_warnings(request: Request, next: Next) -> Response {
 }
 
 async fn index(State(state): State<AppState>, principal: Principal) -> Result<Response> {
-    let view = super::view(&state, &principal).await?;
+    index_at(&state, &principal, "").await
+}
+
+/// The repository pinned to a date: its metadata URLs stay under the same prefix.
+async fn time_machine_index(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(date): Path<String>,
+) -> Result<Response> {
+    proxy::time_machine_index_date(&state, &date)?;
+    index_at(&state, &principal, &format!("/time-machine/{date}")).await
+}
+
+/// The repository index, its metadata URLs under `prefix`. With the Packagist proxy on, the
+/// private names are not the whole list: without `available-packages`, Composer asks `p2` for
+/// every name it needs, and names no private package holds are answered from upstream.
+async fn index_at(state: &AppState, principal: &Principal, prefix: &str) -> Result<Response> {
+    let view = super::view(state, principal).await?;
     let mut conn = state.registry.db.pool().acquire().await?;
     let names = match owners::find(&mut conn, OWNER).await? {
         Some(owner) => packages::package_names(&mut conn, owner.id, FORMAT).await?,
         None => Vec::new(),
     };
     let visible = view.filter_names(names.iter().map(String::as_str));
-    Ok(axum::Json(json!({
+    let mut index = json!({
         "packages": {},
-        "metadata-url": "/p2/%package%.json",
+        "metadata-url": format!("{prefix}/p2/%package%.json"),
         "providers-lazy-url": "/p/%package%.json",
-        "available-packages": visible,
         "notify-batch": "/downloads/",
         "security-advisories": {
             "metadata": false,
             "api-url": format!("{}/api/security-advisories/", state.config.base_url.trim_end_matches('/')),
         },
-    }))
-    .into_response())
+    });
+    if !(state.config.proxy.enabled && principal.allows(Permission::ReadPackages)) {
+        index["available-packages"] = json!(visible);
+    }
+    Ok(axum::Json(index).into_response())
 }
 
 async fn p2(
     State(state): State<AppState>,
+    Extension(rt): Extension<Arc<proxy::Runtime>>,
     principal: Principal,
     Path((vendor, file)): Path<(String, String)>,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let view = super::view(&state, &principal).await?;
-    let stem = file
+    let at = proxy::time_machine_header(&headers)?;
+    let request = P2Request { principal: &principal, vendor: &vendor, file: &file, at };
+    p2_at(&state, &rt, request, &method, &headers).await
+}
+
+async fn time_machine_p2(
+    State(state): State<AppState>,
+    Extension(rt): Extension<Arc<proxy::Runtime>>,
+    principal: Principal,
+    Path((date, vendor, file)): Path<(String, String, String)>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let at = Some(proxy::time_machine_index_date(&state, &date)?);
+    let request = P2Request { principal: &principal, vendor: &vendor, file: &file, at };
+    p2_at(&state, &rt, request, &method, &headers).await
+}
+
+/// A `p2` request: who asks, for which file, as of which moment (the time machine's).
+struct P2Request<'a> {
+    principal: &'a Principal,
+    vendor: &'a str,
+    file: &'a str,
+    at: Option<i64>,
+}
+
+/// A private package's document; else, when no private package has the name, the proxy's.
+async fn p2_at(
+    state: &AppState,
+    rt: &Arc<proxy::Runtime>,
+    request: P2Request<'_>,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<Response> {
+    let view = super::view(state, request.principal).await?;
+    let stem = request
+        .file
         .strip_suffix(".json")
         .ok_or_else(|| Error::not_found("not a metadata file"))?;
     let (project, document) = match stem.strip_suffix("~dev") {
         Some(project) => (project, "p2~dev"),
         None => (stem, "p2"),
     };
-    serve_document(
-        &state,
-        &view,
-        &format!("{vendor}/{project}"),
-        document,
-        &method,
-        &headers,
-    )
-    .await
+    let name = format!("{}/{project}", request.vendor);
+    match serve_document(state, &view, &name, document, method, headers).await {
+        Err(Error::NotFound(_)) if !is_private(state, &name).await? => {
+            let wanted = proxy::Metadata { name: &name, document, at: request.at };
+            proxy::proxied_p2(state, rt, request.principal, wanted, method, headers).await
+        }
+        answer => answer,
+    }
+}
+
+/// Does a private package hold this name? Such a name is never asked of the upstream.
+async fn is_private(state: &AppState, name: &str) -> Result<bool> {
+    match state.registry.find_package(OWNER, FORMAT, name).await {
+        Ok(_) => Ok(true),
+        Err(Error::NotFound(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 async fn p1(
