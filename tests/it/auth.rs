@@ -168,6 +168,16 @@ fn routes() -> Vec<(&'static str, &'static str, Option<&'static str>, Needs)> {
         ("GET", "/p2/acme/widget~dev.json", None, Needs::Read),
         ("GET", "/p/acme/widget.json", None, Needs::Read),
         ("GET", "/dist/acme/widget/1.0.0.zip", None, Needs::Read),
+        // The Packagist proxy (off here: its routes answer 404 to those who may ask)
+        ("GET", "/dist-proxy/up/hello/1.0.0/abc.zip", None, Needs::Read),
+        ("GET", "/time-machine/2024-01-31/packages.json", None, Needs::Read),
+        ("GET", "/time-machine/2024-01-31/p2/up/hello.json", None, Needs::Read),
+        ("GET", "/api/v1/proxy/status", None, Needs::Read),
+        ("GET", "/api/v1/proxy/stats", None, Needs::Read),
+        ("GET", "/api/v1/proxy/alerts", None, Needs::Read),
+        ("POST", "/api/v1/proxy/purge", None, Needs::Write),
+        ("POST", "/api/v1/proxy/freeze/up/hello", None, Needs::Write),
+        ("POST", "/api/v1/proxy/unfreeze/up/hello", None, Needs::Write),
         ("GET", "/security-advisories.json", None, Needs::Read),
         (
             "GET",

@@ -27,6 +27,7 @@ mod nitro;
 mod npm;
 mod nuget;
 mod pacman;
+mod proxy;
 mod slow_clients;
 mod stats_audit;
 mod tls;

@@ -64,12 +64,14 @@ async fn index(State(state): State<AppState>, principal: Principal) -> Result<Re
     index_at(&state, &principal, "").await
 }
 
-/// The repository pinned to a date: its metadata URLs stay under the same prefix.
+/// The repository pinned to a date: its metadata URLs stay under the same prefix. Part of the
+/// proxy, so for callers who may read every package.
 async fn time_machine_index(
     State(state): State<AppState>,
     principal: Principal,
     Path(date): Path<String>,
 ) -> Result<Response> {
+    principal.require(Permission::ReadPackages)?;
     proxy::time_machine_index_date(&state, &date)?;
     index_at(&state, &principal, &format!("/time-machine/{date}")).await
 }
@@ -122,6 +124,7 @@ async fn time_machine_p2(
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response> {
+    principal.require(Permission::ReadPackages)?;
     let at = Some(proxy::time_machine_index_date(&state, &date)?);
     let request = P2Request { principal: &principal, vendor: &vendor, file: &file, at };
     p2_at(&state, &rt, request, &method, &headers).await
