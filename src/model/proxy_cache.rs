@@ -72,10 +72,11 @@ pub async fn delete_document(conn: &mut AnyConnection, name: &str, document: &st
 }
 
 pub async fn is_frozen(conn: &mut AnyConnection, name: &str) -> Result<bool> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT frozen_at FROM proxy_frozen WHERE name = $1")
-        .bind(name)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT frozen_at FROM proxy_frozen WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&mut *conn)
+            .await?;
     Ok(found.is_some())
 }
 
@@ -144,7 +145,11 @@ pub async fn put_archive(conn: &mut AnyConnection, archive: &CachedArchive) -> R
 }
 
 /// Records a use of an archive, for least-recently-used eviction.
-pub async fn touch_archive(conn: &mut AnyConnection, archive: &CachedArchive, now: i64) -> Result<()> {
+pub async fn touch_archive(
+    conn: &mut AnyConnection,
+    archive: &CachedArchive,
+    now: i64,
+) -> Result<()> {
     sqlx::query(
         "UPDATE proxy_archives SET used_at = $4 WHERE name = $1 AND version = $2 AND reference = $3",
     )
@@ -183,9 +188,10 @@ pub async fn totals(conn: &mut AnyConnection) -> Result<(i64, i64, i64)> {
     let packages: i64 = sqlx::query_scalar("SELECT COUNT(DISTINCT name) FROM proxy_metadata")
         .fetch_one(&mut *conn)
         .await?;
-    let row = sqlx::query("SELECT COUNT(*), CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM proxy_archives")
-        .fetch_one(&mut *conn)
-        .await?;
+    let row =
+        sqlx::query("SELECT COUNT(*), CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM proxy_archives")
+            .fetch_one(&mut *conn)
+            .await?;
     Ok((packages, row.get(0), row.get(1)))
 }
 

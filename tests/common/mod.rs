@@ -425,6 +425,38 @@ pub fn write(dir: &Path, path: &str, content: &str) {
     std::fs::write(full, content).unwrap();
 }
 
+/// Reads an HTTP request's head from a test's own loopback server connection; returns its
+/// request line (`GET /path HTTP/1.1`).
+pub fn read_request_line(stream: &mut std::net::TcpStream) -> String {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head);
+    head.lines().next().unwrap_or("").to_string()
+}
+
+/// A Composer package `name` synced from a new local Git repository in `repo` whose one commit
+/// is tagged `tag`; waits for the sync.
+pub fn synced_composer_package(s: &TestServer, repo: &Path, name: &str, tag: &str) {
+    std::fs::create_dir_all(repo).unwrap();
+    git(repo, &["init", "-q", "-b", "main"]);
+    write(
+        repo,
+        "composer.json",
+        &serde_json::json!({"name": name}).to_string(),
+    );
+    git(repo, &["add", "-A"]);
+    git(repo, &["commit", "-q", "-m", "first"]);
+    git(repo, &["tag", tag]);
+    let body = serde_json::json!({"repository_url": format!("file://{}", repo.display())});
+    let created = api(s, "POST", "/api/v1/packages", Some(&body));
+    assert_eq!(created.status, 201, "{}", created.text());
+    wait_for_task(s, &created.json()["data"]["task"]);
+}
+
 /// A management API call with the root token and an optional JSON body.
 pub fn api(s: &TestServer, method: &str, path: &str, body: Option<&Value>) -> Reply {
     let mut args = vec![

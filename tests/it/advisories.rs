@@ -2,7 +2,7 @@
 //! `composer audit` against Composer's advisories API, `cargoman audit` with its reports and exit
 //! codes, and the management API.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -106,11 +106,7 @@ fn serve_feed(body: Arc<Mutex<Vec<u8>>>) -> String {
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
-            let mut head = Vec::new();
-            let mut byte = [0u8; 1];
-            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
-                head.push(byte[0]);
-            }
+            crate::common::read_request_line(&mut stream);
             let body = body.lock().unwrap().clone();
             let reply = format!(
                 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",

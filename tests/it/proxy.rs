@@ -2,7 +2,7 @@
 //! (the "upstream"), installed from by the real `composer`.
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -10,9 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::common::{
-    self, ADMIN, TestServer, api, backends, describe, git, wait_for_task, write,
-};
+use crate::common::{self, ADMIN, TestServer, api, backends, describe, write};
 
 /// What the loopback upstream serves, and what it was asked.
 #[derive(Default)]
@@ -34,12 +32,7 @@ fn start_upstream() -> (Shared, String) {
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
-            let mut head = Vec::new();
-            let mut byte = [0u8; 1];
-            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
-                head.push(byte[0]);
-            }
-            let line = String::from_utf8_lossy(&head).lines().next().unwrap_or("").to_string();
+            let line = common::read_request_line(&mut stream);
             let path = line.split(' ').nth(1).unwrap_or("").to_string();
             let (status, body) = {
                 let mut up = state.lock().unwrap();
@@ -47,7 +40,10 @@ fn start_upstream() -> (Shared, String) {
                     continue;
                 }
                 up.requests.push(path.clone());
-                up.files.get(&path).cloned().unwrap_or((404, b"not found".to_vec()))
+                up.files
+                    .get(&path)
+                    .cloned()
+                    .unwrap_or((404, b"not found".to_vec()))
             };
             let reply = format!(
                 "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
@@ -69,7 +65,8 @@ fn package_zip(name: &str, version: &str) -> Vec<u8> {
     zip.start_file("composer.json", options).unwrap();
     zip.write_all(manifest.to_string().as_bytes()).unwrap();
     zip.start_file("src/Hello.php", options).unwrap();
-    zip.write_all(format!("<?php // {name} {version}\n").as_bytes()).unwrap();
+    zip.write_all(format!("<?php // {name} {version}\n").as_bytes())
+        .unwrap();
     zip.finish().unwrap();
     out.into_inner()
 }
@@ -78,7 +75,10 @@ fn sha1_hex(data: &[u8]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("f");
     std::fs::write(&path, data).unwrap();
-    let out = std::process::Command::new("sha1sum").arg(&path).output().unwrap();
+    let out = std::process::Command::new("sha1sum")
+        .arg(&path)
+        .output()
+        .unwrap();
     String::from_utf8_lossy(&out.stdout)[..40].to_string()
 }
 
@@ -97,7 +97,11 @@ fn publish(up: &Shared, base: &str, name: &str, releases: &[Release]) {
         let zip = package_zip(name, r.version);
         let reference = format!("ref{}", r.version.replace('.', ""));
         let path = format!("/files/{name}/{}.zip", r.version);
-        let shasum = if r.wrong_shasum { "0".repeat(40) } else { sha1_hex(&zip) };
+        let shasum = if r.wrong_shasum {
+            "0".repeat(40)
+        } else {
+            sha1_hex(&zip)
+        };
         entries.push(json!({
             "name": name,
             "version": r.version,
@@ -110,11 +114,19 @@ fn publish(up: &Shared, base: &str, name: &str, releases: &[Release]) {
         up.files.insert(path, (200, zip));
     }
     let doc = json!({"minified": "composer/2.0", "packages": {name: entries}});
-    up.files.insert(format!("/p2/{name}.json"), (200, doc.to_string().into_bytes()));
+    up.files.insert(
+        format!("/p2/{name}.json"),
+        (200, doc.to_string().into_bytes()),
+    );
 }
 
 fn asked(up: &Shared, path: &str) -> usize {
-    up.lock().unwrap().requests.iter().filter(|p| *p == path).count()
+    up.lock()
+        .unwrap()
+        .requests
+        .iter()
+        .filter(|p| *p == path)
+        .count()
 }
 
 fn proxy_server(backend: common::Backend, upstream: &str) -> TestServer {
@@ -154,7 +166,11 @@ fn versions_of(s: &TestServer, path: &str, extra: &[&str]) -> Vec<String> {
     args.push(path);
     let r = s.curl(&args);
     assert_eq!(r.status, 200, "{path}: {}", r.text());
-    let name = path.rsplit("/p2/").next().unwrap().trim_end_matches(".json");
+    let name = path
+        .rsplit("/p2/")
+        .next()
+        .unwrap()
+        .trim_end_matches(".json");
     r.json()["packages"][name]
         .as_array()
         .unwrap()
@@ -167,8 +183,16 @@ const HELLO: &str = "up/hello";
 
 fn two_releases() -> [Release<'static>; 2] {
     [
-        Release { version: "1.1.0", time: "2024-03-01T00:00:00+00:00", wrong_shasum: false },
-        Release { version: "1.0.0", time: "2024-01-10T00:00:00+00:00", wrong_shasum: false },
+        Release {
+            version: "1.1.0",
+            time: "2024-03-01T00:00:00+00:00",
+            wrong_shasum: false,
+        },
+        Release {
+            version: "1.0.0",
+            time: "2024-01-10T00:00:00+00:00",
+            wrong_shasum: false,
+        },
     ]
 }
 
@@ -199,8 +223,15 @@ fn composer_installs_through_the_proxy_from_its_cache_and_back_in_time() {
         let header = "X-Cargoman-Time-Machine: 2024-01-09T23:59:59Z";
         assert!(versions_of(&s, "/p2/up/hello.json", &["-H", header]).is_empty());
         let header = "X-Cargoman-Time-Machine: 2024-03-01";
-        assert_eq!(versions_of(&s, "/p2/up/hello.json", &["-H", header]), ["1.1.0", "1.0.0"]);
-        let r = s.admin(&["-H", "X-Cargoman-Time-Machine: last week", "/p2/up/hello.json"]);
+        assert_eq!(
+            versions_of(&s, "/p2/up/hello.json", &["-H", header]),
+            ["1.1.0", "1.0.0"]
+        );
+        let r = s.admin(&[
+            "-H",
+            "X-Cargoman-Time-Machine: last week",
+            "/p2/up/hello.json",
+        ]);
         assert_eq!(r.status, 400, "{}", r.text());
         assert!(r.text().contains("RFC 3339"), "{}", r.text());
 
@@ -210,7 +241,11 @@ fn composer_installs_through_the_proxy_from_its_cache_and_back_in_time() {
         assert!(require(&offline, &s, "up/hello:^1.0").contains("up/hello 1.1.0"));
         let r = s.admin(&["/p2/up/hello.json"]);
         assert_eq!(r.status, 200);
-        assert!(r.header("warning").is_some_and(|w| w.contains("Stale")), "{:?}", r.headers);
+        assert!(
+            r.header("warning").is_some_and(|w| w.contains("Stale")),
+            "{:?}",
+            r.headers
+        );
         // A name never cached cannot be answered: 502, saying why.
         let r = s.admin(&["/p2/up/other.json"]);
         assert_eq!(r.status, 502, "{}", r.text());
@@ -223,7 +258,10 @@ fn composer_installs_through_the_proxy_from_its_cache_and_back_in_time() {
             }
             std::thread::sleep(Duration::from_millis(100));
         };
-        assert!(alerts[0]["url"].as_str().unwrap().starts_with(&upstream), "{alerts}");
+        assert!(
+            alerts[0]["url"].as_str().unwrap().starts_with(&upstream),
+            "{alerts}"
+        );
 
         let status = api(&s, "GET", "/api/v1/proxy/status", None).json()["data"].clone();
         assert_eq!(status["enabled"], true);
@@ -240,27 +278,18 @@ fn composer_installs_through_the_proxy_from_its_cache_and_back_in_time() {
         let r = api(&s, "POST", "/api/v1/proxy/purge", None);
         assert_eq!(r.json()["data"]["archives_deleted"], 2, "{}", r.text());
         let status = api(&s, "GET", "/api/v1/proxy/status", None).json()["data"].clone();
-        assert_eq!((status["cached_packages"].as_i64(), status["archives"].as_i64()), (Some(0), Some(0)));
+        assert_eq!(
+            (
+                status["cached_packages"].as_i64(),
+                status["archives"].as_i64()
+            ),
+            (Some(0), Some(0))
+        );
         up.lock().unwrap().down = false;
         let after = project(root.path(), &s.base, "after-purge");
         assert!(require(&after, &s, "up/hello:^1.0").contains("up/hello 1.1.0"));
         assert_eq!(asked(&up, "/files/up/hello/1.1.0.zip"), 2, "{backend:?}");
     }
-}
-
-/// A private Composer package `acme/widget` synced from a local Git repository.
-fn private_widget(s: &TestServer, root: &Path) {
-    let repo = root.join("widget");
-    std::fs::create_dir_all(&repo).unwrap();
-    git(&repo, &["init", "-q", "-b", "main"]);
-    write(&repo, "composer.json", &json!({"name": "acme/widget"}).to_string());
-    git(&repo, &["add", "."]);
-    git(&repo, &["commit", "-q", "-m", "first"]);
-    git(&repo, &["tag", "v1.0.0"]);
-    let body = json!({"repository_url": repo.display().to_string(), "type": "git"});
-    let r = api(s, "POST", "/api/v1/packages", Some(&body));
-    assert_eq!(r.status, 201, "{}", r.text());
-    wait_for_task(s, &r.json()["data"]["task"]);
 }
 
 fn poll_versions(s: &TestServer, path: &str, until: impl Fn(&[String]) -> bool) -> Vec<String> {
@@ -279,19 +308,26 @@ fn private_names_win_freeze_holds_and_bad_archives_are_not_stored() {
     for backend in backends() {
         let (up, upstream) = start_upstream();
         publish(&up, &upstream, HELLO, &two_releases()[1..]);
-        let widget = [Release { version: "9.0.0", time: "2024-01-01T00:00:00+00:00", wrong_shasum: false }];
+        let widget = [Release {
+            version: "9.0.0",
+            time: "2024-01-01T00:00:00+00:00",
+            wrong_shasum: false,
+        }];
         publish(&up, &upstream, "acme/widget", &widget);
         let root = tempfile::tempdir().unwrap();
 
         // Off by default: no name leaves the server.
         let off = TestServer::start_with(backend, &[("PROXY_PACKAGIST_URL", &upstream)]);
         assert_eq!(off.admin(&["/p2/up/hello.json"]).status, 404);
-        assert_eq!(off.admin(&["/dist-proxy/up/hello/1.0.0/ref100.zip"]).status, 404);
+        assert_eq!(
+            off.admin(&["/dist-proxy/up/hello/1.0.0/ref100.zip"]).status,
+            404
+        );
         assert!(off.admin(&["/packages.json"]).json()["available-packages"].is_array());
         assert_eq!(asked(&up, "/p2/up/hello.json"), 0);
 
         let s = proxy_server(backend, &upstream);
-        private_widget(&s, root.path());
+        common::synced_composer_package(&s, &root.path().join("widget"), "acme/widget", "v1.0.0");
         assert_eq!(versions_of(&s, "/p2/acme/widget.json", &[]), ["1.0.0"]);
         s.admin(&["/p2/acme/widget~dev.json"]);
         assert_eq!(asked(&up, "/p2/acme/widget.json"), 0, "{backend:?}");
@@ -302,7 +338,10 @@ fn private_names_win_freeze_holds_and_bad_archives_are_not_stored() {
         assert_eq!(s.admin(&["/p2/up/none.json"]).status, 404);
         // Customers see their grants only: never the proxy.
         let customer = api(&s, "POST", "/api/v1/customers", Some(&json!({"name": "C"})));
-        let token = customer.json()["data"]["token"].as_str().unwrap().to_string();
+        let token = customer.json()["data"]["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
         let r = s.curl(&["-u", &format!("token:{token}"), "/p2/up/hello.json"]);
         assert_eq!(r.status, 404, "{}", r.text());
 
@@ -324,7 +363,11 @@ fn private_names_win_freeze_holds_and_bad_archives_are_not_stored() {
         assert_eq!(seen, ["1.1.0", "1.0.0"], "{backend:?}");
 
         // An archive whose SHA-1 is not the announced shasum is refused and nothing is kept.
-        let bad = [Release { version: "2.0.0", time: "2024-05-01T00:00:00+00:00", wrong_shasum: true }];
+        let bad = [Release {
+            version: "2.0.0",
+            time: "2024-05-01T00:00:00+00:00",
+            wrong_shasum: true,
+        }];
         publish(&up, &upstream, HELLO, &bad);
         poll_versions(&s, "/p2/up/hello.json", |v| v == ["2.0.0"]);
         for attempt in 1..=2 {
@@ -340,5 +383,55 @@ fn private_names_win_freeze_holds_and_bad_archives_are_not_stored() {
         assert_eq!(r.status, 404, "{}", r.text());
         let alerts: Value = api(&s, "GET", "/api/v1/proxy/alerts", None).json()["data"].clone();
         assert!(alerts.to_string().contains("SHA-1"), "{alerts}");
+    }
+}
+
+#[test]
+fn archives_expire_and_the_least_recently_used_make_room() {
+    for backend in backends() {
+        let (up, upstream) = start_upstream();
+        publish(&up, &upstream, HELLO, &two_releases());
+        let (old, new) = ("/files/up/hello/1.0.0.zip", "/files/up/hello/1.1.0.zip");
+        // Room for one archive only: each new one pushes out the least recently used.
+        let one = package_zip(HELLO, "1.0.0").len().to_string();
+        let s = TestServer::start_with(
+            backend,
+            &[
+                ("PROXY_ENABLED", "true"),
+                ("PROXY_PACKAGIST_URL", &upstream),
+                ("PROXY_MAX_CACHE_SIZE", &one),
+            ],
+        );
+        let get = |path: &str| {
+            let r = s.admin(&[path]);
+            assert_eq!(r.status, 200, "{path}: {}", r.text());
+            assert_eq!(
+                r.body,
+                up.lock().unwrap().files[if path.contains("1.0.0") { old } else { new }].1
+            );
+        };
+        get("/dist-proxy/up/hello/1.0.0/ref100.zip");
+        get("/dist-proxy/up/hello/1.0.0/ref100.zip");
+        assert_eq!(asked(&up, old), 1);
+        get("/dist-proxy/up/hello/1.1.0/ref110.zip");
+        let status = api(&s, "GET", "/api/v1/proxy/status", None).json()["data"].clone();
+        assert_eq!(status["archives"], 1, "{backend:?} {status}");
+        get("/dist-proxy/up/hello/1.0.0/ref100.zip");
+        assert_eq!(asked(&up, old), 2, "{backend:?}");
+
+        // Archives older than PROXY_ARCHIVE_TTL are fetched again.
+        let expiring = TestServer::start_with(
+            backend,
+            &[
+                ("PROXY_ENABLED", "true"),
+                ("PROXY_PACKAGIST_URL", &upstream),
+                ("PROXY_ARCHIVE_TTL", "0"),
+            ],
+        );
+        for _ in 0..2 {
+            let r = expiring.admin(&["/dist-proxy/up/hello/1.1.0/ref110.zip"]);
+            assert_eq!(r.status, 200, "{}", r.text());
+        }
+        assert_eq!(asked(&up, new), 3, "{backend:?}");
     }
 }

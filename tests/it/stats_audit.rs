@@ -567,24 +567,7 @@ fn customer_downloads_and_their_latest_versions() {
 /// A second Composer package, `acme/other`, with tag `v3.0.0`.
 fn add_other(s: &TestServer) {
     let repo = s.dir.path().join("other");
-    std::fs::create_dir_all(&repo).unwrap();
-    git(&repo, &["init", "-q", "-b", "main"]);
-    write(
-        &repo,
-        "composer.json",
-        &json!({"name": "acme/other"}).to_string(),
-    );
-    git(&repo, &["add", "-A"]);
-    git(&repo, &["commit", "-q", "-m", "first"]);
-    git(&repo, &["tag", "v3.0.0"]);
-    let created = api(
-        s,
-        "POST",
-        "/api/v1/packages",
-        Some(&json!({"repository_url": format!("file://{}", repo.display())})),
-    );
-    assert_eq!(created.status, 201, "{}", created.text());
-    wait_for_task(s, &created.json()["data"]["task"]);
+    crate::common::synced_composer_package(s, &repo, "acme/other", "v3.0.0");
 }
 
 #[test]

@@ -36,8 +36,14 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/packages.json", get(index))
         .route("/p2/{vendor}/{file}", get(p2))
-        .route("/time-machine/{date}/packages.json", get(time_machine_index))
-        .route("/time-machine/{date}/p2/{vendor}/{file}", get(time_machine_p2))
+        .route(
+            "/time-machine/{date}/packages.json",
+            get(time_machine_index),
+        )
+        .route(
+            "/time-machine/{date}/p2/{vendor}/{file}",
+            get(time_machine_p2),
+        )
         .route("/p/{vendor}/{file}", get(p1))
         .route("/dist/{vendor}/{package}/{file}", get(dist))
         .merge(super::advisories::routes())
@@ -112,7 +118,12 @@ async fn p2(
     headers: HeaderMap,
 ) -> Result<Response> {
     let at = proxy::time_machine_header(&headers)?;
-    let request = P2Request { principal: &principal, vendor: &vendor, file: &file, at };
+    let request = P2Request {
+        principal: &principal,
+        vendor: &vendor,
+        file: &file,
+        at,
+    };
     p2_at(&state, &rt, request, &method, &headers).await
 }
 
@@ -126,7 +137,12 @@ async fn time_machine_p2(
 ) -> Result<Response> {
     principal.require(Permission::ReadPackages)?;
     let at = Some(proxy::time_machine_index_date(&state, &date)?);
-    let request = P2Request { principal: &principal, vendor: &vendor, file: &file, at };
+    let request = P2Request {
+        principal: &principal,
+        vendor: &vendor,
+        file: &file,
+        at,
+    };
     p2_at(&state, &rt, request, &method, &headers).await
 }
 
@@ -158,7 +174,11 @@ async fn p2_at(
     let name = format!("{}/{project}", request.vendor);
     match serve_document(state, &view, &name, document, method, headers).await {
         Err(Error::NotFound(_)) if !is_private(state, &name).await? => {
-            let wanted = proxy::Metadata { name: &name, document, at: request.at };
+            let wanted = proxy::Metadata {
+                name: &name,
+                document,
+                at: request.at,
+            };
             proxy::proxied_p2(state, rt, request.principal, wanted, method, headers).await
         }
         answer => answer,

@@ -60,7 +60,15 @@ impl Proxy {
             }
             _ => self.fetch(&wanted, at, cached.as_ref()).await?,
         };
-        serve_file(&self.registry, &file, method, headers, "application/zip", None).await
+        serve_file(
+            &self.registry,
+            &file,
+            method,
+            headers,
+            "application/zip",
+            None,
+        )
+        .await
     }
 
     /// Fetches the archive upstream (replacing an expired copy) and stores it.
@@ -131,8 +139,12 @@ impl Proxy {
     async fn locate(&self, wanted: &Wanted<'_>) -> Result<(String, Option<String>)> {
         for document in ["p2", "p2~dev"] {
             if let Some(served) = self.document(wanted.name, document).await?
-                && let Some(found) =
-                    render::upstream_dist(wanted.name, &served.body, wanted.version, wanted.reference)?
+                && let Some(found) = render::upstream_dist(
+                    wanted.name,
+                    &served.body,
+                    wanted.version,
+                    wanted.reference,
+                )?
             {
                 return Ok(found);
             }

@@ -78,7 +78,8 @@ impl Proxy {
     }
 
     async fn refresh(&self, name: &str, document: &str) -> Result<()> {
-        let fetched = upstream::metadata(&self.rt, &self.settings().upstream, name, document).await?;
+        let fetched =
+            upstream::metadata(&self.rt, &self.settings().upstream, name, document).await?;
         let mut tx = self.registry.db.begin_write().await?;
         // Frozen since the refresh began: the cached copy stays as it is.
         if proxy_cache::is_frozen(&mut tx, name).await? {

@@ -38,7 +38,10 @@ fn rewrite_dist(base_url: &str, name: &str, mut entry: Map<String, Value>) -> Ma
     let Some(dist) = entry.get_mut("dist").and_then(Value::as_object_mut) else {
         return entry;
     };
-    let reference = dist.get("reference").and_then(Value::as_str).unwrap_or_default();
+    let reference = dist
+        .get("reference")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if version.is_empty() || reference.is_empty() || dist.get("type") != Some(&Value::from("zip")) {
         return entry;
     }
@@ -63,7 +66,8 @@ pub fn upstream_dist(
     let entries = metadata::p2_entries(name, body.as_bytes())?;
     Ok(entries.iter().find_map(|e| {
         let dist = e.get("dist")?.as_object()?;
-        let field = |m: &Map<String, Value>, k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
+        let field =
+            |m: &Map<String, Value>, k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
         if field(e, "version")? != version || field(dist, "reference")? != reference {
             return None;
         }
@@ -87,12 +91,18 @@ mod tests {
         ]}}).to_string();
         let doc = document("http://h/", "acme/x", &body, None).unwrap();
         let entries = metadata::p2_entries("acme/x", doc.as_bytes()).unwrap();
-        let urls: Vec<&str> = entries.iter().map(|e| e["dist"]["url"].as_str().unwrap()).collect();
-        assert_eq!(urls, [
-            "http://h/dist-proxy/acme/x/2.0.0/bbb.zip",
-            "http://h/dist-proxy/acme/x/1.0.0/aaa.zip",
-            "http://h/dist-proxy/acme/x/dev-feature%2Fy/ccc.zip",
-        ]);
+        let urls: Vec<&str> = entries
+            .iter()
+            .map(|e| e["dist"]["url"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            urls,
+            [
+                "http://h/dist-proxy/acme/x/2.0.0/bbb.zip",
+                "http://h/dist-proxy/acme/x/1.0.0/aaa.zip",
+                "http://h/dist-proxy/acme/x/dev-feature%2Fy/ccc.zip",
+            ]
+        );
         let pinned = document("http://h", "acme/x", &body, Some(1_706_659_200)).unwrap();
         let kept = metadata::p2_entries("acme/x", pinned.as_bytes()).unwrap();
         assert_eq!(kept.len(), 2);
@@ -105,6 +115,9 @@ mod tests {
             upstream_dist("acme/x", &body, "1.0.0", "aaa").unwrap(),
             Some(("https://up/x1.zip".into(), None))
         );
-        assert_eq!(upstream_dist("acme/x", &body, "1.0.0", "bbb").unwrap(), None);
+        assert_eq!(
+            upstream_dist("acme/x", &body, "1.0.0", "bbb").unwrap(),
+            None
+        );
     }
 }

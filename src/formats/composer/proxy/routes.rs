@@ -79,7 +79,10 @@ pub async fn proxied_p2(
     }
     let name = name.to_ascii_lowercase();
     let proxy = Proxy::new(state, rt);
-    let served = proxy.document(&name, document).await?.ok_or_else(not_found)?;
+    let served = proxy
+        .document(&name, document)
+        .await?
+        .ok_or_else(not_found)?;
     let body = render::document(&state.config.base_url, &name, &served.body, at)?;
     let tag = crate::blobs::digest::sha256_hex(body.as_bytes());
     let mut response = crate::http::download::serve_document(

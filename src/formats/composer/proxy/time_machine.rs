@@ -71,8 +71,14 @@ mod tests {
             m.insert("time".into(), Value::from(t));
             m
         };
-        assert!(released_by(&entry("2024-01-30T23:00:00+00:00"), 1_706_659_200));
-        assert!(!released_by(&entry("2024-01-31T01:00:00+01:00"), 1_706_659_199));
+        assert!(released_by(
+            &entry("2024-01-30T23:00:00+00:00"),
+            1_706_659_200
+        ));
+        assert!(!released_by(
+            &entry("2024-01-31T01:00:00+01:00"),
+            1_706_659_199
+        ));
         assert!(!released_by(&entry("2024-02-01 10:00:00"), 1_706_659_200));
         assert!(released_by(&Map::new(), 0));
     }

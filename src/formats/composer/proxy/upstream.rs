@@ -20,7 +20,12 @@ pub fn metadata_url(upstream: &str, name: &str, document: &str) -> String {
 
 /// The upstream's document, checked to be Composer v2 metadata of `name`; None when the upstream
 /// does not know the package.
-pub async fn metadata(rt: &Runtime, upstream: &str, name: &str, document: &str) -> Result<Option<String>> {
+pub async fn metadata(
+    rt: &Runtime,
+    upstream: &str,
+    name: &str,
+    document: &str,
+) -> Result<Option<String>> {
     let url = metadata_url(upstream, name, document);
     let outcome = fetch_metadata(rt, &url, name).await;
     if let Err(e) = &outcome {
