@@ -433,5 +433,10 @@ fn archives_expire_and_the_least_recently_used_make_room() {
             assert_eq!(r.status, 200, "{}", r.text());
         }
         assert_eq!(asked(&up, new), 3, "{backend:?}");
+        // With the upstream gone, the expired copy is still served.
+        up.lock().unwrap().down = true;
+        let r = expiring.admin(&["/dist-proxy/up/hello/1.1.0/ref110.zip"]);
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.body, up.lock().unwrap().files[new].1);
     }
 }

@@ -71,7 +71,8 @@ impl Proxy {
         .await
     }
 
-    /// Fetches the archive upstream (replacing an expired copy) and stores it.
+    /// Fetches the archive upstream and stores it, replacing an expired copy once the upstream
+    /// answers (until then the expired copy is served).
     async fn fetch(
         &self,
         wanted: &Wanted<'_>,
@@ -79,6 +80,15 @@ impl Proxy {
         expired: Option<&CachedArchive>,
     ) -> Result<crate::model::packages::File> {
         let (url, shasum) = self.locate(wanted).await?;
+        let body = match upstream::archive(&self.rt, &url).await {
+            Ok(body) => body,
+            // An expired copy beats none while the upstream fails.
+            Err(e) if expired.is_some() => match self.registry.find_file(at).await {
+                Ok(file) => return Ok(file),
+                Err(_) => return Err(e),
+            },
+            Err(e) => return Err(e),
+        };
         if let Some(old) = expired {
             match self.registry.delete_file(at).await {
                 Ok(()) | Err(Error::NotFound(_)) => {}
@@ -88,7 +98,6 @@ impl Proxy {
             proxy_cache::delete_archive(&mut tx, old).await?;
             tx.commit().await?;
         }
-        let body = upstream::archive(&self.rt, &url).await?;
         let publish = Publish {
             at,
             create_owner: true,
