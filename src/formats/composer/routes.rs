@@ -17,6 +17,7 @@ use axum::routing::get;
 use bytes::Bytes;
 use serde_json::json;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::Extension;
@@ -40,10 +41,7 @@ pub fn routes() -> Router<AppState> {
             "/time-machine/{date}/packages.json",
             get(time_machine_index),
         )
-        .route(
-            "/time-machine/{date}/p2/{vendor}/{file}",
-            get(time_machine_p2),
-        )
+        .route("/time-machine/{date}/p2/{vendor}/{file}", get(p2))
         .route("/p/{vendor}/{file}", get(p1))
         .route("/dist/{vendor}/{package}/{file}", get(dist))
         .merge(super::advisories::routes())
@@ -109,77 +107,42 @@ async fn index_at(state: &AppState, principal: &Principal, prefix: &str) -> Resu
     Ok(axum::Json(index).into_response())
 }
 
+/// `p2/{vendor}/{file}`, also under `/time-machine/{date}/`: a private package's document;
+/// else, when no private package has the name, the proxy's (as of the time machine's moment:
+/// the date in the path, or the `X-Cargoman-Time-Machine` header).
 async fn p2(
     State(state): State<AppState>,
     Extension(rt): Extension<Arc<proxy::Runtime>>,
     principal: Principal,
-    Path((vendor, file)): Path<(String, String)>,
+    Path(params): Path<HashMap<String, String>>,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let at = proxy::time_machine_header(&headers)?;
-    let request = P2Request {
-        principal: &principal,
-        vendor: &vendor,
-        file: &file,
-        at,
+    let at = match params.get("date") {
+        Some(date) => {
+            principal.require(Permission::ReadPackages)?;
+            Some(proxy::time_machine_index_date(&state, date)?)
+        }
+        None => proxy::time_machine_header(&headers)?,
     };
-    p2_at(&state, &rt, request, &method, &headers).await
-}
-
-async fn time_machine_p2(
-    State(state): State<AppState>,
-    Extension(rt): Extension<Arc<proxy::Runtime>>,
-    principal: Principal,
-    Path((date, vendor, file)): Path<(String, String, String)>,
-    method: Method,
-    headers: HeaderMap,
-) -> Result<Response> {
-    principal.require(Permission::ReadPackages)?;
-    let at = Some(proxy::time_machine_index_date(&state, &date)?);
-    let request = P2Request {
-        principal: &principal,
-        vendor: &vendor,
-        file: &file,
-        at,
-    };
-    p2_at(&state, &rt, request, &method, &headers).await
-}
-
-/// A `p2` request: who asks, for which file, as of which moment (the time machine's).
-struct P2Request<'a> {
-    principal: &'a Principal,
-    vendor: &'a str,
-    file: &'a str,
-    at: Option<i64>,
-}
-
-/// A private package's document; else, when no private package has the name, the proxy's.
-async fn p2_at(
-    state: &AppState,
-    rt: &Arc<proxy::Runtime>,
-    request: P2Request<'_>,
-    method: &Method,
-    headers: &HeaderMap,
-) -> Result<Response> {
-    let view = super::view(state, request.principal).await?;
-    let stem = request
-        .file
+    let param = |key: &str| params.get(key).map_or("", String::as_str);
+    let view = super::view(&state, &principal).await?;
+    let stem = param("file")
         .strip_suffix(".json")
         .ok_or_else(|| Error::not_found("not a metadata file"))?;
     let (project, document) = match stem.strip_suffix("~dev") {
         Some(project) => (project, "p2~dev"),
         None => (stem, "p2"),
     };
-    let name = format!("{}/{project}", request.vendor);
-    match serve_document(state, &view, &name, document, method, headers).await {
-        Err(Error::NotFound(_)) if !is_private(state, &name).await? => {
+    let name = format!("{}/{project}", param("vendor"));
+    match serve_document(&state, &view, &name, document, &method, &headers).await {
+        Err(Error::NotFound(_)) if !is_private(&state, &name).await? => {
             let wanted = proxy::Metadata {
                 name: &name,
                 document,
-                at: request.at,
+                at,
             };
-            proxy::proxied_p2(state, rt, request.principal, wanted, method, headers).await
+            proxy::proxied_p2(&state, &rt, &principal, wanted, &method, &headers).await
         }
         answer => answer,
     }
