@@ -90,13 +90,7 @@ impl Proxy {
             Err(e) => return Err(e),
         };
         if let Some(old) = expired {
-            match self.registry.delete_file(at).await {
-                Ok(()) | Err(Error::NotFound(_)) => {}
-                Err(e) => return Err(e),
-            }
-            let mut tx = self.registry.db.begin_write().await?;
-            proxy_cache::delete_archive(&mut tx, old).await?;
-            tx.commit().await?;
+            self.drop_archive(old).await?;
         }
         let publish = Publish {
             at,
