@@ -428,6 +428,25 @@ mod tests {
     }
 
     #[test]
+    fn the_proxy_is_off_unless_asked_for() {
+        let c = config(&[]).unwrap();
+        assert!(!c.proxy.enabled);
+        assert_eq!(c.proxy.upstream, "https://repo.packagist.org");
+        assert_eq!(c.proxy.metadata_ttl, Duration::from_secs(300));
+        assert_eq!(c.proxy.archive_ttl, Duration::from_secs(30 * 86_400));
+        assert_eq!(c.proxy.max_cache_size, 10 * 1024 * 1024 * 1024);
+        let c = config(&[
+            ("PROXY_ENABLED", "true"),
+            ("PROXY_PACKAGIST_URL", "http://mirror.example/"),
+        ])
+        .unwrap();
+        assert!(c.proxy.enabled);
+        assert_eq!(c.proxy.upstream, "http://mirror.example");
+        let err = config(&[("PROXY_MAX_CACHE_SIZE", "10G")]).unwrap_err();
+        assert!(err.0.contains("PROXY_MAX_CACHE_SIZE"), "{err}");
+    }
+
+    #[test]
     fn port_override_moves_derived_base_url() {
         let mut c = config(&[("PORT", "9000")]).unwrap();
         c.override_port(18080);
