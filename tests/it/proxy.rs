@@ -334,8 +334,15 @@ fn private_names_win_freeze_holds_and_bad_archives_are_not_stored() {
         assert_eq!(asked(&up, "/p2/acme/widget~dev.json"), 0, "{backend:?}");
         let index = s.admin(&["/packages.json"]).json();
         assert!(index.get("available-packages").is_none(), "{index}");
-        // Unknown upstream: 404.
+        // Unknown upstream: 404; not a Composer name: 404 saying so, and never asked upstream.
         assert_eq!(s.admin(&["/p2/up/none.json"]).status, 404);
+        let r = s.admin(&["/p2/up/a%3Fb.json"]);
+        assert_eq!(r.status, 404, "{}", r.text());
+        assert!(r.text().contains("invalid"), "{}", r.text());
+        let r = s.admin(&["-X", "POST", "/api/v1/proxy/freeze/up/a%3Fb"]);
+        assert_eq!(r.status, 400, "{}", r.text());
+        let asked_any = |part: &str| up.lock().unwrap().requests.iter().any(|p| p.contains(part));
+        assert!(!asked_any("a?b") && !asked_any("a%3Fb"));
         // Customers see their grants only: never the proxy.
         let customer = api(&s, "POST", "/api/v1/customers", Some(&json!({"name": "C"})));
         let token = customer.json()["data"]["token"]

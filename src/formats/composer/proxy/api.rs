@@ -142,7 +142,7 @@ async fn set_frozen(
 ) -> Result<Response> {
     principal.require(Permission::WritePackages)?;
     let full = format!("{vendor}/{name}").to_ascii_lowercase();
-    crate::text::check_visible("package name", &full)?;
+    crate::formats::composer::names::split_name(&full)?;
     let mut tx = state.registry.db.begin_write().await?;
     if frozen {
         proxy_cache::freeze(&mut tx, &full, crate::clock::now()).await?;

@@ -15,6 +15,7 @@ use super::archives::Wanted;
 use super::{Proxy, Runtime, render, time_machine};
 use crate::auth::{Permission, Principal};
 use crate::error::{Error, Result};
+use crate::formats::composer::names;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -45,6 +46,7 @@ async fn dist(
         .strip_suffix(".zip")
         .ok_or_else(|| Error::not_found(format!("{file} is not a zip archive")))?;
     let name = format!("{vendor}/{package}").to_ascii_lowercase();
+    names::split_name(&name)?;
     let wanted = Wanted {
         name: &name,
         version: &version,
@@ -78,6 +80,8 @@ pub async fn proxied_p2(
         return Err(not_found());
     }
     let name = name.to_ascii_lowercase();
+    // Only a Composer name goes into an upstream URL.
+    names::split_name(&name).map_err(|e| Error::not_found(e.to_string()))?;
     let proxy = Proxy::new(state, rt);
     let served = proxy
         .document(&name, document)
