@@ -147,6 +147,12 @@ fn composer_audit_and_cargoman_audit_find_affected_versions() {
         let app = project(&s, "affected");
         let out = composer(&app, &s, &["require", "acme/widget:1.0.0"]);
         assert!(out.status.success(), "{backend:?}: {}", describe(&out));
+        // Composer 2.5 audits what it just installed and says so (it has no blocking mode yet).
+        assert!(
+            describe(&out).contains("Found 1 security vulnerability advisory affecting 1 package"),
+            "{backend:?}: install-time audit: {}",
+            describe(&out)
+        );
         let out = composer(&app, &s, &["audit", "--format=json"]);
         assert_ne!(
             out.status.code(),
@@ -233,6 +239,11 @@ fn composer_audit_and_cargoman_audit_find_affected_versions() {
         let fixed = project(&s, "fixed");
         let out = composer(&fixed, &s, &["require", "acme/widget:1.1.0"]);
         assert!(out.status.success(), "{}", describe(&out));
+        assert!(
+            describe(&out).contains("No security vulnerability advisories found"),
+            "{backend:?}: {}",
+            describe(&out)
+        );
         let out = composer(&fixed, &s, &["audit"]);
         assert!(out.status.success(), "{backend:?}: {}", describe(&out));
         let lock = fixed.join("composer.lock");

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Cargoman's Packagist proxy against its own private packages, on loopback, in one run (issue 17).
+#
+#   A private package `bench/pkg` with TAGS versions is synced from a local Git repository. Its
+#   `p2` document, renamed `bench/proxied` (same versions, same size), is what the upstream (nginx,
+#   standing in for repo.packagist.org) serves. Cargoman runs with PROXY_ENABLED=true against it.
+#   Measured: `GET /p2/…json` req/s for the private package, for the proxied one once cached (within
+#   PROXY_METADATA_TTL), and for the proxied one on a time machine date; the first, uncached
+#   proxied read (upstream fetch included) is timed too, and nginx serving the document statically
+#   is shown for scale.
+#
+# Writes bench/RESULTS-composer-proxy.md and its block in bench/RESULTS.md. Cargoman: release
+# build, SQLite + filesystem.
+#
+# Environment knobs:
+#   TAGS=100          versions of the package
+#   DURATION=10s      wrk duration per cell
+#   CONNECTIONS=8     wrk connections
+#   SKIP_BUILD=1      use the existing target/release/cargoman
+#   CARGOMAN_BIN=path use another binary (implies SKIP_BUILD)
+#   KEEP_TMP=1        keep the temp dir (logs, storage)
+set -euo pipefail
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$BENCH_DIR/.." && pwd)
+RESULTS="$BENCH_DIR/RESULTS-composer-proxy.md"
+TAGS=${TAGS:-100}
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-8}
+
+apt_ensure nginx wrk git jq
+require_tools curl awk git jq wrk
+
+build_cargoman
+bench_tmp composer-proxy-bench
+
+# ---------------------------------------------------------------- the package's repository
+log "making a Git repository with $TAGS tags"
+REPO="$TMP/pkg.git"
+WORK="$TMP/pkg"
+git init -q -b main "$WORK"
+for i in $(seq "$TAGS"); do
+    printf '{"name": "bench/pkg", "description": "bench package", "license": "MIT",\n "require": {"php": ">=8.0"},\n "autoload": {"psr-4": {"Bench\\\\": "src/"}}}\n' >"$WORK/composer.json"
+    mkdir -p "$WORK/src"
+    printf '<?php\nnamespace Bench;\nfinal class V%d { public const N = %d; }\n' "$i" "$i" >"$WORK/src/V$i.php"
+    git -C "$WORK" add -A
+    git -C "$WORK" -c user.name=b -c user.email=b@example.com commit -q -m "v$i"
+    git -C "$WORK" tag "1.$i.0"
+done
+git clone -q --bare "$WORK" "$REPO"
+
+# ---------------------------------------------------------------- servers
+TOKEN="bench-admin-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+start_nginx application/json
+CARGOMAN_ENV="PROXY_ENABLED=true PROXY_PACKAGIST_URL=http://127.0.0.1:$NGINX_PORT PROXY_METADATA_TTL=3600"
+start_cargoman "$TMP/cargoman"
+BASE="http://127.0.0.1:$CARGOMAN_PORT"
+AUTH="Authorization: Bearer $TOKEN"
+
+log "syncing bench/pkg"
+id=$(api POST /api/v1/packages "{\"name\":\"bench/pkg\",\"repository_url\":\"file://$REPO\"}" | jq -r '.data.task.id')
+wait_task "$id" >/dev/null
+curl -sSf -H "$AUTH" -o "$TMP/private.json" "$BASE/p2/bench/pkg.json"
+[ "$(jq '.packages["bench/pkg"] | length' "$TMP/private.json")" = "$TAGS" ] || die "the private p2 lacks versions"
+
+# The upstream: the same document under another name, its archives pointing at the upstream.
+mkdir -p "$TMP/nginx/www/p2/bench"
+jq -c --arg up "http://127.0.0.1:$NGINX_PORT" '
+    {packages: {"bench/proxied": [.packages["bench/pkg"][] | .name = "bench/proxied"
+        | .time = "2026-01-01T00:00:00+00:00"
+        | .dist.url = ($up + "/dist/" + .version + ".zip")]}, minified: .minified}' \
+    "$TMP/private.json" >"$TMP/nginx/www/p2/bench/proxied.json"
+chmod -R a+rX "$TMP/nginx/www"
+BYTES=$(wc -c <"$TMP/private.json")
+
+cold=$(curl -sS -o "$TMP/proxied.json" -w '%{http_code} %{time_total}' -H "$AUTH" "$BASE/p2/bench/proxied.json")
+read -r code COLD <<<"$cold"
+[ "$code" = 200 ] || { cat "$TMP/proxied.json" >&2; die "the proxied p2 answered $code"; }
+[ "$(jq '.packages["bench/proxied"] | length' "$TMP/proxied.json")" = "$TAGS" ] || die "the proxied p2 lacks versions"
+jq -e '.packages["bench/proxied"][0].dist.url | contains("/dist-proxy/")' "$TMP/proxied.json" >/dev/null ||
+    die "the proxied p2's archives do not point at /dist-proxy/"
+
+# ---------------------------------------------------------------- reads
+log "reads, $CONNECTIONS connections, $DURATION each"
+read -r pr_rps pr_err pr_p50 pr_p99 <<<"$(wrk_cell "$BASE/p2/bench/pkg.json" "$CONNECTIONS" "$AUTH")"
+read -r px_rps px_err px_p50 px_p99 <<<"$(wrk_cell "$BASE/p2/bench/proxied.json" "$CONNECTIONS" "$AUTH")"
+read -r tm_rps tm_err tm_p50 tm_p99 <<<"$(wrk_cell "$BASE/time-machine/2026-06-01/p2/bench/proxied.json" "$CONNECTIONS" "$AUTH")"
+read -r ng_rps ng_err ng_p50 ng_p99 <<<"$(wrk_cell "http://127.0.0.1:$NGINX_PORT/p2/bench/proxied.json" "$CONNECTIONS")"
+[ "$pr_err$px_err$tm_err$ng_err" = 0000 ] || die "reads failed: $pr_err/$px_err/$tm_err/$ng_err errors"
+
+{
+    echo "# Composer: the Packagist proxy against private packages"
+    echo
+    echo "Generated by \`bench/composer_proxy.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'): $(nproc) CPUs, loopback, client and"
+    echo "servers sharing the cores. Cargoman $GIT_REV$GIT_DIRTY (release, SQLite + filesystem, PROXY_ENABLED=true);"
+    echo "the upstream is nginx $("$NGINX" -v 2>&1 | awk -F/ '{print $2}') serving the private package's \`p2\` under another"
+    echo "name ($TAGS versions, $BYTES bytes). wrk, $CONNECTIONS connections, $DURATION per row, with a team token."
+    echo
+    echo "| \`GET\` | req/s | p50 ms | p99 ms | against the private package |"
+    echo "|---|---:|---:|---:|---:|"
+    echo "| \`/p2/bench/pkg.json\` (private, synced from Git) | $pr_rps | $pr_p50 | $pr_p99 | 1.00× |"
+    echo "| \`/p2/bench/proxied.json\` (proxied, cached) | $px_rps | $px_p50 | $px_p99 | $(calc "%.2f" "$px_rps / $pr_rps")× |"
+    echo "| \`/time-machine/2026-06-01/p2/bench/proxied.json\` | $tm_rps | $tm_p50 | $tm_p99 | $(calc "%.2f" "$tm_rps / $pr_rps")× |"
+    echo "| nginx, the upstream's static file | $ng_rps | $ng_p50 | $ng_p99 | $(calc "%.2f" "$ng_rps / $pr_rps")× |"
+    echo
+    echo "The first proxied read, which fetches the document upstream, rewrites its archive URLs and"
+    echo "caches it, took $(calc "%.1f" "$COLD * 1000") ms. A private package's document is rendered at sync time and"
+    echo "served as stored; a proxied one is rewritten from the cached upstream copy on every read."
+} >"$RESULTS"
+results_summary composer-proxy "## Composer: Packagist proxy against private packages (\`bench/composer_proxy.sh\`)"
+
+log "results written to $RESULTS"
+cat "$RESULTS"
