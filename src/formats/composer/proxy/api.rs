@@ -114,27 +114,31 @@ async fn purge(
     let mut tx = state.registry.db.begin_write().await?;
     proxy_cache::delete_all_documents(&mut tx).await?;
     tx.commit().await?;
+    rt.forget_rendered();
     Ok(ok(json!({"archives_deleted": archives.len()})).into_response())
 }
 
 async fn freeze(
     State(state): State<AppState>,
+    Extension(rt): Extension<Arc<Runtime>>,
     principal: Principal,
     Path((vendor, name)): Path<(String, String)>,
 ) -> Result<Response> {
-    set_frozen(&state, &principal, &vendor, &name, true).await
+    set_frozen(&state, &rt, &principal, &vendor, &name, true).await
 }
 
 async fn unfreeze(
     State(state): State<AppState>,
+    Extension(rt): Extension<Arc<Runtime>>,
     principal: Principal,
     Path((vendor, name)): Path<(String, String)>,
 ) -> Result<Response> {
-    set_frozen(&state, &principal, &vendor, &name, false).await
+    set_frozen(&state, &rt, &principal, &vendor, &name, false).await
 }
 
 async fn set_frozen(
     state: &AppState,
+    rt: &Runtime,
     principal: &Principal,
     vendor: &str,
     name: &str,
@@ -150,5 +154,6 @@ async fn set_frozen(
         proxy_cache::unfreeze(&mut tx, &full).await?;
     }
     tx.commit().await?;
+    rt.forget_rendered();
     Ok(ok(json!({"name": full, "frozen": frozen})).into_response())
 }

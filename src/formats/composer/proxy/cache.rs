@@ -59,6 +59,7 @@ impl Proxy {
         let mut tx = self.registry.db.begin_write().await?;
         proxy_cache::put_document(&mut tx, name, document, body, at).await?;
         tx.commit().await?;
+        self.rt.forget_rendered();
         Ok(())
     }
 
@@ -93,6 +94,7 @@ impl Proxy {
             None => proxy_cache::delete_document(&mut tx, name, document).await?,
         }
         tx.commit().await?;
+        self.rt.forget_rendered();
         Ok(())
     }
 }

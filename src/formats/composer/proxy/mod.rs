@@ -13,9 +13,10 @@ mod routes;
 mod time_machine;
 mod upstream;
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -30,6 +31,12 @@ pub const OWNER: &str = "packagist";
 pub const FORMAT: &str = "composer-proxy";
 /// Upstream failures kept for `GET /api/v1/proxy/alerts`.
 const ALERTS_KEPT: usize = 100;
+/// How long a document as served is reused without asking the database (as the core's own
+/// caches of files and documents are): this process's changes drop it at once, another
+/// instance's count within this moment.
+const RENDERED_FOR: Duration = Duration::from_secs(1);
+/// Beyond this many documents as served, that cache starts over rather than grow.
+const RENDERED_KEPT: usize = 10_000;
 
 /// What one server's proxy keeps in memory: the http client, counters, recent failures and the
 /// names being refreshed (so a burst of stale reads starts one refresh).
@@ -39,6 +46,30 @@ pub struct Runtime {
     pub stats: Stats,
     alerts: Mutex<VecDeque<Alert>>,
     refreshing: Mutex<HashSet<String>>,
+    /// Documents as served (rewritten, cut to a time machine date), by name, document and date.
+    rendered: Mutex<HashMap<String, Rendered>>,
+}
+
+/// A proxied document as served.
+#[derive(Clone)]
+pub struct Rendered {
+    pub body: bytes::Bytes,
+    /// Its ETag.
+    pub tag: String,
+    /// When the upstream copy it comes from was fetched: its `Last-Modified`.
+    pub fetched_at: i64,
+    kept_at: Instant,
+}
+
+impl Rendered {
+    pub fn new(body: bytes::Bytes, fetched_at: i64) -> Rendered {
+        Rendered {
+            tag: crate::blobs::digest::sha256_hex(&body),
+            body,
+            fetched_at,
+            kept_at: Instant::now(),
+        }
+    }
 }
 
 #[derive(Default, Serialize)]
@@ -106,6 +137,30 @@ impl Runtime {
     fn end_refresh(&self, key: &str) {
         let mut set = self.refreshing.lock().unwrap_or_else(|p| p.into_inner());
         set.remove(key);
+    }
+
+    /// A document as served a moment ago, if nothing here changed since.
+    fn rendered(&self, key: &str) -> Option<Rendered> {
+        let map = self.rendered.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(key)
+            .filter(|r| r.kept_at.elapsed() < RENDERED_FOR)
+            .cloned()
+    }
+
+    fn keep_rendered(&self, key: String, rendered: Rendered) {
+        let mut map = self.rendered.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= RENDERED_KEPT {
+            map.clear();
+        }
+        map.insert(key, rendered);
+    }
+
+    /// Drops every document as served: the cache, a freeze or a purge changed.
+    fn forget_rendered(&self) {
+        self.rendered
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 }
 

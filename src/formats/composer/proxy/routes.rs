@@ -12,7 +12,7 @@ use axum::response::Response;
 use axum::routing::get;
 
 use super::archives::Wanted;
-use super::{Proxy, Runtime, render, time_machine};
+use super::{Proxy, Rendered, Runtime, render, time_machine};
 use crate::auth::{Permission, Principal};
 use crate::error::{Error, Result};
 use crate::formats::composer::names;
@@ -82,21 +82,33 @@ pub async fn proxied_p2(
     let name = name.to_ascii_lowercase();
     // Only a Composer name goes into an upstream URL.
     names::split_name(&name).map_err(|e| Error::not_found(e.to_string()))?;
+    let serve = |rendered: &Rendered| {
+        crate::http::download::serve_document(
+            rendered.body.clone(),
+            &rendered.tag,
+            rendered.fetched_at,
+            method,
+            headers,
+            "application/json",
+        )
+    };
+    let key = format!("{name}\n{document}\n{at:?}");
+    if let Some(rendered) = rt.rendered(&key) {
+        Runtime::count(&rt.stats.hits);
+        return Ok(serve(&rendered));
+    }
     let proxy = Proxy::new(state, rt);
     let served = proxy
         .document(&name, document)
         .await?
         .ok_or_else(not_found)?;
     let body = render::document(&state.config.base_url, &name, &served.body, at)?;
-    let tag = crate::blobs::digest::sha256_hex(body.as_bytes());
-    let mut response = crate::http::download::serve_document(
-        bytes::Bytes::from(body),
-        &tag,
-        served.fetched_at,
-        method,
-        headers,
-        "application/json",
-    );
+    let rendered = Rendered::new(bytes::Bytes::from(body), served.fetched_at);
+    let mut response = serve(&rendered);
+    // A stale copy is not kept: its refresh is under way, and the next read should see it.
+    if !served.stale {
+        rt.keep_rendered(key, rendered);
+    }
     if served.stale {
         response.headers_mut().insert(
             header::WARNING,
