@@ -107,7 +107,9 @@ read -r ng_rps ng_err ng_p50 ng_p99 <<<"$(wrk_cell "http://127.0.0.1:$NGINX_PORT
     echo
     echo "The first proxied read, which fetches the document upstream, rewrites its archive URLs and"
     echo "caches it, took $(calc "%.1f" "$COLD * 1000") ms. A private package's document is rendered at sync time and"
-    echo "served as stored; a proxied one is rewritten from the cached upstream copy on every read."
+    echo "served from memory; a proxied one is rewritten from the cached upstream copy and reused for a"
+    echo "second, and each read first asks the database whether a private package holds the name (private"
+    echo "names win), which the private read does not."
 } >"$RESULTS"
 results_summary composer-proxy "## Composer: Packagist proxy against private packages (\`bench/composer_proxy.sh\`)"
 
