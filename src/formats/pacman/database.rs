@@ -2,7 +2,8 @@
 //! entries `render` keeps per package: their gzip members in one read (one statement, so one
 //! snapshot: a reader never sees half a change), then the member that ends the tar. The result
 //! is kept in memory under the arch-repo's head (which every change replaces) and the caller's
-//! view, so a read costs one small query while nothing changes, on every instance.
+//! view, so while nothing changes a read costs two small queries (the owner, the arch-repo's
+//! head), on every instance.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
